@@ -1,0 +1,133 @@
+/*
+ * config.h
+ *		walcast-agent configuration: one table of options drives the config
+ *		file, environment and command-line parsers, --help and --print-config.
+ *
+ * Precedence: built-in default < config file (-c FILE) < environment
+ * (WALCAST_<LONG_NAME>) < command line.  The reference is
+ * docs/agent-config.md.
+ */
+#ifndef WALCAST_CONFIG_H
+#define WALCAST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envelope.h"
+
+#ifndef WALCAST_VERSION
+#define WALCAST_VERSION "0.1.0"
+#endif
+
+enum config_batch
+{
+	CONFIG_BATCH_CHANGE,		/* one AMQP message per event */
+	CONFIG_BATCH_TRANSACTION	/* a transaction's events per message, capped */
+};
+
+enum config_on_return
+{
+	CONFIG_ON_RETURN_FAIL,		/* an unroutable message is a fatal error */
+	CONFIG_ON_RETURN_DROP,		/* count it, warn, carry on */
+	CONFIG_ON_RETURN_ALTERNATE	/* republish to alternate_exchange */
+};
+
+/* One -o NAME=VALUE plugin option, in the order given. */
+struct config_plugin_option
+{
+	char	   *name;
+	char	   *value;
+};
+
+struct config_plugin_options
+{
+	struct config_plugin_option *items;
+	int			count;
+};
+
+struct agent_config
+{
+	/* PostgreSQL */
+	char	   *dbname;			/* conninfo; "" = PG* environment */
+	char	   *slot;
+	bool		create_slot;
+	bool		if_not_exists;
+	struct config_plugin_options plugin_options;
+	int			status_interval;	/* seconds */
+	char	   *config_file;	/* NULL when none */
+
+	/* RabbitMQ; amqp_uri NULL = events to stdout as JSON lines */
+	char	   *amqp_uri;
+	char	   *amqp_cacert;	/* NULL when unset, likewise below */
+	char	   *amqp_cert;
+	char	   *amqp_key;
+	bool		amqp_verify_peer;
+	bool		amqp_verify_hostname;
+	int			amqp_heartbeat; /* seconds, 0 = off */
+	char	   *exchange;
+	bool		exchange_passive;
+	char	   *routing_key;	/* template, already checked by route_compile */
+	char	   *queue;			/* NULL = declare no queue */
+	char	   *queue_binding_key;
+	enum envelope_kind envelope;
+	enum config_batch batch;
+	int			batch_max_events;
+	size_t		batch_max_bytes;
+	enum config_on_return on_return;
+	char	   *alternate_exchange; /* set whenever on_return is ALTERNATE */
+
+	/* flow control and lifecycle */
+	int			max_inflight_events;
+	size_t		max_inflight_bytes;
+	int			shutdown_timeout;	/* seconds */
+	int			stats_interval; /* seconds, 0 = off */
+	int			reconnect_max_delay;	/* seconds */
+
+	/* logging */
+	char	   *log_file;		/* NULL = stderr */
+	int			verbose;		/* 0 info, >= 1 debug */
+
+	/*
+	 * Private to config.c: where each setting came from, so that
+	 * config_reload leaves command-line settings alone.
+	 */
+	struct config_state *state;
+};
+
+enum config_result
+{
+	CONFIG_OK,
+	CONFIG_DONE,				/* --help/--version/--print-config printed: exit 0 */
+	CONFIG_ERROR				/* message in err: exit 1 */
+};
+
+/*
+ * Fill cfg from defaults, config file, environment and argv (in that order of
+ * precedence).  cfg needs no initialisation; call config_free afterwards in
+ * every case.  On CONFIG_ERROR err holds one line such as
+ * "/etc/walcast.conf:12: status_interval: "abc" is not an integer (1..3600)"
+ * (main.c prefixes "walcast-agent: error: ").  Output of --help, --version
+ * and --print-config goes to stdout.
+ */
+extern enum config_result config_load(struct agent_config *cfg, int argc,
+									  char **argv, char *err, size_t errlen);
+
+/*
+ * SIGHUP: re-read the config file and environment for the reloadable
+ * options only (those marked so in docs/agent-config.md; command-line
+ * settings still win).  On error cfg is unchanged and err says why.  The
+ * caller then re-applies what it caches (log file, verbosity, intervals).
+ */
+extern bool config_reload(struct agent_config *cfg, char *err, size_t errlen);
+
+extern void config_free(struct agent_config *cfg);
+
+/*
+ * A copy of an amqp(s):// URI or PostgreSQL conninfo (key=value or
+ * postgresql:// URI) with the password replaced by "****"; malloc'd, caller
+ * frees.  NULL input gives NULL.  Input that cannot be parsed is replaced
+ * whole by "****" rather than risk printing a secret.
+ */
+extern char *config_mask_secret_uri(const char *uri);
+
+#endif							/* WALCAST_CONFIG_H */

@@ -1,0 +1,36 @@
+/*
+ * envelope.h
+ *		Render a parsed plugin record in the shape published to the broker.
+ *
+ * native: the plugin's record bytes unchanged.  debezium: Debezium's JSON
+ * event without schemas.  flat: the row itself plus "type" and "entry_id".
+ * The exact shapes are documented in docs/agent-config.md.
+ */
+#ifndef WALCAST_ENVELOPE_H
+#define WALCAST_ENVELOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+enum envelope_kind
+{
+	ENVELOPE_NATIVE,
+	ENVELOPE_DEBEZIUM,
+	ENVELOPE_FLAT
+};
+
+extern bool envelope_kind_parse(const char *s, enum envelope_kind *out);
+extern const char *envelope_kind_name(enum envelope_kind k);
+
+/*
+ * Returns malloc'd bytes (not NUL-terminated in general; the caller frees)
+ * and their length in *len, or NULL with err filled.  Only EVENT_INSERT,
+ * EVENT_UPDATE, EVENT_DELETE, EVENT_TRUNCATE and EVENT_MESSAGE can be
+ * rendered; begin/commit/other records are not published.
+ */
+extern char *envelope_render(enum envelope_kind kind, const struct event *ev,
+							 size_t *len, char *err, size_t errlen);
+
+#endif							/* WALCAST_ENVELOPE_H */

@@ -1,0 +1,51 @@
+# walcast: top-level build, test, demo and benchmark targets.
+# See README.md.  Every target that needs packages installs them first
+# (scripts/install-deps.sh is quiet and quick when all is present).
+
+PG_CONFIG ?= pg_config
+# PGXS would also emit LLVM bitcode when the server was built with it.
+PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
+
+.PHONY: all plugin agent install test check demo bench bench-plugin bench-agent \
+	servers-up servers-down deps clean
+
+all: plugin agent
+
+deps:
+	@scripts/install-deps.sh
+
+plugin: deps
+	$(MAKE) -C pg_decoder $(PGXS_FLAGS)
+
+agent: deps
+	$(MAKE) -C agent
+
+install: all
+	$(MAKE) -C pg_decoder $(PGXS_FLAGS) install
+	$(MAKE) -C agent install
+
+test: deps
+	@scripts/run-tests.sh
+
+check: test
+
+demo: deps
+	@scripts/demo.sh
+
+bench: bench-plugin bench-agent
+
+bench-plugin: install
+	@bench/run.sh plugin
+
+bench-agent: install
+	@bench/run.sh agent
+
+servers-up: deps
+	@scripts/servers.sh up
+
+servers-down:
+	@scripts/servers.sh down
+
+clean:
+	-$(MAKE) -C pg_decoder $(PGXS_FLAGS) clean
+	-$(MAKE) -C agent clean

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# ferretdb.sh: a throwaway MongoDB-wire server (FerretDB 1.24, SQLite
+# backend) for walcast's Mongo mirror tests, on loopback.
+#
+# Usage: scripts/ferretdb.sh start|stop|status|restart|kill
+#   WALCAST_RUN_DIR           parent directory (default /tmp/walcast-servers)
+#   WALCAST_MONGO_PORT        wire-protocol port (default 57017)
+#   WALCAST_MONGO_DEBUG_PORT  FerretDB's debug HTTP port (default 57018)
+#
+# Telemetry is always disabled: nothing may call out of this machine.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+BIN=$WALCAST_TOOLS_DIR/bin/ferretdb
+DIR=$WALCAST_RUN_DIR/ferretdb
+PIDFILE=$DIR/ferretdb.pid
+
+[ -x "$BIN" ] || die "FerretDB is not installed at $BIN (run scripts/install-deps.sh)"
+
+start() {
+	if pid_alive "$PIDFILE"; then
+		note "FerretDB already running on port $WALCAST_MONGO_PORT"
+		return 0
+	fi
+	require_free_port "$WALCAST_MONGO_PORT" FerretDB WALCAST_MONGO_PORT
+	require_free_port "$WALCAST_MONGO_DEBUG_PORT" "FerretDB debug" WALCAST_MONGO_DEBUG_PORT
+	ensure_run_dir
+	mkdir -p "$DIR/data" "$DIR/state"
+	FERRETDB_TELEMETRY=disable setsid "$BIN" \
+		--handler=sqlite --sqlite-url="file:$DIR/data/" \
+		--listen-addr="$WALCAST_HOST:$WALCAST_MONGO_PORT" \
+		--debug-addr="$WALCAST_HOST:$WALCAST_MONGO_DEBUG_PORT" \
+		--state-dir="$DIR/state" --telemetry=disable \
+		--log-level=warn >"$DIR/ferretdb.log" 2>&1 </dev/null &
+	echo $! >"$PIDFILE"
+	local i=0
+	while ! port_open "$WALCAST_MONGO_PORT"; do
+		pid_alive "$PIDFILE" || die "FerretDB failed to start: $(tail -n 1 "$DIR/ferretdb.log")"
+		i=$((i + 1))
+		[ "$i" -lt 150 ] || die "FerretDB did not open port $WALCAST_MONGO_PORT within 30 s (see $DIR/ferretdb.log)"
+		sleep 0.2
+	done
+	note "FerretDB ready on $WALCAST_HOST:$WALCAST_MONGO_PORT"
+}
+
+stop() {
+	if pid_alive "$PIDFILE"; then
+		stop_pid "$PIDFILE" 10
+		note "FerretDB stopped"
+	fi
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+restart) stop; start ;;
+kill) pid_alive "$PIDFILE" && kill -KILL "$(head -n 1 "$PIDFILE")"; rm -f "$PIDFILE" ;;
+status) pid_alive "$PIDFILE" && port_open "$WALCAST_MONGO_PORT" ;;
+*) echo "usage: $0 start|stop|status|restart|kill" >&2; exit 1 ;;
+esac

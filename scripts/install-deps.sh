@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# install-deps.sh: install every package walcast needs to build, test,
+# benchmark and run its demo, on Debian 12.  Idempotent: when everything is
+# present it prints nothing and exits 0.  Needs root (or sudo) only when
+# something is missing.
+#
+# Usage: scripts/install-deps.sh [--check]
+#   --check   only report what is missing (exit 1 if anything is)
+set -eu
+
+# Everything the project uses, by Debian package name.  postgresql-15 is named
+# explicitly: an image may carry an older minor server than the headers.
+PACKAGES="
+  postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json postgresql-client-15
+  libpq-dev
+  librabbitmq-dev amqp-tools rabbitmq-server
+  libmongoc-dev libbson-dev
+  libjansson-dev
+  libcmocka-dev
+  pkg-config make gcc
+  python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
+  python3-jsonschema python3-mockupdb
+  golang-go
+"
+# v1.24.1 is withheld by the Go module proxy (403); v1.24.0 is served.
+FERRETDB_VERSION=v1.24.0
+: "${WALCAST_TOOLS_DIR:=/usr/local/lib/walcast-tools}"
+FERRETDB_BIN="$WALCAST_TOOLS_DIR/bin/ferretdb"
+
+die() { echo "install-deps: $*" >&2; exit 1; }
+
+missing_packages() {
+	local p status
+	for p in $PACKAGES; do
+		status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		case "$status" in
+		*" installed") ;;
+		*) printf '%s ' "$p" ;;
+		esac
+	done
+}
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run: $*"
+	fi
+}
+
+go_binary() {
+	# Prefer the Go toolchain already on the machine (it is newer than
+	# Debian's); fall back to Debian's golang-go.
+	for g in /usr/local/go/bin/go "$(command -v go 2>/dev/null || true)" /usr/lib/go/bin/go; do
+		[ -n "$g" ] && [ -x "$g" ] && { echo "$g"; return 0; }
+	done
+	return 1
+}
+
+build_ferretdb() {
+	# `go install ...@version` is refused here because it asks the proxy for
+	# the module's version list (withheld).  Download the exact version
+	# instead, stamp the version file the release build would generate
+	# (FerretDB panics at start without it), and build from that tree.
+	# GOTOOLCHAIN=local: use this toolchain, never download another.
+	local go=$1 dir src
+	export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+	dir=$("$go" mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" 2>/tmp/walcast-go.log |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -n "$dir" ] && [ -d "$dir" ] || return 1
+	src=$(mktemp -d /tmp/walcast-ferretdb.XXXXXX)
+	cp -r "$dir/." "$src" && chmod -R u+w "$src" &&
+		echo "$FERRETDB_VERSION" >"$src/build/version/version.txt" &&
+		as_root mkdir -p "$WALCAST_TOOLS_DIR/bin" &&
+		(cd "$src" && "$go" build -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) >>/tmp/walcast-go.log 2>&1 &&
+		as_root mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+	local rc=$?
+	rm -rf "$src"
+	return $rc
+}
+
+check_only=no
+[ "${1:-}" = "--check" ] && check_only=yes
+
+missing=$(missing_packages)
+# The server must be the same minor release as the headers the plugin is
+# built against: upgrade postgresql-15 when the two differ.
+srv=$(dpkg-query -W -f='${Version}' postgresql-15 2>/dev/null || true)
+dev=$(dpkg-query -W -f='${Version}' postgresql-server-dev-15 2>/dev/null || true)
+if [ -n "$srv" ] && [ -n "$dev" ] && [ "$srv" != "$dev" ]; then
+	missing="$missing postgresql-15"
+fi
+if [ -n "$missing" ]; then
+	if [ "$check_only" = yes ]; then
+		echo "install-deps: missing packages: $missing" >&2
+		exit 1
+	fi
+	echo "install-deps: installing: $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -qq >/dev/null || die "apt-get update failed"
+	# shellcheck disable=SC2086
+	as_root apt-get install -y -qq --no-install-recommends $missing >/tmp/walcast-apt.log 2>&1 ||
+		die "apt-get install failed for: $missing (log: /tmp/walcast-apt.log: $(tail -n 1 /tmp/walcast-apt.log))"
+	# Debian starts the packaged servers on install when it can; walcast
+	# runs its own throwaway instances, so stop the system-wide ones if
+	# the package scripts started them (no systemd here, so usually none).
+	if command -v pg_ctlcluster >/dev/null 2>&1; then
+		pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+	fi
+fi
+
+if [ ! -x "$FERRETDB_BIN" ]; then
+	if [ "$check_only" = yes ]; then
+		echo "install-deps: missing FerretDB ($FERRETDB_BIN)" >&2
+		exit 1
+	fi
+	GO=$(go_binary) || die "no Go toolchain to build FerretDB"
+	echo "install-deps: building FerretDB $FERRETDB_VERSION (Go module proxy)"
+	build_ferretdb "$GO" || die "building FerretDB $FERRETDB_VERSION failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
+fi
+exit 0

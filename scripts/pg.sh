@@ -59,6 +59,8 @@ wal_level = logical
 max_replication_slots = 32
 max_wal_senders = 32
 max_connections = 100
+# two-phase decoding tests prepare transactions
+max_prepared_transactions = 10
 wal_sender_timeout = 60s
 # A throwaway cluster: durability against OS crashes is not needed, and the
 # tests' many small transactions would otherwise wait on fsync.

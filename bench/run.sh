@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# run.sh: what `make bench-plugin` and `make bench-agent` run.  Starts the
+# throwaway servers a benchmark needs in /tmp/walcast-bench (ports from
+# WALCAST_BENCH_PG_PORT etc., defaults below), runs it, keeps its report in
+# bench/results/, and stops the servers.  Benchmarks are not tests: they
+# assert nothing about time; they print tables of ratios from one run.
+#
+# Usage: bench/run.sh plugin|agent [extra arguments for the driver]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-}
+shift || true
+export WALCAST_RUN_DIR=${WALCAST_BENCH_DIR:-/tmp/walcast-bench}
+export WALCAST_PG_PORT=${WALCAST_BENCH_PG_PORT:-55632}
+export WALCAST_AMQP_PORT=${WALCAST_BENCH_AMQP_PORT:-56920}
+export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
+export WALCAST_MONGO_PORT=${WALCAST_BENCH_MONGO_PORT:-57217}
+export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
+
+case "$what" in
+plugin) servers="pg" driver=bench/plugin_bench.py ;;
+agent) servers="pg rabbitmq" driver=bench/agent_bench.py ;;
+*) echo "usage: $0 plugin|agent [driver arguments]" >&2; exit 1 ;;
+esac
+
+trap 'scripts/servers.sh down $servers >/dev/null 2>&1 || true' EXIT
+scripts/servers.sh down $servers >/dev/null 2>&1 || true
+rm -rf "$WALCAST_RUN_DIR"
+scripts/servers.sh up $servers
+. "$WALCAST_RUN_DIR/env"
+mkdir -p bench/results
+out=bench/results/$what-$(date -u +%Y%m%dT%H%M%SZ).md
+/usr/bin/python3 "$driver" "$@" | tee "$out"
+echo "report: $out"

@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""walcast-agent benchmark: slot -> RabbitMQ with publisher confirms.
+
+In one run, for each workload (a 1M-row insert transaction, 200k one-row
+update transactions):
+  (a) the broker's publish ceiling with confirms, measured by a small
+      rabbitmq-c program (bench/amqp_ceiling) with the same message size;
+  (b) pg_recvlogical draining the same WAL with the walcast plugin;
+  (c) walcast-agent from the slot to confirmed broker messages, with
+      per-change and per-transaction batching; done = the slot's
+      confirmed_flush_lsn reached the workload's end.
+Then the latency from commit to a consumer (Debian's pika) at a steady rate
+of single-row transactions driven by pgbench.  Peak RSS of the agent is
+read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
+
+Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import pika
+import psycopg2
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+AGENT = os.path.join(ROOT, "agent", "walcast-agent")
+CEILING = os.path.join(ROOT, "bench", "amqp_ceiling")
+BINDIR = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
+AMQP_URI = os.environ["WALCAST_AMQP_URI"]
+EXCHANGE = "walcast_bench"
+QUEUE = "walcast_bench"
+
+
+def sql(conn, q, args=None):
+    with conn.cursor() as cur:
+        cur.execute(q, args)
+        return cur.fetchall() if cur.description else None
+
+
+def lsn_int(text):
+    hi, lo = text.split("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+
+
+def purge():
+    conn = pika.BlockingConnection(pika.URLParameters(AMQP_URI))
+    ch = conn.channel()
+    ch.exchange_declare(EXCHANGE, "topic", durable=True)
+    ch.queue_declare(QUEUE, durable=True)
+    ch.queue_bind(QUEUE, EXCHANGE, "#")
+    ch.queue_purge(QUEUE)
+    conn.close()
+
+
+def new_slot(conn, name):
+    sql(conn, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s", (name,))
+    sql(conn, "select pg_create_logical_replication_slot(%s, 'walcast')", (name,))
+
+
+def vmhwm_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
+def agent_cmd(slot, batch):
+    return [AGENT, "-d", "dbname=postgres", "-S", slot, "--amqp-uri", AMQP_URI,
+            "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0"]
+
+
+def run_agent(conn, slot, batch, endpos):
+    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB)."""
+    purge()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(agent_cmd(slot, batch), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0.0
+    target = lsn_int(endpos)
+    while True:
+        peak = max(peak, vmhwm_mb(proc.pid))
+        if proc.poll() is not None:
+            raise SystemExit(f"walcast-agent exited early: {proc.stderr.read().decode().strip()}")
+        row = sql(conn, "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (slot,))
+        if row and row[0][0] and lsn_int(row[0][0]) >= target:
+            break
+        time.sleep(0.02)
+    secs = time.monotonic() - t0
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
+    return secs, peak
+
+
+def drain_recvlogical(conn, slot, endpos):
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(BINDIR, "pg_recvlogical"), "-d", "dbname=postgres", "-S", slot,
+                        "--start", "--no-loop", "-E", endpos, "-f", "-"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    secs = time.monotonic() - t0
+    sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
+    return secs, len(p.stdout), p.stdout.count(b"\n")
+
+
+def ceiling(count, size):
+    out = subprocess.run([CEILING, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], str(count), str(size), "1000"],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return float(out.split(":")[-1].split()[0])
+
+
+def workload(conn, title, events, statement):
+    slots = ["bench_recv", "bench_agent_change", "bench_agent_txn"]
+    for s in slots:
+        new_slot(conn, s)
+    sql(conn, statement)
+    endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
+    size = max(1, nbytes // max(1, nrecords))
+    ceil_rate = ceiling(min(events, 200_000), size)
+    change_secs, change_rss = run_agent(conn, "bench_agent_change", "change", endpos)
+    txn_secs, txn_rss = run_agent(conn, "bench_agent_txn", "transaction", endpos)
+    change_rate, txn_rate = events / change_secs, events / txn_secs
+    print(f"\n### {title}: {events:,} changes, ~{size} bytes/record\n")
+    print("| path | events/s | vs (a) | peak RSS MB |")
+    print("|---|---:|---:|---:|")
+    print(f"| (a) rabbitmq-c publish ceiling, confirms, window 1000 | {ceil_rate:,.0f} | 1.00x | - |")
+    print(f"| (b) pg_recvlogical drain (walcast plugin) | {events / recv_secs:,.0f} | {events / recv_secs / ceil_rate:.2f}x | - |")
+    print(f"| (c) walcast-agent, --batch change | {change_rate:,.0f} | {change_rate / ceil_rate:.2f}x | {change_rss:.1f} |")
+    print(f"| (c) walcast-agent, --batch transaction | {txn_rate:,.0f} | {txn_rate / ceil_rate:.2f}x | {txn_rss:.1f} |")
+    sys.stdout.flush()
+
+
+def latency(conn, rate, seconds):
+    """Commit -> consumer latency at a steady rate of one-row transactions."""
+    sql(conn, "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)")
+    new_slot(conn, "bench_latency")
+    purge()
+    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    delays, expected = [], rate * seconds
+    done = threading.Event()
+
+    def consume():
+        c = pika.BlockingConnection(pika.URLParameters(AMQP_URI))
+        ch = c.channel()
+        ch.basic_qos(prefetch_count=2000)
+        for method, _props, body in ch.consume(QUEUE, auto_ack=True, inactivity_timeout=10):
+            if method is None:
+                break
+            now = time.time()
+            rec = json.loads(body)
+            if rec.get("action") == "I" and rec.get("table") == "bench_lat":
+                ts = rec["ts"].rstrip("Z")
+                base, _, frac = ts.partition(".")
+                t = time.mktime(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                t += float("0." + frac) if frac else 0.0
+                delays.append((now - t) * 1000.0)
+                if len(delays) >= expected:
+                    break
+        c.close()
+        done.set()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    time.sleep(1.0)
+    script = os.path.join("/tmp", "walcast_bench_lat.sql")
+    with open(script, "w") as f:
+        f.write("insert into bench_lat (payload) values (repeat('x', 100));\n")
+    subprocess.run([os.path.join(BINDIR, "pgbench"), "-n", "-f", script, "-R", str(rate), "-T", str(seconds),
+                    "-c", "2", "-j", "2", "postgres"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=True)
+    done.wait(timeout=120)
+    peak = vmhwm_mb(agent.pid)
+    agent.send_signal(signal.SIGTERM)
+    agent.wait(timeout=60)
+    consumer.join(timeout=30)
+    sql(conn, "select pg_drop_replication_slot('bench_latency'); drop table bench_lat")
+    delays.sort()
+    if not delays:
+        print("\nlatency: no events received")
+        return
+    q = statistics.quantiles(delays, n=100)
+    print(f"\n### commit -> consumer latency at {rate} one-row transactions/s for {seconds} s\n")
+    print(f"received {len(delays):,} events; p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms, "
+          f"max {delays[-1]:.2f} ms; agent peak RSS {peak:.1f} MB")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--updates", type=int, default=200_000)
+    ap.add_argument("--rate", type=int, default=5000)
+    ap.add_argument("--seconds", type=int, default=20)
+    args = ap.parse_args()
+    conn = psycopg2.connect("dbname=postgres")
+    conn.autocommit = True
+    sql(conn, """
+        drop table if exists bench_mixed;
+        create table bench_mixed (id int primary key, big bigint, label text, amount numeric(12,2),
+                                  at timestamptz, doc jsonb, flag bool);
+        create or replace procedure bench_updates(n int) language plpgsql as $$
+        begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
+    """)
+    print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
+    workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
+        insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
+            '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
+            jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
+        from generate_series(1, {args.rows}) i""")
+    workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
+             f"call bench_updates({args.updates})")
+    latency(conn, args.rate, args.seconds)
+    sql(conn, "drop table bench_mixed; drop procedure bench_updates")
+
+
+if __name__ == "__main__":
+    main()

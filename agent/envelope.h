@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -32,5 +33,14 @@ extern const char *envelope_kind_name(enum envelope_kind k);
  */
 extern char *envelope_render(enum envelope_kind kind, const struct event *ev,
 							 size_t *len, char *err, size_t errlen);
+
+/*
+ * envelope_render with the clock given: now_ms (milliseconds since the
+ * epoch) becomes Debezium's top-level "ts_ms".  For tests and for callers
+ * that render several events at one instant.
+ */
+extern char *envelope_render_at(enum envelope_kind kind, const struct event *ev,
+								int64_t now_ms, size_t *len, char *err,
+								size_t errlen);
 
 #endif							/* WALCAST_ENVELOPE_H */

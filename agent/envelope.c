@@ -147,20 +147,31 @@ envelope_put_key(struct envelope_buf *b, const char *key, size_t keylen)
 	json_decref(s);
 }
 
-/* Shortest "%g" that reads back as the same double, like float8out. */
+/*
+ * Shortest digits that read back as the same double, laid out like
+ * PostgreSQL's float8out: plain notation for decimal exponents -4..14,
+ * exponent notation outside.
+ */
 static void
 envelope_put_real(struct envelope_buf *b, double d)
 {
-	char		num[40];
+	char		num[48];
+	int			prec;
+	int			exp;
 
-	for (int prec = 1; prec <= 17; prec++)
+	for (prec = 1; prec <= 17; prec++)
 	{
-		snprintf(num, sizeof(num), "%.*g", prec, d);
+		snprintf(num, sizeof(num), "%.*e", prec - 1, d);
 		if (strtod(num, NULL) == d)
 			break;
 	}
+	if (prec > 17)
+		prec = 17;
+	exp = atoi(strchr(num, 'e') + 1);
+	if (exp >= -4 && exp < 15)
+		snprintf(num, sizeof(num), "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
 	/* Keep it a real for readers that distinguish (as jansson does). */
-	if (strpbrk(num, ".eE") == NULL)
+	if (strpbrk(num, ".e") == NULL)
 		strcat(num, ".0");
 	envelope_put(b, num, strlen(num));
 }

@@ -1,0 +1,143 @@
+/*
+ * ack.c
+ *		The LSN tracker (see ack.h for the rule and the design).
+ */
+#include "ack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+ack_init(struct ack_tracker *t, int nsinks)
+{
+	memset(t, 0, sizeof(*t));
+	t->nsinks = nsinks < 1 ? 1 : (nsinks > ACK_MAX_SINKS ? ACK_MAX_SINKS : nsinks);
+}
+
+void
+ack_free(struct ack_tracker *t)
+{
+	free(t->ring);
+	t->ring = NULL;
+	t->cap = t->head = t->count = 0;
+}
+
+void
+ack_reset(struct ack_tracker *t)
+{
+	t->head = 0;
+	t->count = 0;
+	t->in_txn = false;
+}
+
+void
+ack_begin(struct ack_tracker *t)
+{
+	t->in_txn = true;
+}
+
+/* Double the ring, unrolling it so the oldest entry is at index 0. */
+static bool
+ack_grow(struct ack_tracker *t)
+{
+	size_t		newcap = t->cap ? t->cap * 2 : 64;
+	struct ack_entry *ring;
+	size_t		i;
+
+	ring = malloc(newcap * sizeof(*ring));
+	if (ring == NULL)
+		return false;
+	for (i = 0; i < t->count; i++)
+		ring[i] = t->ring[(t->head + i) & (t->cap - 1)];
+	free(t->ring);
+	t->ring = ring;
+	t->cap = newcap;
+	t->head = 0;
+	return true;
+}
+
+static bool
+ack_push(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
+{
+	struct ack_entry *e;
+	int			i;
+
+	if (t->count == t->cap && !ack_grow(t))
+		return false;
+	e = &t->ring[(t->head + t->count) & (t->cap - 1)];
+	e->end_lsn = lsn;
+	for (i = 0; i < ACK_MAX_SINKS; i++)
+		e->last_seq[i] = i < t->nsinks ? published[i] : 0;
+	t->count++;
+	return true;
+}
+
+bool
+ack_commit(struct ack_tracker *t, uint64_t end_lsn, const uint64_t *published)
+{
+	t->in_txn = false;
+	return ack_push(t, end_lsn, published);
+}
+
+bool
+ack_standalone(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
+{
+	/*
+	 * Confirming the message's own LSN (not past it) is deliberate: after a
+	 * restart decoding resumes at that LSN and may send the message once
+	 * more, which at-least-once allows; reporting a position inside a
+	 * record we never saw the end of is not worth the saved duplicate.
+	 */
+	return ack_push(t, lsn, published);
+}
+
+static bool
+ack_entry_complete(const struct ack_tracker *t, const struct ack_entry *e,
+				   const uint64_t *confirmed)
+{
+	int			i;
+
+	for (i = 0; i < t->nsinks; i++)
+		if (confirmed[i] < e->last_seq[i])
+			return false;
+	return true;
+}
+
+uint64_t
+ack_advance(struct ack_tracker *t, const uint64_t *confirmed)
+{
+	while (t->count > 0)
+	{
+		struct ack_entry *e = &t->ring[t->head];
+
+		if (!ack_entry_complete(t, e, confirmed))
+			break;
+		/* Decoding order is LSN order; max() only guards against a bug. */
+		if (e->end_lsn > t->flush_lsn)
+			t->flush_lsn = e->end_lsn;
+		t->head = (t->head + 1) & (t->cap - 1);
+		t->count--;
+	}
+	return t->flush_lsn;
+}
+
+bool
+ack_keepalive(struct ack_tracker *t, uint64_t wal_end)
+{
+	if (!ack_idle(t) || wal_end <= t->flush_lsn)
+		return false;
+	t->flush_lsn = wal_end;
+	return true;
+}
+
+bool
+ack_idle(const struct ack_tracker *t)
+{
+	return t->count == 0 && !t->in_txn;
+}
+
+size_t
+ack_in_flight(const struct ack_tracker *t)
+{
+	return t->count;
+}

@@ -1,0 +1,97 @@
+/*
+ * ack.h
+ *		The LSN tracker: which WAL position may be reported to PostgreSQL as
+ *		flushed.
+ *
+ * The acknowledgement rule (docs/agent-operations.md): the flush LSN is the
+ * end_lsn of the newest transaction such that it, and every transaction
+ * before it, has had every one of its events confirmed by every sink.
+ * Nothing merely received or published counts.
+ *
+ * Each sink numbers what it publishes 1, 2, 3... (for RabbitMQ, the
+ * publisher-confirm delivery tags of the current connection) and reports
+ * the contiguous confirmed prefix: "everything up to N is confirmed",
+ * however the broker's acks arrived (out of order, `multiple`).  A
+ * transaction therefore needs only one number per sink: the sink's last
+ * sequence number when the transaction ended.  It is complete when every
+ * sink's confirmed prefix has reached that number.  A transaction that
+ * published nothing (all filtered) records the sequence number of whatever
+ * was published before it, so it completes as soon as everything older has.
+ *
+ * Transactions are decoded one after another (the agent does not ask for
+ * in-progress streaming), so the in-flight ones form a FIFO: a ring that
+ * grows when needed.  A non-transactional logical message is an entry of
+ * its own whose position is its LSN.
+ */
+#ifndef WALCAST_ACK_H
+#define WALCAST_ACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The RabbitMQ sink now; the MongoDB mirror later. */
+#define ACK_MAX_SINKS 2
+
+struct ack_entry
+{
+	uint64_t	end_lsn;		/* position confirmed once this completes */
+	uint64_t	last_seq[ACK_MAX_SINKS];	/* per sink, see above */
+};
+
+struct ack_tracker
+{
+	int			nsinks;
+	struct ack_entry *ring;
+	size_t		cap;			/* allocated entries (a power of two) */
+	size_t		head;			/* oldest entry */
+	size_t		count;			/* entries in flight */
+	bool		in_txn;			/* a BEGIN was seen, its COMMIT not yet */
+	uint64_t	flush_lsn;		/* what may be reported as flushed */
+};
+
+extern void ack_init(struct ack_tracker *t, int nsinks);
+extern void ack_free(struct ack_tracker *t);
+
+/*
+ * Forget everything in flight (a new replication session replays it from
+ * the slot).  flush_lsn is kept: it was confirmed and stays true.
+ */
+extern void ack_reset(struct ack_tracker *t);
+
+extern void ack_begin(struct ack_tracker *t);
+
+/*
+ * A transaction ended at end_lsn; published[i] is sink i's last sequence
+ * number after publishing all of its events.  Returns false only when the
+ * ring cannot grow (out of memory).
+ */
+extern bool ack_commit(struct ack_tracker *t, uint64_t end_lsn,
+					   const uint64_t *published);
+
+/* A non-transactional message at lsn, published as published[i]. */
+extern bool ack_standalone(struct ack_tracker *t, uint64_t lsn,
+						   const uint64_t *published);
+
+/*
+ * Sinks report their confirmed prefixes; complete entries leave the ring
+ * oldest first.  Returns the (possibly advanced) flush LSN.
+ */
+extern uint64_t ack_advance(struct ack_tracker *t, const uint64_t *confirmed);
+
+/*
+ * The server says it has sent everything up to wal_end (a keepalive).  When
+ * nothing is in flight and no transaction is open, every change before
+ * wal_end has been confirmed, and a transaction still open on the server
+ * commits later than wal_end, so it is replayed after a restart anyway:
+ * reporting wal_end lets the slot advance on a database whose changes are
+ * all filtered out, instead of pinning WAL forever.  Returns true when the
+ * flush LSN moved.
+ */
+extern bool ack_keepalive(struct ack_tracker *t, uint64_t wal_end);
+
+/* Nothing in flight and no open transaction. */
+extern bool ack_idle(const struct ack_tracker *t);
+extern size_t ack_in_flight(const struct ack_tracker *t);
+
+#endif							/* WALCAST_ACK_H */

@@ -1,0 +1,64 @@
+/*
+ * agent.h
+ *		The state of one walcast-agent process, passed explicitly to every
+ *		part of the main loop (no hidden globals: only the signal flags live
+ *		in main.c, where the handlers that set them are).
+ */
+#ifndef WALCAST_AGENT_H
+#define WALCAST_AGENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ack.h"
+#include "backoff.h"
+#include "config.h"
+#include "sink.h"
+#include "stream.h"
+
+/* Exit codes (docs/agent-operations.md); only main.c exits. */
+enum agent_exit
+{
+	AGENT_EXIT_STOP = 0,		/* SIGTERM/SIGINT: stopped after draining */
+	AGENT_EXIT_CONFIG = 1,		/* usage or configuration error */
+	AGENT_EXIT_RUNTIME = 2		/* unrecoverable runtime error */
+};
+
+/* Counters for the periodic stats: line. */
+struct agent_stats
+{
+	uint64_t	records;		/* plugin records received */
+	uint64_t	events;			/* events handed to the sink */
+	uint64_t	txns;			/* commits seen */
+	uint64_t	sessions;		/* replication sessions started */
+	uint64_t	last_events;	/* events at the previous stats line */
+	int64_t		last_ms;		/* time of the previous stats line */
+};
+
+struct agent
+{
+	struct agent_config cfg;
+	struct stream stream;
+	struct ack_tracker ack;
+	struct sink *sink;
+	struct backoff backoff;
+	struct agent_stats stats;
+
+	/* Set by the signal handlers in main.c, read and cleared by loop.c. */
+	volatile sig_atomic_t *stop_requested;
+	volatile sig_atomic_t *reload_requested;
+
+	/*
+	 * Before the first session works, failing to reach a server is a
+	 * configuration problem (wrong port, wrong password): exit with a clear
+	 * error.  Afterwards it is an outage: retry with backoff.
+	 */
+	bool		ever_streamed;
+	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
+};
+
+/* Run until stopped; returns an enum agent_exit. */
+extern int	agent_run(struct agent *a);
+
+#endif							/* WALCAST_AGENT_H */

@@ -1,0 +1,625 @@
+/*
+ * loop.c
+ *		The agent's main loop: replication sessions, reconnects, the
+ *		acknowledgement rule, backpressure, status updates, signals, stats.
+ *
+ * One session = one sink connection + one replication connection.  Sinks
+ * keep no copy of what they published, so whenever either side fails the
+ * whole session ends and a new one replays everything unconfirmed from the
+ * slot (START_REPLICATION from confirmed_flush_lsn): at-least-once, in
+ * commit order, with identical message ids.
+ *
+ * Within a session one poll() loop, as in pg_recvlogical's
+ * StreamLogicalLog, waits on the PostgreSQL socket, the sink socket and the
+ * next deadline (status update, stats line, heartbeat servicing).  While
+ * the in-flight window is full or the broker has blocked us, the loop stops
+ * taking records from the slot but keeps sending status updates, so
+ * wal_sender_timeout never expires because of a slow broker.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "event.h"
+#include "log.h"
+
+/* First reconnect delay; later ones double up to reconnect_max_delay. */
+#define LOOP_BACKOFF_BASE_MS 500
+/* At most this many records per turn, so confirms are read in between. */
+#define LOOP_RECORDS_PER_TURN 5000
+/* Wake at least this often: rabbitmq-c only services heartbeats then. */
+#define LOOP_MAX_SLEEP_MS 1000
+
+enum loop_result
+{
+	LOOP_OK,
+	LOOP_STOP,					/* stop requested, drained */
+	LOOP_RETRY,					/* reconnect after a backoff */
+	LOOP_FATAL					/* exit 2 */
+};
+
+struct loop_timers
+{
+	int64_t		next_status;
+	int64_t		next_stats;
+};
+
+static int64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+loop_format_lsn(uint64_t lsn, char *buf)
+{
+	lsn_format(lsn, buf, LSN_BUFLEN);
+}
+
+/*
+ * Map a sink or stream failure to what happens next, logging it once.
+ * Before any session has worked, "unreachable" (wrong host, port, password)
+ * is fatal: a daemon that retries a typo forever hides it.
+ */
+static enum loop_result
+loop_failure(struct agent *a, int retry, int unreachable, const char *err)
+{
+	if (unreachable && !a->ever_streamed)
+	{
+		log_error("%s", err);
+		return LOOP_FATAL;
+	}
+	if (retry || unreachable)
+	{
+		log_warning("%s", err);
+		return LOOP_RETRY;
+	}
+	log_error("%s", err);
+	return LOOP_FATAL;
+}
+
+static enum loop_result
+loop_sink_failure(struct agent *a, enum sink_status st, const char *err)
+{
+	return loop_failure(a, st == SINK_RETRY, st == SINK_UNREACHABLE, err);
+}
+
+static enum loop_result
+loop_stream_failure(struct agent *a, enum stream_status st, const char *err)
+{
+	return loop_failure(a, st == STREAM_RETRY, st == STREAM_UNREACHABLE, err);
+}
+
+/* Sinks' confirmed prefixes -> flush LSN; progress resets the backoff. */
+static void
+loop_advance(struct agent *a)
+{
+	uint64_t	confirmed[ACK_MAX_SINKS] = {a->sink->st.confirmed, 0};
+	uint64_t	before = a->ack.flush_lsn;
+
+	if (ack_advance(&a->ack, confirmed) > before)
+		backoff_reset(&a->backoff);
+}
+
+static bool
+loop_send_status(struct agent *a, struct loop_timers *t, bool reply_req)
+{
+	char		err[512];
+	char		lsn[LSN_BUFLEN];
+
+	if (!stream_send_status(&a->stream, a->ack.flush_lsn, reply_req, err,
+							sizeof(err)))
+	{
+		log_warning("%s", err);
+		return false;
+	}
+	if (a->ack.flush_lsn != a->reported_flush && log_enabled(LOG_LEVEL_DEBUG))
+	{
+		loop_format_lsn(a->ack.flush_lsn, lsn);
+		log_debug("reported %s as flushed to PostgreSQL", lsn);
+	}
+	a->reported_flush = a->ack.flush_lsn;
+	t->next_status = loop_now_ms() + (int64_t) a->cfg.status_interval * 1000;
+	return true;
+}
+
+static void
+loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
+{
+	const struct sink_stats *st = &a->sink->st;
+	char		flushed[LSN_BUFLEN];
+	char		received[LSN_BUFLEN];
+	uint64_t	lag = 0;
+	double		secs;
+	double		rate = 0;
+
+	if (a->cfg.stats_interval <= 0)
+	{
+		t->next_stats = INT64_MAX;
+		return;
+	}
+	secs = (double) (now - a->stats.last_ms) / 1000.0;
+	if (secs > 0)
+		rate = (double) (st->events - a->stats.last_events) / secs;
+	if (a->stream.server_wal_end > a->ack.flush_lsn)
+		lag = a->stream.server_wal_end - a->ack.flush_lsn;
+	loop_format_lsn(a->ack.flush_lsn, flushed);
+	loop_format_lsn(a->stream.received_lsn, received);
+	log_info("stats: events=%" PRIu64 " events_per_s=%.0f txns=%" PRIu64
+			 " messages=%" PRIu64 " inflight_events=%" PRIu64
+			 " inflight_bytes=%" PRIu64 " returned=%" PRIu64
+			 " confirmed_lsn=%s received_lsn=%s lag_bytes=%" PRIu64
+			 " blocked=%s sessions=%" PRIu64,
+			 st->events, rate, a->stats.txns, st->messages,
+			 st->inflight_events, st->inflight_bytes, st->returned,
+			 flushed, received, lag, st->blocked ? "yes" : "no",
+			 a->stats.sessions);
+	a->stats.last_events = st->events;
+	a->stats.last_ms = now;
+	t->next_stats = now + (int64_t) a->cfg.stats_interval * 1000;
+}
+
+/* SIGHUP: reopen the log (rotation), then reload what can be reloaded. */
+static void
+loop_reload(struct agent *a)
+{
+	char		err[512];
+	char	   *old_log = a->cfg.log_file ? strdup(a->cfg.log_file) : NULL;
+
+	if (!log_reopen(err, sizeof(err)))
+		log_error("could not reopen the log: %s", err);
+	if (!config_reload(&a->cfg, err, sizeof(err)))
+		log_error("configuration not reloaded, keeping the current one: %s",
+				  err);
+	else
+	{
+		const char *new_log = a->cfg.log_file;
+
+		if ((old_log == NULL) != (new_log == NULL) ||
+			(old_log && strcmp(old_log, new_log) != 0))
+		{
+			if (!log_open(new_log, err, sizeof(err)))
+				log_error("could not open log file: %s", err);
+		}
+		log_set_verbosity(a->cfg.verbose);
+		backoff_set_max(&a->backoff, a->cfg.reconnect_max_delay * 1000);
+		log_info("configuration reloaded");
+	}
+	free(old_log);
+}
+
+static bool
+loop_window_open(const struct agent *a)
+{
+	const struct sink_stats *st = &a->sink->st;
+
+	return !st->blocked &&
+		st->inflight_events < (uint64_t) a->cfg.max_inflight_events &&
+		st->inflight_bytes < (uint64_t) a->cfg.max_inflight_bytes &&
+		ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
+}
+
+static enum loop_result
+loop_published(struct agent *a, enum sink_status st, const char *err)
+{
+	return st == SINK_OK ? LOOP_OK : loop_sink_failure(a, st, err);
+}
+
+static bool
+loop_is_streaming_record(const struct event *ev)
+{
+	const char *action = json_string_value(json_object_get(ev->rec, "action"));
+
+	return action != NULL && action[1] == '\0' && strchr("SEAX", action[0]);
+}
+
+/*
+ * A transaction (or a non-transactional message) is complete: the sink
+ * sends what it held back, and the tracker learns which sequence number
+ * must be confirmed before lsn may be reported.
+ */
+static enum loop_result
+loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
+{
+	struct sink *s = a->sink;
+	uint64_t	published[ACK_MAX_SINKS] = {0, 0};
+	char		err[1024];
+	enum sink_status st;
+	bool		ok;
+
+	st = s->ops->end_txn(s, err, sizeof(err));
+	if (st != SINK_OK)
+		return loop_sink_failure(a, st, err);
+	published[0] = s->st.published;
+	ok = standalone ? ack_standalone(&a->ack, lsn, published) :
+		ack_commit(&a->ack, lsn, published);
+	if (!ok)
+	{
+		log_error("out of memory tracking transactions");
+		return LOOP_FATAL;
+	}
+	return LOOP_OK;
+}
+
+/* One plugin record: the acknowledgement bookkeeping and the sink. */
+static enum loop_result
+loop_event(struct agent *a, struct event *ev)
+{
+	struct sink *s = a->sink;
+	char		err[1024];
+	enum sink_status st;
+
+	switch (ev->op)
+	{
+		case EVENT_BEGIN:
+			ack_begin(&a->ack);
+			return LOOP_OK;
+
+		case EVENT_COMMIT:
+
+			/*
+			 * end_lsn is the end of the commit record: once confirmed, a
+			 * restart decodes from there and skips this transaction.  Its
+			 * start (commit_lsn) would replay it.
+			 */
+			if (ev->end_lsn == 0)
+			{
+				log_error("commit record without \"end_lsn\": the agent needs the plugin's include-lsn=true");
+				return LOOP_FATAL;
+			}
+			a->stats.txns++;
+			return loop_end_unit(a, ev->end_lsn, false);
+
+		case EVENT_INSERT:
+		case EVENT_UPDATE:
+		case EVENT_DELETE:
+		case EVENT_TRUNCATE:
+			a->stats.events++;
+			return loop_published(a, s->ops->publish(s, ev, err, sizeof(err)),
+								  err);
+
+		case EVENT_MESSAGE:
+			a->stats.events++;
+			st = s->ops->publish(s, ev, err, sizeof(err));
+			if (st != SINK_OK || ev->transactional)
+				return loop_published(a, st, err);
+			/* Non-transactional: complete on its own, at its own LSN. */
+			return loop_end_unit(a, ev->lsn, true);
+
+		case EVENT_OTHER:
+			if (loop_is_streaming_record(ev))
+			{
+				/*
+				 * Streamed in-progress transactions may later abort; the
+				 * agent publishes only committed changes, so it does not
+				 * ask for streaming and refuses it.
+				 */
+				log_error("the plugin is streaming in-progress transactions, which walcast-agent does not support: remove the streaming plugin option");
+				return LOOP_FATAL;
+			}
+			log_debug("skipping a record of an unknown kind");
+			return LOOP_OK;
+	}
+	return LOOP_OK;
+}
+
+static enum loop_result
+loop_record(struct agent *a, const char *rec, size_t len)
+{
+	struct event ev;
+	char		err[512];
+	char		lsn[LSN_BUFLEN];
+	enum loop_result r;
+
+	a->stats.records++;
+	if (!event_parse(&ev, rec, len, err, sizeof(err)))
+	{
+		loop_format_lsn(a->stream.received_lsn, lsn);
+		log_error("invalid record from the plugin near %s: %s", lsn, err);
+		return LOOP_FATAL;
+	}
+	r = loop_event(a, &ev);
+	event_free(&ev);
+	return r;
+}
+
+/* Take records while the window has room; returns more=true if cut short. */
+static enum loop_result
+loop_read(struct agent *a, struct loop_timers *t, bool *more)
+{
+	char		err[1024];
+	int			n;
+
+	*more = false;
+	for (n = 0; loop_window_open(a); n++)
+	{
+		enum stream_status rs;
+		enum loop_result r;
+		const char *rec;
+		size_t		len;
+
+		if (*a->stop_requested)
+			return LOOP_OK;
+		if (n >= LOOP_RECORDS_PER_TURN)
+		{
+			*more = true;
+			return LOOP_OK;
+		}
+		rs = stream_next(&a->stream, &rec, &len, err, sizeof(err));
+		switch (rs)
+		{
+			case STREAM_RECORD:
+				if ((r = loop_record(a, rec, len)) != LOOP_OK)
+					return r;
+				break;
+			case STREAM_KEEPALIVE:
+				ack_keepalive(&a->ack, a->stream.keepalive_end);
+				if (a->stream.reply_requested &&
+					!loop_send_status(a, t, false))
+					return LOOP_RETRY;
+				break;
+			case STREAM_AGAIN:
+				return LOOP_OK;
+			default:
+				return loop_stream_failure(a, rs, err);
+		}
+	}
+	return LOOP_OK;
+}
+
+/*
+ * Stop requested: take no more records, wait (at most shutdown_timeout)
+ * for the broker to confirm what was published, report the final flush
+ * position, and end the session cleanly.
+ */
+static enum loop_result
+loop_drain(struct agent *a, struct loop_timers *t)
+{
+	struct sink *s = a->sink;
+	int64_t		deadline = loop_now_ms() + (int64_t) a->cfg.shutdown_timeout * 1000;
+	char		err[1024];
+	char		lsn[LSN_BUFLEN];
+
+	log_info("stopping: waiting up to %d s for %" PRIu64 " unconfirmed message(s)",
+			 a->cfg.shutdown_timeout, s->st.published - s->st.confirmed);
+	while (s->st.confirmed < s->st.published)
+	{
+		int64_t		now = loop_now_ms();
+		struct pollfd pfd;
+		int64_t		wait;
+		enum sink_status st;
+
+		if (now >= deadline)
+			break;
+		st = s->ops->service(s, err, sizeof(err));
+		if (st != SINK_OK)
+		{
+			log_warning("%s", err);
+			break;
+		}
+		loop_advance(a);
+		if (s->st.confirmed >= s->st.published)
+			break;
+		if (now >= t->next_status && !loop_send_status(a, t, false))
+			break;
+		wait = deadline - now;
+		if (wait > LOOP_MAX_SLEEP_MS)
+			wait = LOOP_MAX_SLEEP_MS;
+		pfd.fd = s->ops->pollfd(s, &pfd.events);
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			break;
+		(void) poll(&pfd, 1, (int) wait);
+	}
+	loop_advance(a);
+	if (s->st.confirmed < s->st.published)
+		log_warning("%" PRIu64 " message(s) still unconfirmed at shutdown: they will be sent again after a restart",
+					s->st.published - s->st.confirmed);
+	(void) loop_send_status(a, t, false);
+	loop_format_lsn(a->ack.flush_lsn, lsn);
+	log_info("stopped; confirmed position %s", lsn);
+	return LOOP_STOP;
+}
+
+static enum loop_result
+loop_stream(struct agent *a)
+{
+	struct loop_timers t;
+	struct sink *s = a->sink;
+	char		err[1024];
+
+	t.next_status = loop_now_ms() + (int64_t) a->cfg.status_interval * 1000;
+	t.next_stats = a->stats.last_ms + (int64_t) a->cfg.stats_interval * 1000;
+
+	for (;;)
+	{
+		struct pollfd pfd[2];
+		enum sink_status st;
+		enum loop_result r;
+		int64_t		now;
+		int64_t		wait;
+		bool		more;
+		int			nfd = 0;
+		int			pgfd = -1;
+
+		if (*a->reload_requested)
+		{
+			*a->reload_requested = 0;
+			loop_reload(a);
+		}
+		if (*a->stop_requested)
+			return loop_drain(a, &t);
+
+		st = s->ops->service(s, err, sizeof(err));
+		if (st != SINK_OK)
+			return loop_sink_failure(a, st, err);
+		loop_advance(a);
+
+		if ((r = loop_read(a, &t, &more)) != LOOP_OK)
+			return r;
+		loop_advance(a);
+
+		now = loop_now_ms();
+		if ((now >= t.next_status || a->stream.reply_requested) &&
+			!loop_send_status(a, &t, false))
+			return LOOP_RETRY;
+		if (now >= t.next_stats)
+			loop_stats(a, &t, now);
+
+		/* Poll PostgreSQL only when we would read what arrives. */
+		if (loop_window_open(a) && !more)
+		{
+			pfd[nfd].fd = stream_socket(&a->stream);
+			pfd[nfd].events = POLLIN;
+			pfd[nfd].revents = 0;
+			pgfd = nfd++;
+		}
+		pfd[nfd].fd = s->ops->pollfd(s, &pfd[nfd].events);
+		pfd[nfd].revents = 0;
+		if (pfd[nfd].fd >= 0)
+			nfd++;
+
+		wait = LOOP_MAX_SLEEP_MS;
+		if (t.next_status - now < wait)
+			wait = t.next_status - now;
+		if (t.next_stats - now < wait)
+			wait = t.next_stats - now;
+		if (wait < 0 || more)
+			wait = 0;
+
+		if (poll(pfd, (nfds_t) nfd, (int) wait) < 0 && errno != EINTR)
+		{
+			log_error("poll failed: %s", strerror(errno));
+			return LOOP_FATAL;
+		}
+		if (pgfd >= 0 && (pfd[pgfd].revents & (POLLIN | POLLERR | POLLHUP)) &&
+			!stream_consume(&a->stream, err, sizeof(err)))
+		{
+			log_warning("%s", err);
+			return LOOP_RETRY;
+		}
+	}
+}
+
+static enum loop_result
+loop_session(struct agent *a)
+{
+	char		err[1024];
+	enum sink_status ss;
+	enum stream_status rs;
+	enum loop_result r;
+
+	ack_reset(&a->ack);
+	ss = a->sink->ops->open(a->sink, err, sizeof(err));
+	if (ss != SINK_OK)
+		return loop_sink_failure(a, ss, err);
+	rs = stream_open(&a->stream, err, sizeof(err));
+	if (rs != STREAM_OK)
+	{
+		a->sink->ops->close(a->sink);
+		return loop_stream_failure(a, rs, err);
+	}
+	a->ever_streamed = true;
+	a->stats.sessions++;
+
+	r = loop_stream(a);
+
+	/*
+	 * Order matters: PostgreSQL first, so the last status we sent stays the
+	 * last word; then the sink, dropping whatever it did not confirm.
+	 */
+	stream_close(&a->stream, r == LOOP_STOP);
+	a->sink->ops->close(a->sink);
+	return r;
+}
+
+/* Wait ms between sessions; false when a stop was requested meanwhile. */
+static bool
+loop_sleep(struct agent *a, int ms)
+{
+	int64_t		end = loop_now_ms() + ms;
+
+	for (;;)
+	{
+		int64_t		left = end - loop_now_ms();
+
+		if (*a->stop_requested)
+			return false;
+		if (*a->reload_requested)
+		{
+			*a->reload_requested = 0;
+			loop_reload(a);
+		}
+		if (left <= 0)
+			return true;
+		(void) poll(NULL, 0, (int) (left > 200 ? 200 : left));
+	}
+}
+
+int
+agent_run(struct agent *a)
+{
+	char		err[512];
+	int			rc;
+
+	backoff_init(&a->backoff, LOOP_BACKOFF_BASE_MS,
+				 a->cfg.reconnect_max_delay * 1000,
+				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
+	ack_init(&a->ack, 1);
+	stream_init(&a->stream, &a->cfg);
+	a->stats.last_ms = loop_now_ms();
+	a->sink = a->cfg.amqp_uri && a->cfg.amqp_uri[0] ?
+		sink_amqp_new(&a->cfg, err, sizeof(err)) :
+		sink_stdout_new(&a->cfg, err, sizeof(err));
+	if (a->sink == NULL)
+	{
+		log_error("%s", err);
+		ack_free(&a->ack);
+		return AGENT_EXIT_CONFIG;
+	}
+
+	for (;;)
+	{
+		enum loop_result r = loop_session(a);
+		int			delay;
+
+		if (r == LOOP_STOP)
+		{
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+		if (r == LOOP_FATAL)
+		{
+			rc = AGENT_EXIT_RUNTIME;
+			break;
+		}
+		if (*a->stop_requested)
+		{
+			log_info("stopped");
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+		delay = backoff_next(&a->backoff);
+		log_info("reconnecting in %.1f s", delay / 1000.0);
+		if (!loop_sleep(a, delay))
+		{
+			log_info("stopped");
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+	}
+
+	a->sink->ops->destroy(a->sink);
+	a->sink = NULL;
+	ack_free(&a->ack);
+	return rc;
+}

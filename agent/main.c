@@ -1,0 +1,169 @@
+/*
+ * main.c
+ *		walcast-agent: stream a logical replication slot decoded by the
+ *		walcast plugin to RabbitMQ (or stdout), acknowledging WAL only once
+ *		the broker confirmed.
+ *
+ * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
+ * SIGINT, or --help/--version/--print-config), 1 usage or configuration
+ * error, 2 unrecoverable runtime error (docs/agent-operations.md).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent.h"
+#include "log.h"
+
+/*
+ * The only globals: signal handlers can do nothing but set a flag
+ * (async-signal-safe), and the loop polls them.
+ */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+main_on_stop(int sig)
+{
+	(void) sig;
+	stop_requested = 1;
+}
+
+static void
+main_on_hup(int sig)
+{
+	(void) sig;
+	reload_requested = 1;
+}
+
+static bool
+main_signals(char *err, size_t errlen)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: poll() must return so the loop sees the flag. */
+	sa.sa_handler = main_on_stop;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		goto fail;
+	sa.sa_handler = main_on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) != 0)
+		goto fail;
+	/* A broken socket must be an error return, not a silent death. */
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) != 0)
+		goto fail;
+	return true;
+
+fail:
+	snprintf(err, errlen, "could not install signal handlers");
+	return false;
+}
+
+static bool
+main_is_false(const char *v)
+{
+	return v != NULL && (strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
+						 strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0 ||
+						 strcasecmp(v, "f") == 0 || strcasecmp(v, "n") == 0);
+}
+
+/*
+ * What the core needs beyond what config.c checks: a valid slot name, and
+ * the plugin fields the acknowledgement rule and message ids rest on.
+ */
+static bool
+main_check(const struct agent_config *cfg, char *err, size_t errlen)
+{
+	const char *p;
+	int			i;
+
+	if (cfg->slot == NULL || cfg->slot[0] == '\0')
+	{
+		snprintf(err, errlen, "slot: a replication slot name is required (-S/--slot NAME)");
+		return false;
+	}
+	/* PostgreSQL's own rule (ReplicationSlotValidateName). */
+	for (p = cfg->slot; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+		{
+			snprintf(err, errlen,
+					 "slot: \"%s\" is not a valid replication slot name (lower case letters, digits and underscores)",
+					 cfg->slot);
+			return false;
+		}
+	if (strlen(cfg->slot) > 63)
+	{
+		snprintf(err, errlen, "slot: \"%s\" is longer than 63 bytes", cfg->slot);
+		return false;
+	}
+	for (i = 0; i < cfg->plugin_options.count; i++)
+	{
+		const struct config_plugin_option *o = &cfg->plugin_options.items[i];
+
+		if ((strcmp(o->name, "include-lsn") == 0 ||
+			 strcmp(o->name, "include-seq") == 0) && main_is_false(o->value))
+		{
+			snprintf(err, errlen,
+					 "option: %s=%s is not possible with walcast-agent (it needs LSNs to acknowledge and sequence numbers for message ids)",
+					 o->name, o->value);
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent a;
+	char		err[1024];
+	int			rc;
+
+	memset(&a, 0, sizeof(a));
+	switch (config_load(&a.cfg, argc, argv, err, sizeof(err)))
+	{
+		case CONFIG_OK:
+			break;
+		case CONFIG_DONE:
+			config_free(&a.cfg);
+			return AGENT_EXIT_STOP;
+		case CONFIG_ERROR:
+			fprintf(stderr, "walcast-agent: error: %s\n", err);
+			config_free(&a.cfg);
+			return AGENT_EXIT_CONFIG;
+	}
+	if (!main_check(&a.cfg, err, sizeof(err)))
+	{
+		fprintf(stderr, "walcast-agent: error: %s\n", err);
+		config_free(&a.cfg);
+		return AGENT_EXIT_CONFIG;
+	}
+	log_set_verbosity(a.cfg.verbose);
+	if (!log_open(a.cfg.log_file, err, sizeof(err)))
+	{
+		fprintf(stderr, "walcast-agent: error: log_file: %s\n", err);
+		config_free(&a.cfg);
+		return AGENT_EXIT_CONFIG;
+	}
+	if (!main_signals(err, sizeof(err)))
+	{
+		log_error("%s", err);
+		config_free(&a.cfg);
+		return AGENT_EXIT_RUNTIME;
+	}
+	a.stop_requested = &stop_requested;
+	a.reload_requested = &reload_requested;
+
+	log_info("walcast-agent %s starting: slot \"%s\", sink %s", WALCAST_VERSION,
+			 a.cfg.slot, a.cfg.amqp_uri && a.cfg.amqp_uri[0] ? "amqp" : "stdout");
+	rc = agent_run(&a);
+	if (rc == AGENT_EXIT_RUNTIME)
+		log_error("exiting after an unrecoverable error (exit code 2)");
+
+	config_free(&a.cfg);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,640 @@
+/*
+ * sink_amqp.c
+ *		The RabbitMQ sink: persistent messages on a topic exchange, mandatory
+ *		routing, publisher confirms over a sliding window, and optional
+ *		per-transaction batching.
+ *
+ * rabbitmq-c 0.11 has no helper to wait for confirms, so service() reads
+ * the frames itself: basic.ack (maybe `multiple`), basic.nack, basic.return
+ * (always sent before the ack of the same message), connection.blocked and
+ * unblocked, and the broker closing the channel or connection.  Reading
+ * frames is also what services heartbeats, so the loop calls service() at
+ * least once a second.
+ *
+ * Batching (--batch transaction): consecutive events of one transaction
+ * with the same routing key go into one message, a JSON array, until
+ * batch_max_events or batch_max_bytes would be exceeded or the transaction
+ * ends.  Batch boundaries depend only on the events and these two settings,
+ * never on timing, so a replay rebuilds the same batches with the same
+ * message ids ("<first event's id>+<count>").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "sink_amqp.h"
+
+#define SINK_AMQP_MAX_HEADERS 6
+
+/* Fields of one outgoing message besides its body. */
+struct amqp_out
+{
+	const char *key;
+	const char *message_id;
+	const char *schema;			/* NULL: header left out */
+	const char *table;
+	const char *op;
+	uint64_t	lsn;
+	int64_t		xid;			/* < 0: header left out */
+	uint64_t	ts;
+	uint32_t	count;			/* events in the message; header only if batch */
+	bool		batch;
+};
+
+/* The commit timestamp ("2026-11-21T06:30:00.123456Z") in Unix seconds. */
+static uint64_t
+sink_amqp_event_time(const struct event *ev)
+{
+	const char *ts = json_string_value(json_object_get(ev->rec, "ts"));
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ts != NULL &&
+		sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6)
+	{
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		return (uint64_t) timegm(&tm);
+	}
+	/* non-transactional messages carry no commit time */
+	return (uint64_t) time(NULL);
+}
+
+static void
+sink_amqp_header_str(amqp_table_entry_t *h, int *n, const char *key,
+					 const char *value)
+{
+	if (value == NULL)
+		return;
+	h[*n].key = amqp_cstring_bytes(key);
+	h[*n].value.kind = AMQP_FIELD_KIND_UTF8;
+	h[*n].value.value.bytes = amqp_cstring_bytes(value);
+	(*n)++;
+}
+
+static bool
+sink_amqp_track(struct amqp_sink *as, uint32_t events, uint64_t bytes)
+{
+	struct amqp_pending *p;
+
+	if (as->count == as->cap)
+	{
+		size_t		newcap = as->cap ? as->cap * 2 : 1024;
+		struct amqp_pending *ring = malloc(newcap * sizeof(*ring));
+		size_t		i;
+
+		if (ring == NULL)
+			return false;
+		for (i = 0; i < as->count; i++)
+			ring[i] = as->ring[(as->head + i) & (as->cap - 1)];
+		free(as->ring);
+		as->ring = ring;
+		as->cap = newcap;
+		as->head = 0;
+	}
+	p = &as->ring[(as->head + as->count) & (as->cap - 1)];
+	p->events = events;
+	p->bytes = bytes;
+	p->acked = 0;
+	as->count++;
+	return true;
+}
+
+static enum sink_status
+sink_amqp_send(struct amqp_sink *as, const struct amqp_out *o,
+			   const char *body, size_t len, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	amqp_basic_properties_t props;
+	amqp_table_entry_t h[SINK_AMQP_MAX_HEADERS];
+	amqp_bytes_t payload;
+	char		lsn[LSN_BUFLEN];
+	int			n = 0;
+	int			rc;
+
+	lsn_format(o->lsn, lsn, sizeof(lsn));
+	sink_amqp_header_str(h, &n, "schema", o->schema);
+	sink_amqp_header_str(h, &n, "table", o->table);
+	sink_amqp_header_str(h, &n, "op", o->op);
+	sink_amqp_header_str(h, &n, "lsn", lsn);
+	if (o->xid >= 0)
+	{
+		h[n].key = amqp_cstring_bytes("xid");
+		h[n].value.kind = AMQP_FIELD_KIND_I64;
+		h[n].value.value.i64 = o->xid;
+		n++;
+	}
+	if (o->batch)
+	{
+		h[n].key = amqp_cstring_bytes("count");
+		h[n].value.kind = AMQP_FIELD_KIND_I32;
+		h[n].value.value.i32 = (int32_t) o->count;
+		n++;
+	}
+
+	memset(&props, 0, sizeof(props));
+	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+		AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+		AMQP_BASIC_HEADERS_FLAG;
+	props.content_type = amqp_cstring_bytes("application/json");
+	props.delivery_mode = 2;	/* persistent: survives a broker restart */
+	props.message_id = amqp_cstring_bytes(o->message_id);
+	props.timestamp = o->ts;
+	props.headers.num_entries = n;
+	props.headers.entries = h;
+	payload.len = len;
+	payload.bytes = (void *) body;
+
+	/*
+	 * mandatory: a message no queue takes comes back as basic.return
+	 * instead of vanishing, and on_return decides (service()).
+	 */
+	rc = amqp_basic_publish(as->conn, SINK_AMQP_CHANNEL,
+							amqp_cstring_bytes(cfg->exchange),
+							amqp_cstring_bytes(o->key), 1, 0, &props, payload);
+	if (rc != AMQP_STATUS_OK)
+	{
+		snprintf(err, errlen, "lost the RabbitMQ connection while publishing: %s",
+				 amqp_error_string2(rc));
+		as->healthy = false;
+		return SINK_RETRY;
+	}
+	if (!sink_amqp_track(as, o->count, len))
+	{
+		snprintf(err, errlen, "out of memory");
+		return SINK_FATAL;
+	}
+	as->base.st.published++;
+	as->base.st.messages++;
+	as->base.st.events += o->count;
+	as->base.st.inflight_events += o->count;
+	as->base.st.inflight_bytes += len;
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("published %s (%u event%s, %zu bytes) to \"%s\" with key \"%s\": %.*s",
+				  o->message_id, o->count, o->count == 1 ? "" : "s", len,
+				  cfg->exchange, o->key, (int) (len > 2000 ? 2000 : len), body);
+	return SINK_OK;
+}
+
+static enum sink_status
+sink_amqp_flush_batch(struct amqp_sink *as, char *err, size_t errlen)
+{
+	struct amqp_batch_meta *m = &as->batch_meta;
+	struct amqp_out o;
+	char		id[EVENT_MESSAGE_ID_BUFLEN + 16];
+	enum sink_status rc;
+
+	if (as->batch_count == 0)
+		return SINK_OK;
+	as->batch[as->batch_len++] = ']';
+	snprintf(id, sizeof(id), "%s+%u", as->batch_id, as->batch_count);
+	memset(&o, 0, sizeof(o));
+	o.key = as->batch_key;
+	o.message_id = id;
+	o.schema = m->has_schema ? m->schema : NULL;
+	o.table = m->has_table ? m->table : NULL;
+	o.op = m->same_op ? m->op : NULL;
+	o.lsn = m->lsn;
+	o.xid = m->xid;
+	o.ts = m->ts;
+	o.count = as->batch_count;
+	o.batch = true;
+	rc = sink_amqp_send(as, &o, as->batch, as->batch_len, err, errlen);
+	as->batch_len = 0;
+	as->batch_count = 0;
+	return rc;
+}
+
+static void
+sink_amqp_copy_name(char *dst, size_t len, const char *src, bool *ok)
+{
+	if (src == NULL || strlen(src) >= len)
+	{
+		*ok = false;
+		return;
+	}
+	strcpy(dst, src);
+}
+
+static void
+sink_amqp_meta_merge(struct amqp_batch_meta *m, const struct event *ev)
+{
+	if (m->has_schema && (ev->schema == NULL || strcmp(ev->schema, m->schema) != 0))
+		m->has_schema = false;
+	if (m->has_table && (ev->table == NULL || strcmp(ev->table, m->table) != 0))
+		m->has_table = false;
+	if (m->same_op && strcmp(event_op_name(ev->op), m->op) != 0)
+		m->same_op = false;
+}
+
+static enum sink_status
+sink_amqp_batch_add(struct amqp_sink *as, const struct event *ev,
+					const char *key, const char *body, size_t len,
+					char *err, size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	struct amqp_batch_meta *m = &as->batch_meta;
+	enum sink_status rc;
+	size_t		need;
+
+	/* '[' or ',' before the event, ']' after it. */
+	if (as->batch_count > 0 &&
+		(strcmp(key, as->batch_key) != 0 ||
+		 as->batch_count >= (uint32_t) cfg->batch_max_events ||
+		 as->batch_len + 1 + len + 1 > cfg->batch_max_bytes))
+	{
+		if ((rc = sink_amqp_flush_batch(as, err, errlen)) != SINK_OK)
+			return rc;
+	}
+
+	need = as->batch_len + 1 + len + 1;
+	if (need > as->batch_cap)
+	{
+		size_t		cap = as->batch_cap ? as->batch_cap : 4096;
+		char	   *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(as->batch, cap);
+		if (p == NULL)
+		{
+			snprintf(err, errlen, "out of memory");
+			return SINK_FATAL;
+		}
+		as->batch = p;
+		as->batch_cap = cap;
+	}
+
+	if (as->batch_count == 0)
+	{
+		as->batch[as->batch_len++] = '[';
+		snprintf(as->batch_key, sizeof(as->batch_key), "%s", key);
+		event_message_id(ev, as->batch_id, sizeof(as->batch_id));
+		memset(m, 0, sizeof(*m));
+		m->has_schema = m->has_table = m->same_op = true;
+		sink_amqp_copy_name(m->schema, sizeof(m->schema), ev->schema, &m->has_schema);
+		sink_amqp_copy_name(m->table, sizeof(m->table), ev->table, &m->has_table);
+		m->op = event_op_name(ev->op);
+		m->lsn = ev->lsn;
+		m->xid = ev->xid;
+		m->ts = sink_amqp_event_time(ev);
+	}
+	else
+	{
+		as->batch[as->batch_len++] = ',';
+		sink_amqp_meta_merge(m, ev);
+	}
+	memcpy(as->batch + as->batch_len, body, len);
+	as->batch_len += len;
+	as->batch_count++;
+	return SINK_OK;
+}
+
+static enum sink_status
+amqp_sink_publish(struct sink *s, const struct event *ev, char *err,
+				  size_t errlen)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+	char		key[ROUTE_KEY_BUFLEN];
+	char		id[EVENT_MESSAGE_ID_BUFLEN];
+	struct amqp_out o;
+	enum sink_status rc;
+	size_t		len;
+	char	   *body;
+
+	if (!route_render(as->route, ev, key, sizeof(key)))
+	{
+		event_message_id(ev, id, sizeof(id));
+		snprintf(err, errlen,
+				 "routing key for event %s is longer than %d bytes (routing_key template \"%s\")",
+				 id, ROUTE_KEY_MAX, s->cfg->routing_key);
+		return SINK_FATAL;
+	}
+	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
+	if (body == NULL)
+		return SINK_FATAL;
+
+	if (s->cfg->batch == CONFIG_BATCH_TRANSACTION)
+	{
+		rc = sink_amqp_batch_add(as, ev, key, body, len, err, errlen);
+		free(body);
+		return rc;
+	}
+
+	event_message_id(ev, id, sizeof(id));
+	memset(&o, 0, sizeof(o));
+	o.key = key;
+	o.message_id = id;
+	o.schema = ev->schema;
+	o.table = ev->table;
+	o.op = event_op_name(ev->op);
+	o.lsn = ev->lsn;
+	o.xid = ev->xid;
+	o.ts = sink_amqp_event_time(ev);
+	o.count = 1;
+	rc = sink_amqp_send(as, &o, body, len, err, errlen);
+	free(body);
+	return rc;
+}
+
+static enum sink_status
+amqp_sink_end_txn(struct sink *s, char *err, size_t errlen)
+{
+	return sink_amqp_flush_batch((struct amqp_sink *) s, err, errlen);
+}
+
+/* Mark delivery tags confirmed, then release the confirmed prefix. */
+static enum sink_status
+sink_amqp_confirm(struct amqp_sink *as, uint64_t tag, bool multiple,
+				  char *err, size_t errlen)
+{
+	struct sink_stats *st = &as->base.st;
+
+	if (tag >= as->first_tag + as->count)
+	{
+		snprintf(err, errlen,
+				 "RabbitMQ confirmed delivery tag %llu, which was never published",
+				 (unsigned long long) tag);
+		return SINK_RETRY;
+	}
+	if (tag >= as->first_tag)
+	{
+		uint64_t	from = multiple ? as->first_tag : tag;
+		uint64_t	t;
+
+		for (t = from; t <= tag; t++)
+			as->ring[(as->head + (t - as->first_tag)) & (as->cap - 1)].acked = 1;
+	}
+	/* else: a tag already released (a repeated ack): nothing to do */
+
+	while (as->count > 0 && as->ring[as->head].acked)
+	{
+		struct amqp_pending *p = &as->ring[as->head];
+
+		st->confirmed = as->first_tag;
+		st->inflight_events -= p->events;
+		st->inflight_bytes -= p->bytes;
+		as->head = (as->head + 1) & (as->cap - 1);
+		as->count--;
+		as->first_tag++;
+	}
+	return SINK_OK;
+}
+
+static enum sink_status
+sink_amqp_returned(struct amqp_sink *as, const amqp_frame_t *frame,
+				   char *err, size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	amqp_basic_return_t *ret = frame->payload.method.decoded;
+	char		key[ROUTE_KEY_BUFLEN];
+	char		text[200];
+	char		id[128] = "?";
+	amqp_message_t msg;
+	amqp_rpc_reply_t r;
+
+	/* Copy before reading on: the method's memory may be reused. */
+	snprintf(key, sizeof(key), "%.*s", (int) ret->routing_key.len,
+			 (char *) ret->routing_key.bytes);
+	snprintf(text, sizeof(text), "%.*s", (int) ret->reply_text.len,
+			 (char *) ret->reply_text.bytes);
+
+	/* The returned message's header and body frames follow the method. */
+	r = amqp_read_message(as->conn, frame->channel, &msg, 0);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		sink_amqp_reply_error(r, "reading a returned message", err, errlen);
+		return SINK_RETRY;
+	}
+	if (msg.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+		snprintf(id, sizeof(id), "%.*s", (int) msg.properties.message_id.len,
+				 (char *) msg.properties.message_id.bytes);
+	amqp_destroy_message(&msg);
+
+	if (cfg->on_return == CONFIG_ON_RETURN_DROP)
+	{
+		/* Its ack follows, so it is confirmed like any other. */
+		as->base.st.returned++;
+		log_warning("message %s with routing key \"%s\" was unroutable (%s) and is dropped (on_return=drop)",
+					id, key, text);
+		return SINK_OK;
+	}
+	snprintf(err, errlen,
+			 "message %s with routing key \"%s\" could not be routed by exchange \"%s\"%s (%s): bind a queue that takes it, or set on_return",
+			 id, key, cfg->exchange,
+			 cfg->on_return == CONFIG_ON_RETURN_ALTERNATE ?
+			 " nor by its alternate exchange" : "", text);
+	return SINK_FATAL;
+}
+
+static enum sink_status
+amqp_sink_service(struct sink *s, char *err, size_t errlen)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+	enum sink_status rc = SINK_OK;
+
+	if (as->conn == NULL)
+	{
+		snprintf(err, errlen, "not connected to RabbitMQ");
+		return SINK_RETRY;
+	}
+	while (rc == SINK_OK)
+	{
+		struct timeval zero = {0, 0};
+		amqp_frame_t frame;
+		int			r;
+
+		r = amqp_simple_wait_frame_noblock(as->conn, &frame, &zero);
+		if (r == AMQP_STATUS_TIMEOUT)
+			break;
+		if (r != AMQP_STATUS_OK)
+		{
+			snprintf(err, errlen, "lost the RabbitMQ connection: %s",
+					 amqp_error_string2(r));
+			as->healthy = false;
+			return SINK_RETRY;
+		}
+		if (frame.frame_type != AMQP_FRAME_METHOD)
+			continue;
+
+		switch (frame.payload.method.id)
+		{
+			case AMQP_BASIC_ACK_METHOD:
+				{
+					amqp_basic_ack_t *ack = frame.payload.method.decoded;
+
+					rc = sink_amqp_confirm(as, ack->delivery_tag,
+										   ack->multiple != 0, err, errlen);
+					break;
+				}
+			case AMQP_BASIC_NACK_METHOD:
+				{
+					amqp_basic_nack_t *nack = frame.payload.method.decoded;
+
+					/*
+					 * The broker could not take the message (an internal
+					 * error).  We hold no copy: reconnect and replay from
+					 * the slot, which still has everything unconfirmed.
+					 */
+					snprintf(err, errlen,
+							 "RabbitMQ rejected delivery tag %llu (basic.nack): replaying from the slot",
+							 (unsigned long long) nack->delivery_tag);
+					rc = SINK_RETRY;
+					break;
+				}
+			case AMQP_BASIC_RETURN_METHOD:
+				rc = sink_amqp_returned(as, &frame, err, errlen);
+				break;
+			case AMQP_CONNECTION_BLOCKED_METHOD:
+				{
+					amqp_connection_blocked_t *b = frame.payload.method.decoded;
+
+					s->st.blocked = true;
+					log_warning("RabbitMQ blocked publishing (%.*s): reading from the slot pauses, status updates continue",
+								(int) b->reason.len, (char *) b->reason.bytes);
+					break;
+				}
+			case AMQP_CONNECTION_UNBLOCKED_METHOD:
+				s->st.blocked = false;
+				log_info("RabbitMQ unblocked publishing");
+				break;
+			case AMQP_CHANNEL_CLOSE_METHOD:
+				{
+					amqp_channel_close_t *c = frame.payload.method.decoded;
+					amqp_channel_close_ok_t ok;
+
+					snprintf(err, errlen, "RabbitMQ closed the channel: %.*s",
+							 (int) c->reply_text.len, (char *) c->reply_text.bytes);
+					amqp_send_method(as->conn, frame.channel,
+									 AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+					rc = SINK_RETRY;
+					break;
+				}
+			case AMQP_CONNECTION_CLOSE_METHOD:
+				{
+					amqp_connection_close_t *c = frame.payload.method.decoded;
+					amqp_connection_close_ok_t ok;
+
+					snprintf(err, errlen, "RabbitMQ closed the connection: %.*s",
+							 (int) c->reply_text.len, (char *) c->reply_text.bytes);
+					amqp_send_method(as->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
+									 &ok);
+					rc = SINK_RETRY;
+					break;
+				}
+			default:
+				log_debug("ignoring AMQP method 0x%08X", (unsigned) frame.payload.method.id);
+				break;
+		}
+	}
+	amqp_maybe_release_buffers(as->conn);
+	if (rc != SINK_OK)
+		as->healthy = false;
+	return rc;
+}
+
+static int
+amqp_sink_pollfd(struct sink *s, short *events)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+
+	*events = POLLIN;
+	if (as->conn == NULL)
+		return -1;
+	return amqp_socket_get_sockfd(amqp_get_socket(as->conn));
+}
+
+static void
+sink_amqp_reset(struct amqp_sink *as)
+{
+	struct sink_stats *st = &as->base.st;
+
+	/* Delivery tags restart at 1 on every new channel. */
+	as->head = as->count = 0;
+	as->first_tag = 1;
+	as->batch_len = 0;
+	as->batch_count = 0;
+	st->published = st->confirmed = 0;
+	st->inflight_events = st->inflight_bytes = 0;
+	st->blocked = false;
+}
+
+static enum sink_status
+amqp_sink_open(struct sink *s, char *err, size_t errlen)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+	enum sink_status rc;
+
+	sink_amqp_reset(as);
+	rc = sink_amqp_connect(as, err, errlen);
+	if (rc != SINK_OK)
+		sink_amqp_disconnect(as, false);
+	return rc;
+}
+
+static void
+amqp_sink_close(struct sink *s)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+
+	/*
+	 * Closing politely only when nothing is unconfirmed and the broker is
+	 * not blocking us: a blocked broker would not answer connection.close
+	 * either, and unconfirmed messages are replayed anyway.
+	 */
+	sink_amqp_disconnect(as, as->count == 0 && !s->st.blocked);
+	sink_amqp_reset(as);
+}
+
+static void
+amqp_sink_destroy(struct sink *s)
+{
+	struct amqp_sink *as = (struct amqp_sink *) s;
+
+	sink_amqp_disconnect(as, false);
+	route_free(as->route);
+	free(as->ring);
+	free(as->batch);
+	free(as->host);
+	free(as);
+}
+
+static const struct sink_ops amqp_ops = {
+	.name = "amqp",
+	.open = amqp_sink_open,
+	.publish = amqp_sink_publish,
+	.end_txn = amqp_sink_end_txn,
+	.service = amqp_sink_service,
+	.pollfd = amqp_sink_pollfd,
+	.close = amqp_sink_close,
+	.destroy = amqp_sink_destroy,
+};
+
+struct sink *
+sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
+{
+	struct amqp_sink *as = calloc(1, sizeof(*as));
+	char		rerr[256];
+
+	if (as == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	as->base.ops = &amqp_ops;
+	as->base.cfg = cfg;
+	as->first_tag = 1;
+	as->route = route_compile(cfg->routing_key ? cfg->routing_key :
+							  ROUTE_DEFAULT_TEMPLATE, rerr, sizeof(rerr));
+	if (as->route == NULL)
+	{
+		snprintf(err, errlen, "routing_key: %s", rerr);
+		free(as);
+		return NULL;
+	}
+	return &as->base;
+}

@@ -1,0 +1,367 @@
+/*
+ * sink_amqp_conn.c
+ *		Connecting the RabbitMQ sink: URI, TLS, login with the capabilities
+ *		the agent relies on, the confirm-mode channel, and the exchange (and
+ *		optional queue) declarations.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+
+#include "log.h"
+#include "sink_amqp.h"
+
+/* Seconds allowed for the TCP/TLS connect and for each synchronous RPC. */
+#define SINK_AMQP_TIMEOUT 30
+
+void
+sink_amqp_reply_error(amqp_rpc_reply_t r, const char *what, char *err,
+					  size_t errlen)
+{
+	switch (r.reply_type)
+	{
+		case AMQP_RESPONSE_NORMAL:
+			snprintf(err, errlen, "%s: no error", what);
+			break;
+		case AMQP_RESPONSE_NONE:
+			snprintf(err, errlen, "%s: no reply from the broker", what);
+			break;
+		case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+			snprintf(err, errlen, "%s: %s", what,
+					 amqp_error_string2(r.library_error));
+			break;
+		case AMQP_RESPONSE_SERVER_EXCEPTION:
+			if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD)
+			{
+				amqp_connection_close_t *m = r.reply.decoded;
+
+				snprintf(err, errlen, "%s: %.*s", what,
+						 (int) m->reply_text.len, (char *) m->reply_text.bytes);
+			}
+			else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
+			{
+				amqp_channel_close_t *m = r.reply.decoded;
+
+				snprintf(err, errlen, "%s: %.*s", what,
+						 (int) m->reply_text.len, (char *) m->reply_text.bytes);
+			}
+			else
+				snprintf(err, errlen, "%s: unexpected method 0x%08X", what,
+						 (unsigned) r.reply.id);
+			break;
+	}
+}
+
+static bool
+sink_amqp_is_access_refused(amqp_rpc_reply_t r)
+{
+	return r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+		r.reply.id == AMQP_CONNECTION_CLOSE_METHOD &&
+		((amqp_connection_close_t *) r.reply.decoded)->reply_code ==
+		AMQP_ACCESS_REFUSED;
+}
+
+static enum sink_status
+sink_amqp_tls(struct amqp_sink *as, amqp_socket_t *sock, char *err,
+			  size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+
+	if (cfg->amqp_cacert &&
+		amqp_ssl_socket_set_cacert(sock, cfg->amqp_cacert) != AMQP_STATUS_OK)
+	{
+		snprintf(err, errlen, "amqp_cacert: could not load CA certificates from \"%s\"",
+				 cfg->amqp_cacert);
+		return SINK_FATAL;
+	}
+	if (cfg->amqp_cert || cfg->amqp_key)
+	{
+		if (!cfg->amqp_cert || !cfg->amqp_key)
+		{
+			snprintf(err, errlen, "amqp_cert and amqp_key must be given together");
+			return SINK_FATAL;
+		}
+		if (amqp_ssl_socket_set_key(sock, cfg->amqp_cert, cfg->amqp_key) !=
+			AMQP_STATUS_OK)
+		{
+			snprintf(err, errlen,
+					 "amqp_cert/amqp_key: could not load the client certificate \"%s\" or key \"%s\"",
+					 cfg->amqp_cert, cfg->amqp_key);
+			return SINK_FATAL;
+		}
+	}
+	amqp_ssl_socket_set_verify_peer(sock, cfg->amqp_verify_peer);
+	amqp_ssl_socket_set_verify_hostname(sock, cfg->amqp_verify_hostname);
+	return SINK_OK;
+}
+
+/*
+ * Client properties: ask for connection.blocked (the broker then tells us
+ * when a memory or disk alarm stops publishing, instead of silently not
+ * reading our socket) and authentication_failure_close (a wrong password
+ * becomes an ACCESS_REFUSED we can name, not a dropped socket).
+ * rabbitmq-c merges these capabilities with its own defaults.
+ */
+static amqp_rpc_reply_t
+sink_amqp_login(struct amqp_sink *as, const char *vhost, const char *user,
+				const char *password)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	amqp_table_entry_t caps[3];
+	amqp_table_entry_t props[3];
+	amqp_table_t props_table;
+	char		name[200];
+
+	caps[0].key = amqp_cstring_bytes("connection.blocked");
+	caps[0].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+	caps[0].value.value.boolean = 1;
+	caps[1].key = amqp_cstring_bytes("authentication_failure_close");
+	caps[1].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+	caps[1].value.value.boolean = 1;
+	caps[2].key = amqp_cstring_bytes("basic.nack");
+	caps[2].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+	caps[2].value.value.boolean = 1;
+
+	snprintf(name, sizeof(name), "walcast-agent slot %s",
+			 cfg->slot ? cfg->slot : "?");
+	props[0].key = amqp_cstring_bytes("product");
+	props[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[0].value.value.bytes = amqp_cstring_bytes("walcast-agent");
+	props[1].key = amqp_cstring_bytes("capabilities");
+	props[1].value.kind = AMQP_FIELD_KIND_TABLE;
+	props[1].value.value.table.num_entries = 3;
+	props[1].value.value.table.entries = caps;
+	props[2].key = amqp_cstring_bytes("connection_name");
+	props[2].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[2].value.value.bytes = amqp_cstring_bytes(name);
+	props_table.num_entries = 3;
+	props_table.entries = props;
+
+	return amqp_login_with_properties(as->conn, vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
+									  cfg->amqp_heartbeat, &props_table,
+									  AMQP_SASL_METHOD_PLAIN, user, password);
+}
+
+static enum sink_status
+sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	amqp_table_entry_t ae;
+	amqp_table_t args = amqp_empty_table;
+	amqp_rpc_reply_t r;
+	char		what[400];
+
+	if (cfg->on_return == CONFIG_ON_RETURN_ALTERNATE && !cfg->exchange_passive)
+	{
+		/*
+		 * on_return=alternate uses RabbitMQ's own alternate exchange: the
+		 * broker reroutes what our exchange cannot route, inside the same
+		 * publish, so the publisher confirm still covers the message.  A
+		 * fanout exchange takes everything whatever the routing key.
+		 */
+		amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
+							  amqp_cstring_bytes(cfg->alternate_exchange),
+							  amqp_cstring_bytes("fanout"), 0, 1, 0, 0,
+							  amqp_empty_table);
+		r = amqp_get_rpc_reply(as->conn);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL)
+		{
+			snprintf(what, sizeof(what),
+					 "could not declare alternate exchange \"%s\"",
+					 cfg->alternate_exchange);
+			sink_amqp_reply_error(r, what, err, errlen);
+			return SINK_FATAL;
+		}
+		ae.key = amqp_cstring_bytes("alternate-exchange");
+		ae.value.kind = AMQP_FIELD_KIND_UTF8;
+		ae.value.value.bytes = amqp_cstring_bytes(cfg->alternate_exchange);
+		args.num_entries = 1;
+		args.entries = &ae;
+	}
+
+	/*
+	 * A durable topic exchange survives a broker restart; passive only
+	 * checks that it exists, for setups where the agent's user may not
+	 * configure.  An existing exchange with other settings fails here with
+	 * PRECONDITION_FAILED, which is a configuration problem.
+	 */
+	amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
+						  amqp_cstring_bytes(cfg->exchange),
+						  amqp_cstring_bytes("topic"),
+						  cfg->exchange_passive ? 1 : 0, 1, 0, 0, args);
+	r = amqp_get_rpc_reply(as->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		snprintf(what, sizeof(what), "%s exchange \"%s\" failed",
+				 cfg->exchange_passive ? "checking" : "declaring",
+				 cfg->exchange);
+		sink_amqp_reply_error(r, what, err, errlen);
+		return SINK_FATAL;
+	}
+
+	if (cfg->queue == NULL || cfg->queue[0] == '\0')
+		return SINK_OK;
+	amqp_queue_declare(as->conn, SINK_AMQP_CHANNEL,
+					   amqp_cstring_bytes(cfg->queue), 0, 1, 0, 0,
+					   amqp_empty_table);
+	r = amqp_get_rpc_reply(as->conn);
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+	{
+		amqp_queue_bind(as->conn, SINK_AMQP_CHANNEL,
+						amqp_cstring_bytes(cfg->queue),
+						amqp_cstring_bytes(cfg->exchange),
+						amqp_cstring_bytes(cfg->queue_binding_key ?
+										   cfg->queue_binding_key : "#"),
+						amqp_empty_table);
+		r = amqp_get_rpc_reply(as->conn);
+	}
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		snprintf(what, sizeof(what), "declaring queue \"%s\" failed",
+				 cfg->queue);
+		sink_amqp_reply_error(r, what, err, errlen);
+		return SINK_FATAL;
+	}
+	return SINK_OK;
+}
+
+enum sink_status
+sink_amqp_connect(struct amqp_sink *as, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = as->base.cfg;
+	struct amqp_connection_info ci;
+	amqp_socket_t *sock;
+	struct timeval tv = {SINK_AMQP_TIMEOUT, 0};
+	amqp_rpc_reply_t r;
+	char	   *url;
+	const char *vhost;
+	enum sink_status rc;
+	int			status;
+
+	url = strdup(cfg->amqp_uri);
+	if (url == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return SINK_FATAL;
+	}
+	amqp_default_connection_info(&ci);
+	if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK)
+	{
+		free(url);
+		snprintf(err, errlen, "amqp_uri: not a valid amqp:// or amqps:// URI");
+		return SINK_FATAL;
+	}
+
+	/*
+	 * rabbitmq-c reads "amqp://host:port/" (a bare trailing slash) as the
+	 * empty vhost "", which no broker has; pika and RabbitMQ's own tools
+	 * read it as the default vhost "/".  Follow them (documented).
+	 */
+	vhost = ci.vhost[0] == '\0' ? "/" : ci.vhost;
+
+	free(as->host);
+	as->host = strdup(ci.host);
+	as->port = ci.port;
+	as->conn = amqp_new_connection();
+	if (as->conn == NULL || as->host == NULL)
+	{
+		free(url);
+		snprintf(err, errlen, "out of memory");
+		return SINK_FATAL;
+	}
+	sock = ci.ssl ? amqp_ssl_socket_new(as->conn) : amqp_tcp_socket_new(as->conn);
+	if (sock == NULL)
+	{
+		free(url);
+		snprintf(err, errlen, "could not create the %s socket",
+				 ci.ssl ? "TLS" : "TCP");
+		return SINK_FATAL;
+	}
+	if (ci.ssl && (rc = sink_amqp_tls(as, sock, err, errlen)) != SINK_OK)
+	{
+		free(url);
+		return rc;
+	}
+
+	status = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
+	if (status != AMQP_STATUS_OK)
+	{
+		snprintf(err, errlen, "could not connect to RabbitMQ at %s:%d: %s",
+				 as->host, as->port, amqp_error_string2(status));
+		free(url);
+		return SINK_UNREACHABLE;
+	}
+	/* A broker that stops answering must not hang a declare forever. */
+	amqp_set_rpc_timeout(as->conn, &tv);
+
+	r = sink_amqp_login(as, vhost, ci.user, ci.password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		char		what[400];
+
+		if (sink_amqp_is_access_refused(r))
+			snprintf(what, sizeof(what),
+					 "RabbitMQ at %s:%d refused the login of user \"%s\" to vhost \"%s\" (wrong user or password, or no access)",
+					 as->host, as->port, ci.user, vhost);
+		else
+			snprintf(what, sizeof(what),
+					 "could not log in to RabbitMQ at %s:%d (user \"%s\", vhost \"%s\")",
+					 as->host, as->port, ci.user, vhost);
+		free(url);
+		if (sink_amqp_is_access_refused(r))
+			snprintf(err, errlen, "%s", what);
+		else
+			sink_amqp_reply_error(r, what, err, errlen);
+		return SINK_UNREACHABLE;
+	}
+	free(url);					/* ci points into it: not used below */
+
+	amqp_channel_open(as->conn, SINK_AMQP_CHANNEL);
+	r = amqp_get_rpc_reply(as->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		sink_amqp_reply_error(r, "could not open a RabbitMQ channel", err, errlen);
+		return SINK_RETRY;
+	}
+
+	/*
+	 * Publisher confirms: from here on the broker acks every message by
+	 * delivery tag 1, 2, 3... once it has taken responsibility for it
+	 * (persisted to disk for persistent messages on durable queues).
+	 */
+	amqp_confirm_select(as->conn, SINK_AMQP_CHANNEL);
+	r = amqp_get_rpc_reply(as->conn);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		sink_amqp_reply_error(r, "could not enable publisher confirms", err,
+							  errlen);
+		return SINK_RETRY;
+	}
+	if ((rc = sink_amqp_declare(as, err, errlen)) != SINK_OK)
+		return rc;
+
+	as->healthy = true;
+	log_info("connected to RabbitMQ at %s:%d, vhost \"%s\", exchange \"%s\"%s",
+			 as->host, as->port, vhost, cfg->exchange,
+			 ci.ssl ? " (TLS)" : "");
+	return SINK_OK;
+}
+
+void
+sink_amqp_disconnect(struct amqp_sink *as, bool graceful)
+{
+	if (as->conn == NULL)
+		return;
+	if (graceful && as->healthy)
+	{
+		amqp_channel_close(as->conn, SINK_AMQP_CHANNEL, AMQP_REPLY_SUCCESS);
+		amqp_connection_close(as->conn, AMQP_REPLY_SUCCESS);
+	}
+	amqp_destroy_connection(as->conn);
+	as->conn = NULL;
+	as->healthy = false;
+}

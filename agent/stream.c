@@ -1,0 +1,754 @@
+/*
+ * stream.c
+ *		Logical replication client over libpq (see stream.h).
+ *
+ * Followed in spirit: pg_recvlogical.c's StreamLogicalLog (message
+ * parsing, sendFeedback, the keepalive reply) and walsender.c for what the
+ * server does with our status updates.
+ */
+#include "stream.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "event.h"
+#include "log.h"
+
+/* Seconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+#define STREAM_PG_EPOCH_OFFSET INT64_C(946684800)
+
+/* XLogData: 'w', dataStart, walEnd, sendTime. */
+#define STREAM_XLOGDATA_HDR (1 + 8 + 8 + 8)
+/* Primary keepalive: 'k', walEnd, sendTime, replyRequested. */
+#define STREAM_KEEPALIVE_LEN (1 + 8 + 8 + 1)
+
+/* SQLSTATEs that decide what a failed command means. */
+#define SQLSTATE_OBJECT_IN_USE "55006"
+
+/* Plugin options the agent asks for unless -o says otherwise. */
+static const char *const stream_default_options[][2] = {
+	/* route/envelope need the key columns (flat's entry_id, debezium) */
+	{"include-pk", "true"},
+	/* fewer, larger replication messages: the walsender's cost is per
+	 * message, not per byte (docs/contract.md, batch-bytes) */
+	{"batch-bytes", "65536"},
+};
+
+void
+stream_init(struct stream *s, const struct agent_config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+}
+
+/*
+ * libpq's messages span lines ("...failed: Connection refused\n\tIs the
+ * server running..."); the agent's errors are one line each.
+ */
+static void
+stream_set_error(char *err, size_t errlen, const char *prefix,
+				 const char *msg)
+{
+	size_t		n;
+	char	   *p;
+
+	snprintf(err, errlen, "%s%s", prefix, msg ? msg : "");
+	for (p = err; *p; p++)
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+	n = strlen(err);
+	while (n > 0 && err[n - 1] == ' ')
+		err[--n] = '\0';
+	/* collapse the double blanks left by "\n\t" */
+	for (p = err; (p = strstr(p, "  ")) != NULL;)
+		memmove(p, p + 1, strlen(p + 1) + 1);
+}
+
+static void
+stream_set_result_error(char *err, size_t errlen, const char *what,
+						PGresult *res, PGconn *conn)
+{
+	char		prefix[256];
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQerrorMessage(conn);
+	snprintf(prefix, sizeof(prefix), "%s: ", what);
+	stream_set_error(err, errlen, prefix, msg);
+}
+
+static bool
+stream_sqlstate_is(PGresult *res, const char *state)
+{
+	const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return s != NULL && strcmp(s, state) == 0;
+}
+
+/* Append n bytes of src to the malloc'd string *dst (*len used, *cap allocated). */
+static bool
+stream_append(char **dst, size_t *len, size_t *cap, const char *src,
+			  size_t n)
+{
+	if (*len + n + 1 > *cap)
+	{
+		size_t		newcap = (*cap ? *cap : 256);
+		char	   *p;
+
+		while (*len + n + 1 > newcap)
+			newcap *= 2;
+		p = realloc(*dst, newcap);
+		if (p == NULL)
+			return false;
+		*dst = p;
+		*cap = newcap;
+	}
+	memcpy(*dst + *len, src, n);
+	*len += n;
+	(*dst)[*len] = '\0';
+	return true;
+}
+
+static bool
+stream_append_str(char **dst, size_t *len, size_t *cap, const char *src)
+{
+	return stream_append(dst, len, cap, src, strlen(src));
+}
+
+/*
+ * Quote with q ('"' for names, '\'' for values) by doubling it: the
+ * replication command scanner (repl_scanner.l) knows no backslash escapes,
+ * so PQescapeLiteral's E'' form would not parse.
+ */
+static bool
+stream_append_quoted(char **dst, size_t *len, size_t *cap, const char *src,
+					 char q)
+{
+	const char *p;
+
+	if (!stream_append(dst, len, cap, &q, 1))
+		return false;
+	for (p = src; *p; p++)
+	{
+		if (*p == q && !stream_append(dst, len, cap, &q, 1))
+			return false;
+		if (!stream_append(dst, len, cap, p, 1))
+			return false;
+	}
+	return stream_append(dst, len, cap, &q, 1);
+}
+
+static bool
+stream_user_sets(const struct agent_config *cfg, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < cfg->plugin_options.count; i++)
+		if (strcmp(cfg->plugin_options.items[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+stream_append_option(char **cmd, size_t *len, size_t *cap, bool *first,
+					 const char *name, const char *value)
+{
+	if (!stream_append_str(cmd, len, cap, *first ? " (" : ", "))
+		return false;
+	*first = false;
+	if (!stream_append_quoted(cmd, len, cap, name, '"'))
+		return false;
+	if (value == NULL)
+		return true;
+	return stream_append(cmd, len, cap, " ", 1) &&
+		stream_append_quoted(cmd, len, cap, value, '\'');
+}
+
+/*
+ * START_REPLICATION SLOT s LOGICAL 0/0 ("name" 'value', ...).  Start
+ * position 0/0 means "from the slot's confirmed_flush_lsn": the server, not
+ * the agent, remembers what was acknowledged, so a restarted agent resumes
+ * exactly after the last transaction every sink confirmed.
+ */
+static char *
+stream_start_command(const struct agent_config *cfg)
+{
+	char	   *cmd = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	bool		first = true;
+	size_t		i;
+	int			j;
+
+	if (!stream_append_str(&cmd, &len, &cap, "START_REPLICATION SLOT ") ||
+		!stream_append_quoted(&cmd, &len, &cap, cfg->slot, '"') ||
+		!stream_append_str(&cmd, &len, &cap, " LOGICAL 0/0"))
+		goto fail;
+	for (i = 0; i < sizeof(stream_default_options) / sizeof(stream_default_options[0]); i++)
+	{
+		if (stream_user_sets(cfg, stream_default_options[i][0]))
+			continue;
+		if (!stream_append_option(&cmd, &len, &cap, &first,
+								  stream_default_options[i][0],
+								  stream_default_options[i][1]))
+			goto fail;
+	}
+	for (j = 0; j < cfg->plugin_options.count; j++)
+		if (!stream_append_option(&cmd, &len, &cap, &first,
+								  cfg->plugin_options.items[j].name,
+								  cfg->plugin_options.items[j].value))
+			goto fail;
+	if (!first && !stream_append_str(&cmd, &len, &cap, ")"))
+		goto fail;
+	return cmd;
+
+fail:
+	free(cmd);
+	return NULL;
+}
+
+static enum stream_status
+stream_connect(struct stream *s, char *err, size_t errlen)
+{
+	/*
+	 * connect_timeout comes before dbname so that a conninfo naming its own
+	 * wins (expand_dbname: later keywords override earlier ones);
+	 * replication=database comes after, so nothing can turn it off.
+	 */
+	const char *keys[] = {"connect_timeout", "dbname", "replication",
+	"fallback_application_name", NULL};
+	const char *vals[] = {"10", s->cfg->dbname ? s->cfg->dbname : "",
+	"database", "walcast-agent", NULL};
+
+	s->conn = PQconnectdbParams(keys, vals, 1);
+	if (s->conn == NULL)
+	{
+		snprintf(err, errlen, "could not connect to PostgreSQL: out of memory");
+		return STREAM_UNREACHABLE;
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK)
+	{
+		stream_set_error(err, errlen, "could not connect to PostgreSQL: ",
+						 PQerrorMessage(s->conn));
+		return STREAM_UNREACHABLE;
+	}
+	return STREAM_OK;
+}
+
+static enum stream_status
+stream_identify(struct stream *s, char *err, size_t errlen)
+{
+	PGresult   *res = PQexec(s->conn, "IDENTIFY_SYSTEM");
+	enum stream_status rc = STREAM_OK;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+		PQnfields(res) < 4)
+	{
+		stream_set_result_error(err, errlen, "IDENTIFY_SYSTEM failed", res,
+								s->conn);
+		rc = STREAM_RETRY;
+	}
+	else if (PQgetisnull(res, 0, 3))
+	{
+		/* A physical replication connection has no database. */
+		snprintf(err, errlen,
+				 "the replication connection is not bound to a database");
+		rc = STREAM_FATAL;
+	}
+	else
+		log_info("connected to PostgreSQL system %s, timeline %s, database \"%s\", WAL at %s",
+				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+				 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Remember wal_sender_timeout to warn when the status interval is too long
+ * to keep the connection alive.  SHOW works on replication connections.
+ */
+static void
+stream_read_timeout(struct stream *s)
+{
+	PGresult   *res = PQexec(s->conn, "SHOW wal_sender_timeout");
+	const char *v;
+	char	   *end;
+	long		n;
+
+	s->wal_sender_timeout_ms = 0;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	{
+		v = PQgetvalue(res, 0, 0);
+		n = strtol(v, &end, 10);
+		if (strcmp(end, "ms") == 0)
+			s->wal_sender_timeout_ms = (int) n;
+		else if (strcmp(end, "s") == 0)
+			s->wal_sender_timeout_ms = (int) (n * 1000);
+		else if (strcmp(end, "min") == 0)
+			s->wal_sender_timeout_ms = (int) (n * 60000);
+	}
+	PQclear(res);
+	if (s->wal_sender_timeout_ms > 0 &&
+		(long) s->cfg->status_interval * 1000 >= s->wal_sender_timeout_ms)
+		log_warning("status_interval (%d s) is not shorter than the server's wal_sender_timeout (%d ms): the server may drop the connection while the broker holds events back",
+					s->cfg->status_interval, s->wal_sender_timeout_ms);
+}
+
+static enum stream_status
+stream_create_slot(struct stream *s, char *err, size_t errlen)
+{
+	char	   *cmd = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	PGresult   *res;
+	enum stream_status rc = STREAM_OK;
+
+	/*
+	 * The pre-15 spelling, still accepted by 15-17, so one command works on
+	 * every supported server.  No snapshot is exported: the agent streams
+	 * changes from now on and takes no initial copy.
+	 */
+	if (!stream_append_str(&cmd, &len, &cap, "CREATE_REPLICATION_SLOT ") ||
+		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"') ||
+		!stream_append_str(&cmd, &len, &cap,
+						   " LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT"))
+	{
+		free(cmd);
+		snprintf(err, errlen, "out of memory");
+		return STREAM_FATAL;
+	}
+	res = PQexec(s->conn, cmd);
+	free(cmd);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		char		what[200];
+
+		snprintf(what, sizeof(what), "could not create replication slot \"%s\"",
+				 s->cfg->slot);
+		stream_set_result_error(err, errlen, what, res, s->conn);
+		rc = STREAM_FATAL;
+	}
+	else
+		log_info("created replication slot \"%s\" (plugin %s) at %s",
+				 s->cfg->slot, STREAM_PLUGIN,
+				 PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "?");
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Look the slot up before using it (never "try and catch the error"):
+ * absent -> create it if asked, else fatal; present -> it must be a logical
+ * slot of this database decoded by walcast, not invalidated, not in use.
+ */
+static enum stream_status
+stream_check_slot(struct stream *s, char *err, size_t errlen)
+{
+	char	   *sql = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	PGresult   *res;
+	enum stream_status rc = STREAM_OK;
+	const char *slot = s->cfg->slot;
+
+	if (!stream_append_str(&sql, &len, &cap,
+						   "SELECT plugin, slot_type, database = current_database(), "
+						   "active_pid, wal_status, confirmed_flush_lsn, database "
+						   "FROM pg_catalog.pg_replication_slots WHERE slot_name = ") ||
+		!stream_append_quoted(&sql, &len, &cap, slot, '\''))
+	{
+		free(sql);
+		snprintf(err, errlen, "out of memory");
+		return STREAM_FATAL;
+	}
+	res = PQexec(s->conn, sql);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		stream_set_result_error(err, errlen,
+								"could not read pg_replication_slots", res,
+								s->conn);
+		PQclear(res);
+		return STREAM_RETRY;
+	}
+
+	if (PQntuples(res) == 0)
+	{
+		PQclear(res);
+		if (s->cfg->create_slot)
+			return stream_create_slot(s, err, errlen);
+
+		/*
+		 * Also the message when a slot disappears while we run: recreating
+		 * it silently would start from "now" and lose every change the
+		 * agent had not yet confirmed.
+		 */
+		snprintf(err, errlen,
+				 "replication slot \"%s\" does not exist (create it with --create-slot; if it was dropped, changes since its last confirmed position are lost)",
+				 slot);
+		return STREAM_FATAL;
+	}
+
+	if (s->cfg->create_slot && !s->cfg->if_not_exists)
+	{
+		snprintf(err, errlen,
+				 "replication slot \"%s\" already exists (add --if-not-exists to use it)",
+				 slot);
+		rc = STREAM_FATAL;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 1), "logical") != 0)
+	{
+		snprintf(err, errlen,
+				 "replication slot \"%s\" is a %s slot, not a logical one",
+				 slot, PQgetvalue(res, 0, 1));
+		rc = STREAM_FATAL;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 0), STREAM_PLUGIN) != 0)
+	{
+		snprintf(err, errlen,
+				 "replication slot \"%s\" uses output plugin \"%s\", not \"%s\"",
+				 slot, PQgetvalue(res, 0, 0), STREAM_PLUGIN);
+		rc = STREAM_FATAL;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
+	{
+		snprintf(err, errlen,
+				 "replication slot \"%s\" belongs to database \"%s\", not to the one in the connection string",
+				 slot, PQgetvalue(res, 0, 6));
+		rc = STREAM_FATAL;
+	}
+	else if (strcmp(PQgetvalue(res, 0, 4), "lost") == 0)
+	{
+		snprintf(err, errlen,
+				 "replication slot \"%s\" has been invalidated (the WAL it needed was removed, see max_slot_wal_keep_size): changes were lost; drop and recreate the slot and resynchronise",
+				 slot);
+		rc = STREAM_FATAL;
+	}
+	else if (!PQgetisnull(res, 0, 3))
+	{
+		/*
+		 * Typically our own previous walsender after a crash, until the
+		 * server notices (wal_sender_timeout); or a second agent.
+		 */
+		snprintf(err, errlen,
+				 "replication slot \"%s\" is active for PID %s (another consumer, or a stale connection; SELECT pg_terminate_backend(%s) ends it)",
+				 slot, PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 3));
+		rc = STREAM_RETRY;
+	}
+	else
+	{
+		if (!PQgetisnull(res, 0, 5) &&
+			!lsn_parse(PQgetvalue(res, 0, 5), &s->slot_confirmed_lsn))
+			s->slot_confirmed_lsn = 0;
+		log_info("replication slot \"%s\": plugin %s, confirmed up to %s",
+				 slot, STREAM_PLUGIN,
+				 PQgetisnull(res, 0, 5) ? "(none)" : PQgetvalue(res, 0, 5));
+	}
+	PQclear(res);
+	return rc;
+}
+
+static enum stream_status
+stream_start(struct stream *s, char *err, size_t errlen)
+{
+	char	   *cmd = stream_start_command(s->cfg);
+	PGresult   *res;
+	enum stream_status rc = STREAM_OK;
+
+	if (cmd == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return STREAM_FATAL;
+	}
+	log_debug("%s", cmd);
+	res = PQexec(s->conn, cmd);
+	free(cmd);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		char		what[200];
+
+		snprintf(what, sizeof(what),
+				 "could not start replication from slot \"%s\"", s->cfg->slot);
+		stream_set_result_error(err, errlen, what, res, s->conn);
+		/* Taken between our look-up and now: the same as "active". */
+		rc = stream_sqlstate_is(res, SQLSTATE_OBJECT_IN_USE) ? STREAM_RETRY :
+			STREAM_FATAL;
+	}
+	PQclear(res);
+	return rc;
+}
+
+enum stream_status
+stream_open(struct stream *s, char *err, size_t errlen)
+{
+	enum stream_status rc;
+
+	s->copybuf = NULL;
+	s->copylen = s->pos = 0;
+	s->reply_requested = false;
+	s->keepalive_end = 0;
+
+	if ((rc = stream_connect(s, err, errlen)) != STREAM_OK ||
+		(rc = stream_identify(s, err, errlen)) != STREAM_OK ||
+		(rc = stream_check_slot(s, err, errlen)) != STREAM_OK)
+		goto fail;
+	stream_read_timeout(s);
+	if ((rc = stream_start(s, err, errlen)) != STREAM_OK)
+		goto fail;
+	log_info("streaming from replication slot \"%s\"", s->cfg->slot);
+	return STREAM_OK;
+
+fail:
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+	return rc;
+}
+
+static uint64_t
+stream_get_uint64(const char *p)
+{
+	uint64_t	v = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | (unsigned char) p[i];
+	return v;
+}
+
+static void
+stream_put_uint64(char *p, uint64_t v)
+{
+	int			i;
+
+	for (i = 7; i >= 0; i--)
+	{
+		p[i] = (char) (v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* The server's clock format: microseconds since 2000-01-01 00:00 UTC. */
+static int64_t
+stream_now_pg(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t) ts.tv_sec - STREAM_PG_EPOCH_OFFSET) * 1000000 +
+		ts.tv_nsec / 1000;
+}
+
+bool
+stream_has_pending(const struct stream *s)
+{
+	return s->copybuf != NULL && s->pos < s->copylen;
+}
+
+static void
+stream_release(struct stream *s)
+{
+	if (s->copybuf)
+		PQfreemem(s->copybuf);
+	s->copybuf = NULL;
+	s->copylen = s->pos = 0;
+}
+
+/* The COPY ended: say why, from the server's final result. */
+static enum stream_status
+stream_ended(struct stream *s, char *err, size_t errlen)
+{
+	PGresult   *res = PQgetResult(s->conn);
+
+	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+		snprintf(err, errlen, "the server ended replication");
+	else
+		stream_set_result_error(err, errlen, "replication stream ended", res,
+								s->conn);
+	PQclear(res);
+	return STREAM_RETRY;
+}
+
+enum stream_status
+stream_next(struct stream *s, const char **rec, size_t *len, char *err,
+			size_t errlen)
+{
+	for (;;)
+	{
+		char	   *buf;
+		int			r;
+
+		while (stream_has_pending(s))
+		{
+			char	   *start = s->copybuf + s->pos;
+			char	   *nl = memchr(start, '\n', (size_t) (s->copylen - s->pos));
+			size_t		n = nl ? (size_t) (nl - start) :
+				(size_t) (s->copylen - s->pos);
+
+			s->pos += (int) n + (nl ? 1 : 0);
+			if (n == 0)
+				continue;
+			*rec = start;
+			*len = n;
+			return STREAM_RECORD;
+		}
+		stream_release(s);
+
+		r = PQgetCopyData(s->conn, &buf, 1);
+		if (r == 0)
+			return STREAM_AGAIN;
+		if (r == -1)
+			return stream_ended(s, err, errlen);
+		if (r < 0)
+		{
+			stream_set_error(err, errlen, "lost the replication connection: ",
+							 PQerrorMessage(s->conn));
+			return STREAM_RETRY;
+		}
+
+		if (buf[0] == 'k')
+		{
+			if (r < STREAM_KEEPALIVE_LEN)
+			{
+				PQfreemem(buf);
+				snprintf(err, errlen, "malformed keepalive message from the server");
+				return STREAM_RETRY;
+			}
+			s->keepalive_end = stream_get_uint64(buf + 1);
+			if (s->keepalive_end > s->server_wal_end)
+				s->server_wal_end = s->keepalive_end;
+			if (buf[17])
+				s->reply_requested = true;
+			PQfreemem(buf);
+			return STREAM_KEEPALIVE;
+		}
+		if (buf[0] != 'w' || r < STREAM_XLOGDATA_HDR)
+		{
+			snprintf(err, errlen,
+					 "unexpected replication message type \"%c\" (%d bytes)",
+					 buf[0], r);
+			PQfreemem(buf);
+			return STREAM_RETRY;
+		}
+
+		/*
+		 * dataStart is where the first record of this message was decoded;
+		 * walEnd is the sender's current end of WAL.  Neither is ever
+		 * reported as flushed: only commit records' end_lsn are, once
+		 * confirmed (ack.c).
+		 */
+		{
+			uint64_t	start = stream_get_uint64(buf + 1);
+			uint64_t	walend = stream_get_uint64(buf + 9);
+
+			if (start > s->received_lsn)
+				s->received_lsn = start;
+			if (walend > s->server_wal_end)
+				s->server_wal_end = walend;
+		}
+		s->copybuf = buf;
+		s->copylen = r;
+		s->pos = STREAM_XLOGDATA_HDR;
+	}
+}
+
+bool
+stream_consume(struct stream *s, char *err, size_t errlen)
+{
+	if (PQconsumeInput(s->conn) == 0)
+	{
+		stream_set_error(err, errlen, "lost the replication connection: ",
+						 PQerrorMessage(s->conn));
+		return false;
+	}
+	return true;
+}
+
+bool
+stream_send_status(struct stream *s, uint64_t flush, bool reply_requested,
+				   char *err, size_t errlen)
+{
+	char		msg[1 + 8 + 8 + 8 + 8 + 1];
+	uint64_t	write = s->received_lsn > flush ? s->received_lsn : flush;
+
+	/* As pg_recvlogical's sendFeedback: 'r', write, flush, apply, clock. */
+	msg[0] = 'r';
+	stream_put_uint64(msg + 1, write);
+	stream_put_uint64(msg + 9, flush);
+	stream_put_uint64(msg + 17, flush);
+	stream_put_uint64(msg + 25, (uint64_t) stream_now_pg());
+	msg[33] = reply_requested ? 1 : 0;
+
+	if (PQputCopyData(s->conn, msg, sizeof(msg)) <= 0 || PQflush(s->conn) != 0)
+	{
+		stream_set_error(err, errlen, "could not send status to PostgreSQL: ",
+						 PQerrorMessage(s->conn));
+		return false;
+	}
+	s->reply_requested = false;
+	return true;
+}
+
+int
+stream_socket(const struct stream *s)
+{
+	return s->conn ? PQsocket(s->conn) : -1;
+}
+
+void
+stream_close(struct stream *s, bool graceful)
+{
+	stream_release(s);
+	if (s->conn == NULL)
+		return;
+
+	/*
+	 * Ending the COPY lets the walsender exit on its own and release the
+	 * slot, so a quick reconnect does not meet "slot is active".  Bounded:
+	 * a server that does not answer within two seconds is just dropped.
+	 */
+	if (graceful && PQstatus(s->conn) == CONNECTION_OK &&
+		PQputCopyEnd(s->conn, NULL) > 0 && PQflush(s->conn) == 0)
+	{
+		struct timespec t0;
+		struct timespec t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;)
+		{
+			char	   *buf;
+			int			r = PQgetCopyData(s->conn, &buf, 1);
+			struct pollfd pfd;
+			long		left;
+
+			if (r > 0)
+			{
+				PQfreemem(buf);
+				continue;
+			}
+			if (r < 0)
+			{
+				PGresult   *res;
+
+				while ((res = PQgetResult(s->conn)) != NULL)
+					PQclear(res);
+				break;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			left = 2000 - ((t1.tv_sec - t0.tv_sec) * 1000 +
+						   (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			if (left <= 0)
+				break;
+			pfd.fd = PQsocket(s->conn);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int) left) < 0 || PQconsumeInput(s->conn) == 0)
+				break;
+		}
+	}
+	PQfinish(s->conn);
+	s->conn = NULL;
+}

@@ -1,0 +1,81 @@
+/*
+ * stream.h
+ *		The replication connection: libpq's streaming replication protocol in
+ *		logical mode, modelled on PostgreSQL's pg_recvlogical.
+ *
+ * stream_open connects (conninfo + replication=database), runs
+ * IDENTIFY_SYSTEM, looks the slot up in pg_replication_slots (creating it
+ * only when asked and only when absent) and starts streaming.  stream_next
+ * then hands out one plugin record at a time: the plugin may pack several
+ * records into one XLogData message, separated by '\n', and the records of
+ * the current message stay in its buffer until all have been taken, so the
+ * caller can stop between any two records when its in-flight window is full.
+ */
+#ifndef WALCAST_STREAM_H
+#define WALCAST_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+
+/* The output plugin this agent reads, fixed: the record format is its own. */
+#define STREAM_PLUGIN "walcast"
+
+enum stream_status
+{
+	STREAM_OK,
+	STREAM_RECORD,				/* *rec, *len: one record, valid until the next call */
+	STREAM_KEEPALIVE,			/* keepalive_end is set, maybe reply_requested */
+	STREAM_AGAIN,				/* nothing complete: poll the socket */
+	STREAM_RETRY,				/* connection lost, slot busy: retry later */
+	STREAM_UNREACHABLE,			/* could not connect or authenticate */
+	STREAM_FATAL				/* slot missing, invalidated, wrong plugin... */
+};
+
+struct stream
+{
+	const struct agent_config *cfg;
+	PGconn	   *conn;
+
+	/* The XLogData message whose records are being handed out. */
+	char	   *copybuf;
+	int			copylen;
+	int			pos;
+
+	uint64_t	received_lsn;	/* newest position received (the "write" LSN) */
+	uint64_t	server_wal_end; /* the server's WAL end, from its messages */
+	uint64_t	keepalive_end;	/* walEnd of the keepalive just returned */
+	bool		reply_requested;	/* the server asked for a status reply */
+	uint64_t	slot_confirmed_lsn; /* confirmed_flush_lsn when we started */
+	int			wal_sender_timeout_ms;	/* 0 = disabled or unknown */
+};
+
+extern void stream_init(struct stream *s, const struct agent_config *cfg);
+extern enum stream_status stream_open(struct stream *s, char *err,
+									  size_t errlen);
+extern enum stream_status stream_next(struct stream *s, const char **rec,
+									  size_t *len, char *err, size_t errlen);
+/* More records of the current message are waiting to be taken. */
+extern bool stream_has_pending(const struct stream *s);
+/* After poll() reported the socket readable. */
+extern bool stream_consume(struct stream *s, char *err, size_t errlen);
+
+/*
+ * Standby status update: write = received, flush = apply = confirmed by
+ * every sink.  The server moves the slot's confirmed_flush_lsn to flush.
+ */
+extern bool stream_send_status(struct stream *s, uint64_t flush,
+							   bool reply_requested, char *err, size_t errlen);
+extern int	stream_socket(const struct stream *s);
+
+/*
+ * graceful: end the COPY and wait (briefly) for the server to finish, so
+ * the walsender releases the slot before we reconnect.
+ */
+extern void stream_close(struct stream *s, bool graceful);
+
+#endif							/* WALCAST_STREAM_H */

@@ -360,6 +360,17 @@ envelope_add_unchanged(json_t *obj, const char *key, json_t *rec, bool *ok)
 		envelope_set(obj, key, json_incref(unchanged), ok);
 }
 
+/* root if every step succeeded, else NULL with "out of memory". */
+static json_t *
+envelope_done(json_t *root, bool ok, char *err, size_t errlen)
+{
+	if (root != NULL && ok)
+		return root;
+	json_decref(root);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
 /* ---- debezium ---- */
 
 static const char *
@@ -429,7 +440,7 @@ envelope_debezium(const struct event *ev, int64_t now_ms, char *err, size_t errl
 	if (!envelope_commit_ms(ev, now_ms, &commit_ms, err, errlen))
 		return NULL;
 	if ((root = json_object()) == NULL)
-		goto oom;
+		return envelope_done(NULL, false, err, errlen);
 
 	switch (ev->op)
 	{
@@ -468,12 +479,7 @@ envelope_debezium(const struct event *ev, int64_t now_ms, char *err, size_t errl
 	}
 	/* Not in Debezium: names the TOAST columns "after" leaves out. */
 	envelope_add_unchanged(root, "unchanged", ev->rec, &ok);
-	if (ok)
-		return root;
-	json_decref(root);
-oom:
-	snprintf(err, errlen, "out of memory");
-	return NULL;
+	return envelope_done(root, ok, err, errlen);
 }
 
 /* ---- flat ---- */
@@ -590,10 +596,8 @@ envelope_flat(const struct event *ev, char *err, size_t errlen)
 
 	if (ev->op == EVENT_MESSAGE)
 	{
-		if ((root = envelope_flat_message(ev, &ok)) != NULL && ok)
-			return root;
-		json_decref(root);
-		goto oom;
+		root = envelope_flat_message(ev, &ok);
+		return envelope_done(root, ok, err, errlen);
 	}
 	if (ev->op != EVENT_TRUNCATE && !envelope_flat_check_pk(pk, err, errlen))
 		return NULL;
@@ -622,7 +626,7 @@ envelope_flat(const struct event *ev, char *err, size_t errlen)
 	}
 
 	if ((root = json_object()) == NULL)
-		goto oom;
+		return envelope_done(NULL, false, err, errlen);
 	envelope_set(root, "type", json_string(ev->table), &ok);
 	envelope_set(root, "entry_id",
 				 ev->op == EVENT_TRUNCATE ? json_null() :
@@ -647,12 +651,7 @@ envelope_flat(const struct event *ev, char *err, size_t errlen)
 	envelope_set(root, "__deleted",
 				 json_boolean(ev->op == EVENT_DELETE || ev->op == EVENT_TRUNCATE), &ok);
 	envelope_add_unchanged(root, "__unchanged", ev->rec, &ok);
-	if (ok)
-		return root;
-	json_decref(root);
-oom:
-	snprintf(err, errlen, "out of memory");
-	return NULL;
+	return envelope_done(root, ok, err, errlen);
 }
 
 /* ---- entry points ---- */

@@ -6,7 +6,8 @@
 # sources listed in TEST_MODULES, so it needs nothing else from the agent's
 # build.  "check" runs every program; cmocka prints one
 # "[  PASSED  ] N test(s)." and, on failure, one "[  FAILED  ] N test(s), ..."
-# line per program.
+# line per program.  Programs run from agent/ (test_config reads
+# walcast-agent.conf.example).
 
 TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c log.c
 TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log

@@ -268,6 +268,21 @@ test_file(void **state)
 	config_free(&cfg);
 }
 
+/* The shipped example must stay loadable (tests run from agent/). */
+static void
+test_example_file(void **state)
+{
+	struct agent_config cfg;
+	char		err[512] = "";
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "-c", "walcast-agent.conf.example"), CONFIG_OK);
+	assert_string_equal(cfg.queue_binding_key, "#");
+	assert_string_equal(cfg.amqp_uri, "amqp://walcast:change-me@localhost:5672/%2F");
+	assert_null(cfg.log_file);
+	config_free(&cfg);
+}
+
 static void
 test_precedence(void **state)
 {
@@ -591,6 +606,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_example_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_errors, setup, teardown),

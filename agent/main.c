@@ -161,7 +161,7 @@ main(int argc, char **argv)
 			 a.cfg.slot, a.cfg.amqp_uri && a.cfg.amqp_uri[0] ? "amqp" : "stdout");
 	rc = agent_run(&a);
 	if (rc == AGENT_EXIT_RUNTIME)
-		log_error("exiting after an unrecoverable error (exit code 2)");
+		log_info("exiting with code 2 (unrecoverable error)");
 
 	config_free(&a.cfg);
 	log_close();

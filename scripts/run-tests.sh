@@ -87,7 +87,8 @@ else
 	# shellcheck disable=SC2086
 	/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
 	rc=${PIPESTATUS[0]}
-	last=$(grep -E '^=+ .* in [0-9.]+s' "$LOGS/e2e.log" | tail -n 1)
+	# pytest's closing line, with or without its "=====" frame.
+	last=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$LOGS/e2e.log" | tail -n 1)
 	p=$(echo "$last" | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' || echo 0)
 	f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
 	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here

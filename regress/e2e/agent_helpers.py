@@ -1,0 +1,269 @@
+"""Helpers for walcast-agent's end-to-end tests (test_agent_*.py).
+
+The agent runs as a real process; PostgreSQL and RabbitMQ are the servers
+conftest.py describes; the consumer is pika, as a user's would be.  Nothing
+here checks timing: waits have generous limits and only bound how long a
+test may take to fail.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pika
+import psycopg2
+
+from conftest import AGENT_BIN, ROOT, connect
+
+RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
+
+
+def agent_env(extra=None):
+    """The test environment without WALCAST_* variables.
+
+    The agent reads WALCAST_<OPTION> as configuration, and the test
+    environment exports WALCAST_AMQP_URI for the tests themselves: a test
+    passes every setting on the command line instead.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WALCAST_")}
+    env.update(extra or {})
+    return env
+
+
+class Agent:
+    """A running walcast-agent with its stderr (log) and stdout in files."""
+
+    def __init__(self, args, env=None):
+        self.args = [AGENT_BIN] + list(args)
+        fd, self.log_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".log")
+        os.close(fd)
+        fd, self.out_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".out")
+        os.close(fd)
+        self._log = open(self.log_path, "ab")
+        self._out = open(self.out_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=self._out, stderr=self._log,
+                                     env=env if env is not None else agent_env())
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def out_lines(self):
+        with open(self.out_path, encoding="utf-8") as f:
+            return [line for line in f.read().split("\n") if line]
+
+    def wait_log(self, pattern, timeout=60):
+        """Wait until the log matches pattern; fail early if the agent exits."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while time.monotonic() < deadline:
+            if rx.search(self.log()):
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError("agent exited (%s) before logging %r:\n%s"
+                                     % (self.proc.returncode, pattern, self.log()))
+            time.sleep(0.1)
+        raise AssertionError("agent did not log %r within %ss:\n%s"
+                             % (pattern, timeout, self.log()))
+
+    def wait_exit(self, timeout=60):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("agent did not exit within %ss:\n%s" % (timeout, self.log()))
+
+    def stop(self, timeout=90):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+        self._out.close()
+        for p in (self.log_path, self.out_path):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+
+def run_agent(args, timeout=60):
+    """Run the agent to completion: (exit code, stdout, stderr)."""
+    p = subprocess.run([AGENT_BIN] + list(args), env=agent_env(), capture_output=True,
+                       text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def error_lines(stderr):
+    return [line for line in stderr.splitlines() if " error: " in line or line.startswith("walcast-agent: error:")]
+
+
+def create_slot(dsn, name):
+    with connect(dsn) as conn:
+        conn.cursor().execute("select pg_create_logical_replication_slot(%s, 'walcast')", (name,))
+    conn.close()
+
+
+def slot_info(dsn, name):
+    conn = connect(dsn)
+    cur = conn.cursor()
+    cur.execute("select active_pid, confirmed_flush_lsn::text, "
+                "pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint "
+                "from pg_replication_slots where slot_name = %s", (name,))
+    row = cur.fetchone()
+    conn.close()
+    return row
+
+
+def lsn_int(text):
+    hi, lo = text.split("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+
+
+def execute(dsn, *statements):
+    conn = connect(dsn)
+    cur = conn.cursor()
+    for s in statements:
+        cur.execute(s)
+    conn.close()
+
+
+class Broker:
+    """Consumer side: an exchange and a queue of the test's own."""
+
+    def __init__(self, uri, binding="#"):
+        self.uri = uri
+        self.exchange = "wc_x_" + uuid.uuid4().hex[:10]
+        self.queue = "wc_q_" + uuid.uuid4().hex[:10]
+        self.params = pika.URLParameters(uri)
+        conn = pika.BlockingConnection(self.params)
+        ch = conn.channel()
+        ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
+        ch.queue_declare(self.queue, durable=True)
+        ch.queue_bind(self.queue, self.exchange, routing_key=binding)
+        conn.close()
+        self.messages = []
+
+    def agent_args(self):
+        return ["--amqp-uri", self.uri, "--exchange", self.exchange]
+
+    def collect(self, count, timeout=120, settle=1.0):
+        """Consume until at least count messages arrived in total (and the
+        queue then stays empty for `settle` seconds; settle=0 returns at
+        once), or timeout.  Survives a broker restart by reconnecting."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                conn = pika.BlockingConnection(self.params)
+            except pika.exceptions.AMQPError:
+                time.sleep(0.5)
+                continue
+            try:
+                ch = conn.channel()
+                ch.basic_qos(prefetch_count=2000)
+                idle_since = None
+                for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2):
+                    if method is None:
+                        now = time.monotonic()
+                        if len(self.messages) >= count:
+                            idle_since = idle_since or now
+                            if now - idle_since >= settle:
+                                break
+                        if now >= deadline:
+                            break
+                        continue
+                    idle_since = None
+                    self.messages.append((method.routing_key, props, body))
+                    ch.basic_ack(method.delivery_tag)
+                    if settle == 0 and len(self.messages) >= count:
+                        break
+                ch.cancel()
+                conn.close()
+                return self.messages
+            except pika.exceptions.AMQPError:
+                time.sleep(0.5)
+                continue
+        return self.messages
+
+    def delete(self):
+        try:
+            conn = pika.BlockingConnection(self.params)
+            ch = conn.channel()
+            ch.queue_delete(self.queue)
+            ch.exchange_delete(self.exchange)
+            conn.close()
+        except pika.exceptions.AMQPError:
+            pass
+
+
+def events_of(messages):
+    """Flatten (routing key, properties, body) into decoded events with the
+    message id they came in (batched messages hold JSON arrays)."""
+    out = []
+    for key, props, body in messages:
+        doc = json.loads(body)
+        for ev in (doc if isinstance(doc, list) else [doc]):
+            out.append((props.message_id, ev))
+    return out
+
+
+def check_delivery(expected, received):
+    """The at-least-once checker.
+
+    expected: {table: [row id, ...]} in commit order.
+    received: [(message id, table, row id)] in arrival order.
+    Returns counts: lost (expected, never arrived), duplicated (arrived
+    again), bad_duplicates (a repeated message id carrying another row),
+    reordered (a row arriving before one committed earlier in its table,
+    counting first arrivals only), unexpected (not in expected).
+    """
+    first = {}
+    seen_rows = {t: [] for t in expected}
+    counts = dict(lost=0, duplicated=0, bad_duplicates=0, reordered=0, unexpected=0)
+    for mid, table, row in received:
+        if mid in first:
+            counts["duplicated"] += 1
+            if first[mid] != (table, row):
+                counts["bad_duplicates"] += 1
+            continue
+        first[mid] = (table, row)
+        if table not in expected:
+            counts["unexpected"] += 1
+            continue
+        seen_rows[table].append(row)
+    for table, rows in expected.items():
+        position = {r: i for i, r in enumerate(rows)}
+        got = seen_rows[table]
+        counts["unexpected"] += sum(1 for r in got if r not in position)
+        counts["lost"] += len(set(rows) - set(got))
+        last = -1
+        for r in got:
+            i = position.get(r)
+            if i is None:
+                continue
+            if i < last:
+                counts["reordered"] += 1
+            last = max(last, i)
+    return counts
+
+
+def rabbitmqctl(*args):
+    """rabbitmqctl against the test broker (the node scripts/rabbitmq.sh runs)."""
+    run_dir = os.environ["WALCAST_RUN_DIR"]
+    port = os.environ.get("WALCAST_AMQP_PORT") or re.search(r":(\d+)/", os.environ["WALCAST_AMQP_URI"]).group(1)
+    env = dict(os.environ, HOME=os.path.join(run_dir, "rabbitmq"))
+    return subprocess.run([RABBITMQCTL, "-n", "walcast-%s@localhost" % port] + list(args),
+                          env=env, check=True, capture_output=True, text=True, timeout=60)

@@ -1,0 +1,206 @@
+"""walcast-agent under load and faults: a 100k-change workload arrives
+complete and in commit order per table; kill -9 of the agent, a RabbitMQ
+restart, SIGTERM and a blocked broker lose nothing.
+
+Checked with check_delivery (agent_helpers.py): lost, duplicated (with the
+same message id and content only), reordered per table.
+"""
+import json
+import threading
+
+import pytest
+
+from agent_helpers import (Agent, Broker, check_delivery, connect, create_slot,
+                           events_of, execute, lsn_int, rabbitmqctl, slot_info)
+from conftest import server
+
+SLOT = "wc_agent_faults"
+TXNS = 1000
+ROWS = 50          # per table and transaction: 2 * 50 * 1000 = 100k changes
+
+
+def agent_args(dsn, broker, *extra):
+    return ["-d", dsn, "-S", SLOT, "-s", "1", "--stats-interval", "1",
+            "--reconnect-max-delay", "2"] + broker.agent_args() + list(extra)
+
+
+@pytest.fixture
+def db(fresh_db):
+    execute(fresh_db,
+            "create table ta (id int primary key, v int)",
+            "create table tb (id int primary key, v int)")
+    create_slot(fresh_db, SLOT)
+    return fresh_db
+
+
+@pytest.fixture
+def broker(amqp_uri):
+    b = Broker(amqp_uri)
+    yield b
+    b.delete()
+
+
+def workload(dsn, txns=TXNS, rows=ROWS):
+    """txns transactions, each inserting rows rows into ta and into tb."""
+    conn = connect(dsn, autocommit=False)
+    cur = conn.cursor()
+    for t in range(txns):
+        lo = t * rows + 1
+        cur.execute("insert into ta select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
+        cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
+        conn.commit()
+    conn.close()
+
+
+def expected(txns=TXNS, rows=ROWS):
+    ids = list(range(1, txns * rows + 1))
+    return {"ta": ids, "tb": list(ids)}
+
+
+def received(messages):
+    return [(mid, ev["table"], ev["new"]["id"]) for mid, ev in events_of(messages)]
+
+
+def in_background(fn, *args):
+    errors = []
+
+    def run():
+        try:
+            fn(*args)
+        except Exception as e:  # reported by join_ok
+            errors.append(e)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, errors
+
+
+def join_ok(thread, errors):
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    assert not errors, errors
+
+
+def test_100k_changes_complete_and_ordered(db, broker):
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        workload(db)
+        messages = broker.collect(2 * TXNS * ROWS, timeout=600, settle=2)
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    counts = check_delivery(expected(), received(messages))
+    assert counts == dict(lost=0, duplicated=0, bad_duplicates=0, reordered=0, unexpected=0)
+    assert len(messages) == 2 * TXNS * ROWS
+
+
+def test_kill9_mid_stream_then_restart(db, broker):
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        thread, errors = in_background(workload, db)
+        before = len(broker.collect(20000, timeout=300, settle=0))
+        agent.kill9()
+        assert before < 2 * TXNS * ROWS
+    finally:
+        agent.close()
+    # The old walsender may hold the slot a moment: the new agent retries.
+    agent = Agent(agent_args(db, broker))
+    try:
+        join_ok(thread, errors)
+        messages = broker.collect(2 * TXNS * ROWS, timeout=600, settle=3)
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+    counts = check_delivery(expected(), received(messages))
+    print("kill -9:", before, "received before the kill;", counts)
+    assert counts["lost"] == 0, counts
+    assert counts["reordered"] == 0, counts
+    assert counts["bad_duplicates"] == 0, counts
+    assert counts["unexpected"] == 0, counts
+    # whatever was sent twice is accounted for by the duplicate count
+    assert len(messages) == 2 * TXNS * ROWS + counts["duplicated"]
+    assert "streaming from replication slot" in log
+
+
+def test_rabbitmq_restart_mid_stream(db, broker):
+    txns = 300
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        thread, errors = in_background(workload, db, txns)
+        broker.collect(3000, timeout=300, settle=0)
+        server("rabbitmq", "restart")
+        join_ok(thread, errors)
+        messages = broker.collect(2 * txns * ROWS, timeout=600, settle=3)
+        agent.wait_log("reconnecting in")
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    counts = check_delivery(expected(txns), received(messages))
+    print("rabbitmq restart:", counts)
+    assert counts["lost"] == 0, counts
+    assert counts["reordered"] == 0, counts
+    assert counts["bad_duplicates"] == 0, counts
+    assert counts["unexpected"] == 0, counts
+
+
+def test_sigterm_exits_zero_with_everything_confirmed(db, broker):
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        workload(db, 50)
+        messages = broker.collect(2 * 50 * ROWS, timeout=300, settle=0)
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+    assert "stopped; confirmed position" in log
+    last_commit = max(lsn_int(ev["commit_lsn"]) for _, ev in events_of(messages))
+    active_pid, _, confirmed = slot_info(db, SLOT)
+    # confirmed is the end of the last commit record: past its start
+    assert confirmed > last_commit
+    assert active_pid is None
+
+
+@pytest.fixture
+def short_sender_timeout(pg):
+    cur = pg.cursor()
+    cur.execute("alter system set wal_sender_timeout = '3s'")
+    cur.execute("select pg_reload_conf()")
+    yield
+    cur.execute("alter system reset wal_sender_timeout")
+    cur.execute("select pg_reload_conf()")
+
+
+def test_status_keeps_flowing_while_broker_blocked(db, broker, short_sender_timeout):
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        execute(db, "insert into ta select g, g from generate_series(1, 10) g")
+        assert len(broker.collect(10, settle=0)) == 10
+        pid_before = slot_info(db, SLOT)[0]
+        rabbitmqctl("set_vm_memory_high_watermark", "0.000001")
+        try:
+            execute(db, "insert into ta select g, g from generate_series(11, 110) g")
+            agent.wait_log("RabbitMQ blocked publishing")
+            # Let several wal_sender_timeouts pass while nothing is confirmed:
+            # only the agent's status updates keep the walsender alive.
+            agent.wait_log(r"stats: .*blocked=yes")
+            import time
+            time.sleep(10)
+            assert slot_info(db, SLOT)[0] == pid_before
+            assert agent.proc.poll() is None
+        finally:
+            rabbitmqctl("set_vm_memory_high_watermark", "0.4")
+        messages = broker.collect(110, timeout=120)
+        agent.wait_log("RabbitMQ unblocked publishing")
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+    ids = [ev["new"]["id"] for _, ev in events_of(messages)]
+    assert ids == list(range(1, 111))
+    assert "lost the replication connection" not in log
+    assert "reconnecting" not in log

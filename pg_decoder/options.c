@@ -239,15 +239,20 @@ options_flags(const OptionDef *def, const char *value, int *target)
 static void
 options_patterns(const OptionDef *def, const char *value, List **target)
 {
-	static const char *const shapes[] = {NULL, "name", "schema.table",
+	static const char *const shapes[] = {NULL, "names", "schema.table",
 	"schema.table.column"};
 	const char *accepted;
 	ListCell   *lc;
 
-	accepted = psprintf("a comma-separated list of %s%s; a backslash makes "
-						"the next character literal (\\, \\. \\* \\\\)",
-						shapes[def->nparts],
-						def->stars ? " patterns where * matches any characters" : "");
+	if (def->stars)
+		accepted = psprintf("a comma-separated list of %s patterns where * "
+							"matches any characters; a backslash makes the "
+							"next character literal (\\, \\. \\* \\\\)",
+							shapes[def->nparts]);
+	else
+		accepted = psprintf("a comma-separated list of %s; a backslash makes "
+							"the next character literal (\\, \\\\)",
+							shapes[def->nparts]);
 	*target = NIL;
 	foreach(lc, options_split(def, value, accepted))
 	{

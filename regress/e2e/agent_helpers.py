@@ -16,6 +16,7 @@ import uuid
 
 import pika
 import psycopg2
+import pytest
 
 from conftest import AGENT_BIN, ROOT, connect
 
@@ -207,6 +208,22 @@ class Broker:
             conn.close()
         except pika.exceptions.AMQPError:
             pass
+
+
+@pytest.fixture
+def broker(amqp_uri):
+    """A fresh exchange and bound queue for one test (import it into the
+    test module to use it as a fixture)."""
+    b = Broker(amqp_uri)
+    yield b
+    b.delete()
+
+
+def prepare_db(dsn, slot, *ddl):
+    """Create the test's tables, then its slot (so it sees what follows)."""
+    execute(dsn, *ddl)
+    create_slot(dsn, slot)
+    return dsn
 
 
 def events_of(messages):

@@ -5,13 +5,14 @@ restart, SIGTERM and a blocked broker lose nothing.
 Checked with check_delivery (agent_helpers.py): lost, duplicated (with the
 same message id and content only), reordered per table.
 """
-import json
 import threading
+import time
 
 import pytest
 
-from agent_helpers import (Agent, Broker, check_delivery, connect, create_slot,
-                           events_of, execute, lsn_int, rabbitmqctl, slot_info)
+from agent_helpers import (Agent, broker, check_delivery, connect,  # noqa: F401
+                           events_of, execute, lsn_int, prepare_db, rabbitmqctl,
+                           slot_info)
 from conftest import server
 
 SLOT = "wc_agent_faults"
@@ -26,18 +27,9 @@ def agent_args(dsn, broker, *extra):
 
 @pytest.fixture
 def db(fresh_db):
-    execute(fresh_db,
-            "create table ta (id int primary key, v int)",
-            "create table tb (id int primary key, v int)")
-    create_slot(fresh_db, SLOT)
-    return fresh_db
-
-
-@pytest.fixture
-def broker(amqp_uri):
-    b = Broker(amqp_uri)
-    yield b
-    b.delete()
+    return prepare_db(fresh_db, SLOT,
+                      "create table ta (id int primary key, v int)",
+                      "create table tb (id int primary key, v int)")
 
 
 def workload(dsn, txns=TXNS, rows=ROWS):
@@ -188,7 +180,6 @@ def test_status_keeps_flowing_while_broker_blocked(db, broker, short_sender_time
             # Let several wal_sender_timeouts pass while nothing is confirmed:
             # only the agent's status updates keep the walsender alive.
             agent.wait_log(r"stats: .*blocked=yes")
-            import time
             time.sleep(10)
             assert slot_info(db, SLOT)[0] == pid_before
             assert agent.proc.poll() is None

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from agent_helpers import (Agent, Broker, create_slot, events_of, execute,
-                           lsn_int, slot_info)
+from agent_helpers import (Agent, Broker, broker, create_slot, events_of,  # noqa: F401
+                           execute, lsn_int, prepare_db, slot_info)
 
 SLOT = "wc_agent_e2e"
 
@@ -20,18 +20,9 @@ def agent_args(dsn, *extra):
 
 @pytest.fixture
 def db(fresh_db):
-    execute(fresh_db,
-            "create table items (id int primary key, name text, qty int)",
-            "create table notes (a int, b int, body text, primary key (a, b))")
-    create_slot(fresh_db, SLOT)
-    return fresh_db
-
-
-@pytest.fixture
-def broker(amqp_uri):
-    b = Broker(amqp_uri)
-    yield b
-    b.delete()
+    return prepare_db(fresh_db, SLOT,
+                      "create table items (id int primary key, name text, qty int)",
+                      "create table notes (a int, b int, body text, primary key (a, b))")
 
 
 WORKLOAD = [

@@ -430,6 +430,19 @@ loop_drain(struct agent *a, struct loop_timers *t)
 	return LOOP_STOP;
 }
 
+/* After a reload: the intervals may have changed (or stats turned on). */
+static void
+loop_reset_timers(const struct agent *a, struct loop_timers *t)
+{
+	int64_t		now = loop_now_ms();
+	int64_t		status = now + (int64_t) a->cfg.status_interval * 1000;
+
+	if (status < t->next_status)
+		t->next_status = status;
+	t->next_stats = a->cfg.stats_interval > 0 ?
+		now + (int64_t) a->cfg.stats_interval * 1000 : INT64_MAX;
+}
+
 static enum loop_result
 loop_stream(struct agent *a)
 {
@@ -438,7 +451,8 @@ loop_stream(struct agent *a)
 	char		err[1024];
 
 	t.next_status = loop_now_ms() + (int64_t) a->cfg.status_interval * 1000;
-	t.next_stats = a->stats.last_ms + (int64_t) a->cfg.stats_interval * 1000;
+	t.next_stats = a->cfg.stats_interval > 0 ?
+		a->stats.last_ms + (int64_t) a->cfg.stats_interval * 1000 : INT64_MAX;
 
 	for (;;)
 	{
@@ -455,6 +469,7 @@ loop_stream(struct agent *a)
 		{
 			*a->reload_requested = 0;
 			loop_reload(a);
+			loop_reset_timers(a, &t);
 		}
 		if (*a->stop_requested)
 			return loop_drain(a, &t);

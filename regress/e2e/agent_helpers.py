@@ -38,20 +38,25 @@ def agent_env(extra=None):
 class Agent:
     """A running walcast-agent with its stderr (log) and stdout in files."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, log_file=None):
+        """log_file: the agent's --log-file, read by log()/wait_log()."""
         self.args = [AGENT_BIN] + list(args)
-        fd, self.log_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".log")
+        fd, self.stderr_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".err")
         os.close(fd)
+        self.log_path = log_file or self.stderr_path
         fd, self.out_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".out")
         os.close(fd)
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.stderr_path, "ab")
         self._out = open(self.out_path, "ab")
         self.proc = subprocess.Popen(self.args, stdout=self._out, stderr=self._log,
                                      env=env if env is not None else agent_env())
 
     def log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def out_lines(self):
         with open(self.out_path, encoding="utf-8") as f:
@@ -94,7 +99,7 @@ class Agent:
             self.proc.wait()
         self._log.close()
         self._out.close()
-        for p in (self.log_path, self.out_path):
+        for p in (self.stderr_path, self.out_path):
             try:
                 os.unlink(p)
             except OSError:

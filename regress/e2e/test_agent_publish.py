@@ -4,6 +4,7 @@ Every operation, every envelope, routing keys, properties and headers,
 message ids, per-transaction batching, and the stdout sink.
 """
 import json
+import signal
 
 import pytest
 
@@ -208,3 +209,42 @@ def test_stdout_sink_and_confirmed_position(db):
     assert [l["action"] for l in lines] == ["I", "D"]
     _, _, confirmed = slot_info(db, SLOT)
     assert confirmed > lsn_int(lines[-1]["commit_lsn"])
+
+
+def test_transactions_larger_than_the_window(db, broker):
+    """A window of 5 unconfirmed events and 60-row transactions: reading
+    pauses inside transactions and resumes on confirms, nothing stalls."""
+    agent = Agent(agent_args(db, *broker.agent_args(), "--max-inflight-events", "5",
+                             "--batch-max-events", "5"))
+    try:
+        agent.wait_log("streaming from replication slot")
+        execute(db, "insert into items select g, 'n', g from generate_series(1, 60) g",
+                "insert into items select g, 'n', g from generate_series(61, 120) g")
+        messages = broker.collect(120)
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    assert [json.loads(b)["new"]["id"] for _, _, b in messages] == list(range(1, 121))
+
+
+def test_sighup_reopens_log_and_reloads(db, tmp_path):
+    """SIGHUP after the log file was moved away (rotation): the agent writes
+    to a new file at the configured path, and applies a reloadable setting
+    changed in the config file."""
+    log = tmp_path / "agent.log"
+    conf = tmp_path / "agent.conf"
+    conf.write_text("stats_interval = 0\n")
+    agent = Agent(["-d", db, "-S", SLOT, "-s", "1", "-c", str(conf), "--log-file", str(log)],
+                  log_file=str(log))
+    try:
+        agent.wait_log("streaming from replication slot")
+        log.rename(tmp_path / "agent.log.1")
+        conf.write_text("stats_interval = 1\n")
+        agent.proc.send_signal(signal.SIGHUP)
+        execute(db, "insert into items values (500, 'x', 1)")
+        agent.wait_log("configuration reloaded")
+        agent.wait_log(r"stats: events=1 ")
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    assert "stats:" not in (tmp_path / "agent.log.1").read_text()

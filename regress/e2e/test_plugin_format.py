@@ -385,4 +385,5 @@ def test_constant_memory(db, validator):
     _, err = proc.communicate()
     assert proc.returncode == 0, err
     assert pid is not None, "walsender never seen"
+    print(f"walsender VmHWM {peak} kB")
     assert 0 < peak < 200 * 1024, f"walsender VmHWM {peak} kB"

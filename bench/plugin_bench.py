@@ -28,7 +28,7 @@ RECVLOGICAL = os.path.join(BINDIR, "pg_recvlogical")
 CONFIGS = [
     ("walcast", "walcast", []),
     ("walcast-batched", "walcast", ["batch-bytes=65536"]),
-    ("walcast-empty", "walcast", ["actions=message", "include-begin-commit=false"]),
+    ("walcast-empty", "walcast", ["actions=message", "include-transaction=false"]),
     ("wal2json-v1", "wal2json", ["format-version=1"]),
     ("wal2json-v2", "wal2json", ["format-version=2"]),
     ("test_decoding", "test_decoding", []),

@@ -15,10 +15,9 @@ import time
 import uuid
 
 import pika
-import psycopg2
 import pytest
 
-from conftest import AGENT_BIN, ROOT, connect
+from conftest import AGENT_BIN, connect
 
 RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
@@ -289,3 +288,80 @@ def rabbitmqctl(*args):
     env = dict(os.environ, HOME=os.path.join(run_dir, "rabbitmq"))
     return subprocess.run([RABBITMQCTL, "-n", "walcast-%s@localhost" % port] + list(args),
                           env=env, check=True, capture_output=True, text=True, timeout=60)
+
+
+def make_test_ca(directory, name="ca"):
+    """A throwaway CA and a server certificate for localhost/127.0.0.1."""
+    d = str(directory)
+
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
+         "-out", name + ".crt", "-days", "2", "-subj", "/CN=walcast test " + name)
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
+         "-out", "server.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "server.csr", "-CA", name + ".crt", "-CAkey", name + ".key",
+         "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
+    return {k: os.path.join(d, f) for k, f in
+            (("ca", name + ".crt"), ("cert", "server.crt"), ("key", "server.key"))}
+
+
+class TlsProxy:
+    """TLS in front of the test broker (which speaks plain AMQP): what the
+    agent meets at an amqps:// endpoint, without reconfiguring RabbitMQ."""
+
+    def __init__(self, certfile, keyfile, upstream):
+        import socket
+        import ssl
+        import threading
+        self._socket = socket
+        self._threading = threading
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(certfile, keyfile)
+        self.upstream = upstream
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            self._threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def _serve(self, raw):
+        try:
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except OSError:
+            raw.close()
+            return
+        up = self._socket.create_connection(self.upstream)
+        self._threading.Thread(target=self._pipe, args=(up, tls), daemon=True).start()
+        self._pipe(tls, up)
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.closed = True
+        self.listener.close()

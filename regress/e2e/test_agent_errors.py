@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from agent_helpers import (Agent, broker, create_slot, error_lines, execute,  # noqa: F401
-                           prepare_db, run_agent, slot_info)
+from agent_helpers import (Agent, TlsProxy, broker, error_lines, execute,  # noqa: F401
+                           make_test_ca, prepare_db, run_agent, slot_info)
 from conftest import ROOT, connect
 
 SLOT = "wc_agent_err"
@@ -232,3 +232,33 @@ def test_non_superuser_role_from_sql_roles(db, broker):
         cur.execute("revoke pg_monitor from %s" % role)
         cur.execute("drop role %s" % role)
         conn.close()
+
+
+def test_amqps_with_ca_verification(db, amqp_uri, broker, tmp_path):
+    """amqps:// verified against --amqp-cacert: events flow; with a CA that
+    did not sign the broker's certificate the agent refuses (exit 2)."""
+    (tmp_path / "good").mkdir()
+    (tmp_path / "other").mkdir()
+    good = make_test_ca(tmp_path / "good")
+    other = make_test_ca(tmp_path / "other")
+    m = re.match(r"amqp://([^@]*)@([^:/]+):(\d+)(/.*)?$", amqp_uri)
+    proxy = TlsProxy(good["cert"], good["key"], (m.group(2), int(m.group(3))))
+    try:
+        uri = "amqps://%s@localhost:%d%s" % (m.group(1), proxy.port, m.group(4) or "/")
+        agent = Agent(["-d", db, "-S", SLOT, "--amqp-uri", uri, "--exchange", broker.exchange,
+                       "--amqp-cacert", good["ca"]])
+        try:
+            agent.wait_log(r"connected to RabbitMQ at localhost:\d+, .*\(TLS\)")
+            execute(db, "insert into t values (77)")
+            messages = broker.collect(1)
+            assert agent.stop() == 0
+        finally:
+            agent.close()
+        assert json.loads(messages[0][2])["new"] == {"id": 77}
+
+        rc, _, err = run_agent(["-d", db, "-S", SLOT, "--amqp-uri", uri,
+                                "--exchange", broker.exchange, "--amqp-cacert", other["ca"]])
+        assert rc == 2
+        one_error(err, "could not connect to RabbitMQ at localhost")
+    finally:
+        proxy.close()

@@ -7,6 +7,7 @@ same message id and content only), reordered per table.
 """
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -195,3 +196,45 @@ def test_status_keeps_flowing_while_broker_blocked(db, broker, short_sender_time
     assert ids == list(range(1, 111))
     assert "lost the replication connection" not in log
     assert "reconnecting" not in log
+
+
+@pytest.fixture
+def restartable_db(pg_dsn):
+    """Like conftest's fresh_db, but holding no connection across the test,
+    which restarts PostgreSQL."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    execute(pg_dsn, "create database %s" % name)
+    dsn = pg_dsn.replace("dbname=postgres", "dbname=" + name)
+    yield prepare_db(dsn, SLOT, "create table ta (id int primary key, v int)",
+                     "create table tb (id int primary key, v int)")
+    execute(pg_dsn, "drop database if exists %s with (force)" % name)
+
+
+def test_postgres_restart_mid_stream(restartable_db, broker):
+    db = restartable_db
+    agent = Agent(agent_args(db, broker))
+    try:
+        agent.wait_log("streaming from replication slot")
+        workload(db, 100)
+        broker.collect(2000, timeout=300, settle=0)
+        server("pg", "restart")
+        conn = connect(db, autocommit=False)
+        cur = conn.cursor()
+        for t in range(100, 200):
+            lo = t * ROWS + 1
+            cur.execute("insert into ta select g, g from generate_series(%s, %s) g", (lo, lo + ROWS - 1))
+            cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + ROWS - 1))
+            conn.commit()
+        conn.close()
+        messages = broker.collect(2 * 200 * ROWS, timeout=600, settle=3)
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+    counts = check_delivery(expected(200), received(messages))
+    assert counts["lost"] == 0, counts
+    assert counts["reordered"] == 0, counts
+    assert counts["bad_duplicates"] == 0, counts
+    assert counts["unexpected"] == 0, counts
+    assert "reconnecting in" in log
+    assert "sessions=2" in log

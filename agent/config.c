@@ -251,7 +251,7 @@ config_parse_number(const struct config_option *opt, const char *s,
 		{"", 1}, {"B", 1}, {"kB", KB}, {"k", KB}, {"MB", MB}, {"M", MB},
 		{"GB", GB}, {"G", GB}, {NULL, 0}
 	};
-	char		range[64];
+	char		range[80];		/* two 32-byte bounds and ".." */
 	char	   *end;
 	long long	v;
 

@@ -32,7 +32,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 AGENT = os.path.join(ROOT, "agent", "walcast-agent")
 CEILING = os.path.join(ROOT, "bench", "amqp_ceiling")
 BINDIR = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
-AMQP_URI = os.environ["WALCAST_AMQP_URI"]
+AMQP_URI = os.environ["AMQP_URI"]
 EXCHANGE = "walcast_bench"
 QUEUE = "walcast_bench"
 

@@ -54,7 +54,7 @@ step "run walcast-agent (slot walcast_demo, exchange walcast, queue walcast-demo
 LOG=$WALCAST_RUN_DIR/agent.log
 walcast-agent -d "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" \
 	-S walcast_demo --create-slot --if-not-exists \
-	--amqp-uri "$WALCAST_AMQP_URI" --queue walcast-demo \
+	--amqp-uri "$AMQP_URI" --queue walcast-demo \
 	--stats-interval 0 >"$LOG" 2>&1 &
 AGENT_PID=$!
 # The slot exists once the agent has created it; changes from then on flow.
@@ -76,7 +76,7 @@ truncate products;
 SQL
 
 step "events received by a RabbitMQ consumer (routing key, message id, body)"
-/usr/bin/python3 scripts/demo_consumer.py "$WALCAST_AMQP_URI" walcast-demo 5 30
+/usr/bin/python3 scripts/demo_consumer.py "$AMQP_URI" walcast-demo 5 30
 
 step "stop the agent (SIGTERM: waits for confirms, reports the final position)"
 kill -TERM "$AGENT_PID"

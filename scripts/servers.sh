@@ -3,8 +3,8 @@
 #
 # Usage: scripts/servers.sh up|down|env [pg] [rabbitmq] [ferretdb]
 #   With no server named, all three.  `up` writes $WALCAST_RUN_DIR/env, a
-#   file of shell exports (PGHOST, PGPORT, PGUSER, WALCAST_AMQP_URI,
-#   WALCAST_MONGO_URI) that tests, benchmarks and the demo source.
+#   file of shell exports (PGHOST, PGPORT, PGUSER, AMQP_URI,
+#   MONGO_URI) that tests, benchmarks and the demo source.
 set -eu
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -23,9 +23,9 @@ export PGUSER=postgres
 export PGDATABASE=postgres
 export WALCAST_PG_PORT=$WALCAST_PG_PORT
 export WALCAST_AMQP_PORT=$WALCAST_AMQP_PORT
-export WALCAST_AMQP_URI=amqp://guest:guest@$WALCAST_HOST:$WALCAST_AMQP_PORT/%2f
+export AMQP_URI=amqp://guest:guest@$WALCAST_HOST:$WALCAST_AMQP_PORT/%2f
 export WALCAST_MONGO_PORT=$WALCAST_MONGO_PORT
-export WALCAST_MONGO_URI=mongodb://$WALCAST_HOST:$WALCAST_MONGO_PORT/
+export MONGO_URI=mongodb://$WALCAST_HOST:$WALCAST_MONGO_PORT/
 ENV
 }
 

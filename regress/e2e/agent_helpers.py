@@ -26,7 +26,7 @@ def agent_env(extra=None):
     """The test environment without WALCAST_* variables.
 
     The agent reads WALCAST_<OPTION> as configuration, and the test
-    environment exports WALCAST_AMQP_URI for the tests themselves: a test
+    environment exports WALCAST_PG_PORT and the like for the scripts: a test
     passes every setting on the command line instead.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("WALCAST_")}
@@ -284,7 +284,7 @@ def check_delivery(expected, received):
 def rabbitmqctl(*args):
     """rabbitmqctl against the test broker (the node scripts/rabbitmq.sh runs)."""
     run_dir = os.environ["WALCAST_RUN_DIR"]
-    port = os.environ.get("WALCAST_AMQP_PORT") or re.search(r":(\d+)/", os.environ["WALCAST_AMQP_URI"]).group(1)
+    port = os.environ.get("WALCAST_AMQP_PORT") or re.search(r":(\d+)/", os.environ["AMQP_URI"]).group(1)
     env = dict(os.environ, HOME=os.path.join(run_dir, "rabbitmq"))
     return subprocess.run([RABBITMQCTL, "-n", "walcast-%s@localhost" % port] + list(args),
                           env=env, check=True, capture_output=True, text=True, timeout=60)

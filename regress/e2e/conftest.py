@@ -2,7 +2,7 @@
 
 The servers are real: regress/run-all.sh starts PostgreSQL, RabbitMQ and
 FerretDB with scripts/servers.sh in a throwaway directory and exports
-their addresses (PGHOST, PGPORT, WALCAST_AMQP_URI, WALCAST_MONGO_URI,
+their addresses (PGHOST, PGPORT, AMQP_URI, MONGO_URI,
 WALCAST_RUN_DIR).  When run by hand, `make servers-up` and
 `. /tmp/walcast-servers/env` give the same environment.
 
@@ -37,12 +37,12 @@ def pg_dsn():
 
 @pytest.fixture(scope="session")
 def amqp_uri():
-    return _need("WALCAST_AMQP_URI")
+    return _need("AMQP_URI")
 
 
 @pytest.fixture(scope="session")
 def mongo_uri():
-    return _need("WALCAST_MONGO_URI")
+    return _need("MONGO_URI")
 
 
 def connect(dsn, autocommit=True):

@@ -28,6 +28,7 @@
 
 #include <amqp.h>
 #include <libpq-fe.h>
+#include <mongoc/mongoc.h>
 
 #include "log.h"
 #include "route.h"
@@ -39,6 +40,9 @@
 static bool config_check_conninfo(const char *v, char *msg, size_t len);
 static bool config_check_amqp_uri(const char *v, char *msg, size_t len);
 static bool config_check_routing_key(const char *v, char *msg, size_t len);
+static bool config_check_mongo_uri(const char *v, char *msg, size_t len);
+static bool config_check_mongo_collection(const char *v, char *msg, size_t len);
+static bool config_check_mongo_wc(const char *v, char *msg, size_t len);
 
 static const struct config_enum_value config_envelopes[] = {
 	{"native", ENVELOPE_NATIVE}, {"debezium", ENVELOPE_DEBEZIUM},
@@ -51,6 +55,22 @@ static const struct config_enum_value config_batches[] = {
 static const struct config_enum_value config_on_returns[] = {
 	{"fail", CONFIG_ON_RETURN_FAIL}, {"drop", CONFIG_ON_RETURN_DROP},
 	{"alternate", CONFIG_ON_RETURN_ALTERNATE}, {NULL, 0}
+};
+
+static const struct config_enum_value config_mongo_numerics[] = {
+	{"decimal128", CONFIG_MONGO_NUMERIC_DECIMAL128},
+	{"string", CONFIG_MONGO_NUMERIC_STRING},
+	{"double", CONFIG_MONGO_NUMERIC_DOUBLE}, {NULL, 0}
+};
+static const struct config_enum_value config_mongo_nested[] = {
+	{"array", CONFIG_MONGO_NATIVE}, {"string", CONFIG_MONGO_STRING}, {NULL, 0}
+};
+static const struct config_enum_value config_mongo_nonfinite[] = {
+	{"double", CONFIG_MONGO_NATIVE}, {"string", CONFIG_MONGO_STRING}, {NULL, 0}
+};
+static const struct config_enum_value config_mongo_no_keys[] = {
+	{"skip", CONFIG_MONGO_NO_KEY_SKIP}, {"fail", CONFIG_MONGO_NO_KEY_FAIL},
+	{NULL, 0}
 };
 
 #define F(field) offsetof(struct agent_config, field)
@@ -74,7 +94,7 @@ const struct config_option config_options[] = {
 		"FILE", "read settings from FILE (key = value)", CONFIG_NOFILE | CONFIG_NULLABLE, NULL},
 
 	{"amqp-uri", 0, CONFIG_SECRET, F(amqp_uri), NULL, 0, 0, NULL, config_check_amqp_uri,
-		"URI", "amqp:// or amqps:// URI of the broker; unset writes events to stdout as JSON lines",
+		"URI", "amqp:// or amqps:// URI of the broker; unset: stdout as JSON lines, or no RabbitMQ with --mongo-uri",
 	CONFIG_NULLABLE, "RabbitMQ"},
 	{"amqp-cacert", 0, CONFIG_STRING, F(amqp_cacert), NULL, 0, 0, NULL, NULL,
 		"FILE", "CA certificates (PEM) to verify the broker (amqps)", CONFIG_NULLABLE, NULL},
@@ -111,6 +131,30 @@ const struct config_option config_options[] = {
 	{"alternate-exchange", 0, CONFIG_STRING, F(alternate_exchange), NULL, 0, 0, NULL, NULL,
 		"NAME", "exchange for unroutable messages with --on-return=alternate", CONFIG_NULLABLE, NULL},
 
+	{"mongo-uri", 0, CONFIG_SECRET, F(mongo_uri), NULL, 0, 0, NULL, config_check_mongo_uri,
+		"URI", "mongodb:// URI of the MongoDB mirror; unset = no mirror",
+	CONFIG_NULLABLE, "MongoDB mirror"},
+	{"mongo-database", 0, CONFIG_STRING, F(mongo_database), "walcast", 0, 0, NULL, NULL,
+		"NAME", "database of the mirror's collections", CONFIG_NONEMPTY, NULL},
+	{"mongo-collection", 0, CONFIG_STRING, F(mongo_collection), "{table}", 0, 0, NULL, config_check_mongo_collection,
+		"TEMPLATE", "collection name template: {schema} {table}", CONFIG_NONEMPTY, NULL},
+	{"mongo-write-concern", 0, CONFIG_STRING, F(mongo_write_concern), "w=majority,j=true", 0, 0, NULL, config_check_mongo_wc,
+		"WC", "write concern: w=N|majority|TAG, j=BOOL, wtimeout=MS (comma-separated)", CONFIG_NONEMPTY, NULL},
+	{"mongo-numeric", 0, CONFIG_ENUM, F(mongo_numeric), "decimal128", 0, 0, config_mongo_numerics, NULL,
+		"KIND", "numeric columns as decimal128, string or double", 0, NULL},
+	{"mongo-nested-arrays", 0, CONFIG_ENUM, F(mongo_nested_arrays), "array", 0, 0, config_mongo_nested, NULL,
+		"KIND", "a value holding arrays of arrays: array, or string (its JSON text)", 0, NULL},
+	{"mongo-nonfinite", 0, CONFIG_ENUM, F(mongo_nonfinite), "double", 0, 0, config_mongo_nonfinite, NULL,
+		"KIND", "float NaN/Infinity as double, or string", 0, NULL},
+	{"mongo-entry-id", 0, CONFIG_BOOL, F(mongo_entry_id), "false", 0, 0, NULL, NULL,
+		"BOOL", "also store the key in an entry_id field", 0, NULL},
+	{"mongo-no-key", 0, CONFIG_ENUM, F(mongo_no_key), "skip", 0, 0, config_mongo_no_keys, NULL,
+		"POLICY", "changes of tables without a key: skip (warn, count) or fail", 0, NULL},
+	{"mongo-tls-ca-file", 0, CONFIG_STRING, F(mongo_tls_ca_file), NULL, 0, 0, NULL, NULL,
+		"FILE", "CA certificates (PEM) to verify the server; turns TLS on", CONFIG_NULLABLE, NULL},
+	{"mongo-tls-cert-key-file", 0, CONFIG_STRING, F(mongo_tls_cert_key_file), NULL, 0, 0, NULL, NULL,
+		"FILE", "client certificate and key (one PEM); turns TLS on", CONFIG_NULLABLE, NULL},
+
 	{"max-inflight-events", 0, CONFIG_INT, F(max_inflight_events), "10000", 1, 10000000, NULL, NULL,
 		"N", "unconfirmed events before reading pauses", CONFIG_RELOAD, "Flow control"},
 	{"max-inflight-bytes", 0, CONFIG_SIZE, F(max_inflight_bytes), "64MB", MB, 4 * GB, NULL, NULL,
@@ -144,6 +188,9 @@ const int	config_noptions = NOPTIONS;
 _Static_assert(sizeof(enum envelope_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_batch) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_on_return) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_mongo_numeric) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_mongo_fallback) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_mongo_no_key) == sizeof(int), "enum size");
 
 struct config_state
 {
@@ -437,6 +484,119 @@ config_check_routing_key(const char *v, char *msg, size_t len)
 	return t != NULL;
 }
 
+static bool
+config_check_mongo_uri(const char *v, char *msg, size_t len)
+{
+	bson_error_t error;
+	mongoc_uri_t *uri = mongoc_uri_new_with_error(v, &error);
+
+	/* The driver's message may quote the URI, password included: drop it. */
+	if (uri == NULL)
+	{
+		snprintf(msg, len, "not a valid mongodb:// URI");
+		return false;
+	}
+	mongoc_uri_destroy(uri);
+	return true;
+}
+
+/* {schema} and {table} only: anything else would be a typo. */
+static bool
+config_check_mongo_collection(const char *v, char *msg, size_t len)
+{
+	for (const char *p = strchr(v, '{'); p != NULL; p = strchr(p + 1, '{'))
+		if (strncmp(p, "{schema}", 8) != 0 && strncmp(p, "{table}", 7) != 0)
+		{
+			snprintf(msg, len, "unknown placeholder at \"%.20s\" (use {schema} and {table})", p);
+			return false;
+		}
+	if (strchr(v, '$') != NULL)
+	{
+		snprintf(msg, len, "a collection name cannot contain '$'");
+		return false;
+	}
+	return true;
+}
+
+static bool
+config_check_mongo_wc(const char *v, char *msg, size_t len)
+{
+	struct config_write_concern wc;
+
+	return config_parse_write_concern(v, &wc, msg, len);
+}
+
+/*
+ * "w=majority,j=true,wtimeout=5000"; a bare item is w (majority, a number
+ * or a tag name).  Parsed here, not by the driver, so that a typo is a
+ * configuration error at startup rather than a server error later.
+ */
+bool
+config_parse_write_concern(const char *v, struct config_write_concern *wc,
+						   char *msg, size_t len)
+{
+	char	   *copy = strdup(v);
+	char	   *save = NULL;
+	bool		ok = true;
+
+	memset(wc, 0, sizeof(*wc));
+	wc->w = -1;
+	wc->wtimeout_ms = 0;
+	if (copy == NULL)
+	{
+		snprintf(msg, len, "out of memory");
+		return false;
+	}
+	for (char *item = strtok_r(copy, ",", &save); item != NULL && ok;
+		 item = strtok_r(NULL, ",", &save))
+	{
+		char	   *eq = strchr(item, '=');
+		const char *key = eq ? item : "w";
+		const char *val = eq ? eq + 1 : item;
+		char	   *end;
+		long		n;
+
+		if (eq)
+			*eq = '\0';
+		if (strcmp(key, "w") == 0)
+		{
+			n = strtol(val, &end, 10);
+			if (*val != '\0' && *end == '\0')
+			{
+				ok = n >= 0 && n <= 1000;
+				wc->w = (int) n;
+			}
+			else if (strcmp(val, "majority") == 0)
+				wc->w = -1;
+			else if (*val != '\0' && strlen(val) < sizeof(wc->tag))
+			{
+				wc->w = -2;
+				strcpy(wc->tag, val);
+			}
+			else
+				ok = false;
+		}
+		else if (strcmp(key, "j") == 0)
+		{
+			ok = config_parse_bool(val, &wc->journal);
+			wc->journal_set = true;
+		}
+		else if (strcmp(key, "wtimeout") == 0)
+		{
+			n = strtol(val, &end, 10);
+			ok = *val != '\0' && *end == '\0' && n >= 0 && n <= 3600000;
+			wc->wtimeout_ms = (int) n;
+		}
+		else
+			ok = false;
+		if (!ok)
+			snprintf(msg, len, "\"%s\" is not a write concern item (w=N|majority|TAG, j=BOOL, wtimeout=MS)",
+					 eq ? (*eq = '=', item) : item);
+	}
+	free(copy);
+	return ok;
+}
+
 /* ---- setting one option from one source ---- */
 
 /*
@@ -601,6 +761,11 @@ config_validate(const struct agent_config *cfg, char *err, size_t errlen)
 	if (cfg->if_not_exists && !cfg->create_slot)
 	{
 		snprintf(err, errlen, "if_not_exists requires create_slot");
+		return false;
+	}
+	if (cfg->mongo_uri == NULL && (cfg->mongo_tls_ca_file || cfg->mongo_tls_cert_key_file))
+	{
+		snprintf(err, errlen, "mongo_tls_ca_file and mongo_tls_cert_key_file need mongo_uri");
 		return false;
 	}
 	if ((cfg->amqp_cert == NULL) != (cfg->amqp_key == NULL))

@@ -32,6 +32,26 @@ enum config_on_return
 	CONFIG_ON_RETURN_ALTERNATE	/* republish to alternate_exchange */
 };
 
+/* How a value MongoDB (or a server speaking its protocol) cannot take is stored. */
+enum config_mongo_numeric
+{
+	CONFIG_MONGO_NUMERIC_DECIMAL128,	/* exact; string when beyond 34 digits */
+	CONFIG_MONGO_NUMERIC_STRING,	/* the exact digits as text (FerretDB) */
+	CONFIG_MONGO_NUMERIC_DOUBLE /* rounded to the nearest double */
+};
+
+enum config_mongo_fallback
+{
+	CONFIG_MONGO_NATIVE,		/* nested arrays as arrays, NaN as a double */
+	CONFIG_MONGO_STRING			/* as text (FerretDB 1.x refuses them) */
+};
+
+enum config_mongo_no_key
+{
+	CONFIG_MONGO_NO_KEY_SKIP,	/* count, warn once per table, carry on */
+	CONFIG_MONGO_NO_KEY_FAIL	/* stop the agent */
+};
+
 /* One -o NAME=VALUE plugin option, in the order given. */
 struct config_plugin_option
 {
@@ -75,6 +95,19 @@ struct agent_config
 	size_t		batch_max_bytes;
 	enum config_on_return on_return;
 	char	   *alternate_exchange; /* set whenever on_return is ALTERNATE */
+
+	/* MongoDB mirror; mongo_uri NULL = no mirror */
+	char	   *mongo_uri;
+	char	   *mongo_database;
+	char	   *mongo_collection;	/* template: {schema} {table} */
+	char	   *mongo_write_concern;	/* checked by sink_mongo_parse_wc */
+	enum config_mongo_numeric mongo_numeric;
+	enum config_mongo_fallback mongo_nested_arrays;
+	enum config_mongo_fallback mongo_nonfinite;
+	bool		mongo_entry_id;
+	enum config_mongo_no_key mongo_no_key;
+	char	   *mongo_tls_ca_file;
+	char	   *mongo_tls_cert_key_file;
 
 	/* flow control and lifecycle */
 	int			max_inflight_events;
@@ -122,8 +155,22 @@ extern bool config_reload(struct agent_config *cfg, char *err, size_t errlen);
 
 extern void config_free(struct agent_config *cfg);
 
+/* A parsed --mongo-write-concern (config.c checks it, sink_mongo uses it). */
+struct config_write_concern
+{
+	int			w;				/* >= 0 a number, -1 majority, -2 tag */
+	char		tag[64];
+	bool		journal;
+	bool		journal_set;
+	int			wtimeout_ms;	/* 0 = none */
+};
+
+extern bool config_parse_write_concern(const char *v,
+									   struct config_write_concern *wc,
+									   char *msg, size_t len);
+
 /*
- * A copy of an amqp(s):// URI or PostgreSQL conninfo (key=value or
+ * A copy of an amqp(s):// URI, a mongodb(+srv):// URI or PostgreSQL conninfo (key=value or
  * postgresql:// URI) with the password replaced by "****"; malloc'd, caller
  * frees.  NULL input gives NULL.  Input that cannot be parsed is replaced
  * whole by "****" rather than risk printing a secret.

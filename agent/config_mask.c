@@ -5,9 +5,12 @@
  *
  * Both formats are parsed by their own library (amqp_parse_url for amqp://,
  * PQconninfoParse for conninfo and postgresql:// URIs), never by hand, so
- * masking agrees with what the agent actually connects with.  Anything
- * that does not parse is replaced whole: better an unhelpful "****" than a
- * leaked secret.
+ * masking agrees with what the agent actually connects with.  mongodb://
+ * URIs are validated by libmongoc, which has no way to print a URI back
+ * from its parts; their password (the user-info after the first ':') and
+ * the values of the options that carry secrets are then masked in the
+ * text.  Anything that does not parse is replaced whole: better an
+ * unhelpful "****" than a leaked secret.
  */
 #define _POSIX_C_SOURCE 200809L	/* strdup */
 
@@ -16,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <amqp.h>
 #include <libpq-fe.h>
+#include <mongoc/mongoc.h>
 
 #define CONFIG_MASK "****"
 
@@ -176,11 +181,75 @@ config_mask_conninfo(const char *conninfo)
 	return config_mask_result(&b);
 }
 
+/* URI options whose value is a secret (the rest are shown). */
+static bool
+config_mask_mongo_secret_option(const char *name, size_t len)
+{
+	static const char *const secret[] = {
+		"tlsCertificateKeyFilePassword", "sslClientCertificateKeyPassword",
+		"authMechanismProperties", NULL
+	};
+
+	for (int i = 0; secret[i] != NULL; i++)
+		if (strlen(secret[i]) == len && strncasecmp(secret[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+static char *
+config_mask_mongo(const char *uri)
+{
+	struct config_mask_buf b = {0};
+	mongoc_uri_t *parsed = mongoc_uri_new_with_error(uri, NULL);
+	const char *p = strstr(uri, "://") + 3;
+	const char *hosts_end = p + strcspn(p, "/?");
+	const char *at = NULL;
+	const char *q;
+
+	if (parsed == NULL)
+		return strdup(CONFIG_MASK);
+	mongoc_uri_destroy(parsed);
+	/* User-info ends at the last '@' before the path: '@' in it is %40. */
+	for (q = p; q < hosts_end; q++)
+		if (*q == '@')
+			at = q;
+	config_mask_put(&b, uri, (size_t) (p - uri));
+	if (at != NULL)
+	{
+		size_t		userlen = strcspn(p, ":@");
+
+		config_mask_put(&b, p, userlen);
+		if (p[userlen] == ':')
+			config_mask_puts(&b, ":" CONFIG_MASK);
+		p = at;
+	}
+	config_mask_put(&b, p, strcspn(p, "?"));
+	p += strcspn(p, "?");
+	/* Options: name=value pairs separated by '&'. */
+	while (*p != '\0')
+	{
+		size_t		n = strcspn(p + 1, "&") + 1;
+		const char *eq = memchr(p + 1, '=', n - 1);
+
+		if (eq != NULL && config_mask_mongo_secret_option(p + 1, (size_t) (eq - p - 1)))
+		{
+			config_mask_put(&b, p, (size_t) (eq - p) + 1);
+			config_mask_puts(&b, CONFIG_MASK);
+		}
+		else
+			config_mask_put(&b, p, n);
+		p += n;
+	}
+	return config_mask_result(&b);
+}
+
 char *
 config_mask_secret_uri(const char *uri)
 {
 	if (uri == NULL)
 		return NULL;
+	if (strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0)
+		return config_mask_mongo(uri);
 	if (strncmp(uri, "amqp://", 7) == 0 || strncmp(uri, "amqps://", 8) == 0)
 		return config_mask_amqp(uri);
 	return config_mask_conninfo(uri);

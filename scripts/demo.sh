@@ -85,7 +85,7 @@ wait "$AGENT_PID" || rc=$?
 AGENT_PID=
 echo "agent exited with status $rc"
 psql -X -Atc "select 'slot walcast_demo confirmed up to ' || confirmed_flush_lsn from pg_replication_slots where slot_name = 'walcast_demo'"
-psql -X -q -c "select pg_drop_replication_slot('walcast_demo')"
+psql -X -q -c "select pg_drop_replication_slot('walcast_demo')" >/dev/null
 [ "$rc" -eq 0 ] || exit 1
 echo
 echo "demo: done"

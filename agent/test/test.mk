@@ -13,8 +13,8 @@ TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c l
 TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log
 
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -I. \
-	$(shell pkg-config --cflags jansson cmocka libpq librabbitmq)
-TEST_LIBS = $(shell pkg-config --libs jansson cmocka libpq librabbitmq)
+	$(shell pkg-config --cflags jansson cmocka libpq librabbitmq libmongoc-1.0)
+TEST_LIBS = $(shell pkg-config --libs jansson cmocka libpq librabbitmq libmongoc-1.0)
 
 .PHONY: check check-unit clean-unit
 

@@ -75,15 +75,21 @@ def vmhwm_mb(pid):
 
 
 def agent_cmd(slot, batch):
-    return [AGENT, "-d", "dbname=postgres", "-S", slot, "--amqp-uri", AMQP_URI,
+    # The URI (with its password) goes through the environment, never the
+    # command line, where any local user could read it.
+    return [AGENT, "-d", "dbname=postgres", "-S", slot,
             "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0"]
+
+
+AGENT_ENV = dict(os.environ, WALCAST_AMQP_URI=AMQP_URI)
 
 
 def run_agent(conn, slot, batch, endpos):
     """Agent from slot start to confirmed endpos: (seconds, peak RSS MB)."""
     purge()
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(agent_cmd(slot, batch), env=AGENT_ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     peak = 0.0
     target = lsn_int(endpos)
     while True:
@@ -144,7 +150,7 @@ def latency(conn, rate, seconds):
     sql(conn, "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)")
     new_slot(conn, "bench_latency")
     purge()
-    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), stdout=subprocess.DEVNULL,
+    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), env=AGENT_ENV, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     delays, expected = [], rate * seconds
     done = threading.Event()

@@ -52,9 +52,10 @@ echo "table public.products created"
 
 step "run walcast-agent (slot walcast_demo, exchange walcast, queue walcast-demo)"
 LOG=$WALCAST_RUN_DIR/agent.log
-walcast-agent -d "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" \
-	-S walcast_demo --create-slot --if-not-exists \
-	--amqp-uri "$AMQP_URI" --queue walcast-demo \
+# The broker URI carries a password: pass it in the environment, where
+# other local users cannot read it (a command line they can).
+WALCAST_AMQP_URI=$AMQP_URI walcast-agent -d "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" \
+	-S walcast_demo --create-slot --if-not-exists --queue walcast-demo \
 	--stats-interval 0 >"$LOG" 2>&1 &
 AGENT_PID=$!
 # The slot exists once the agent has created it; changes from then on flow.

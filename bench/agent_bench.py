@@ -206,6 +206,7 @@ def main():
     ap.add_argument("--updates", type=int, default=200_000)
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
     args = ap.parse_args()
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
@@ -217,6 +218,9 @@ def main():
         begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
     """)
     print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
+    if args.latency_only:
+        latency(conn, args.rate, args.seconds)
+        return
     workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The RabbitMQ sink now; the MongoDB mirror later. */
+/* The RabbitMQ (or stdout) sink and the MongoDB mirror. */
 #define ACK_MAX_SINKS 2
 
 struct ack_entry

@@ -41,7 +41,13 @@ struct agent
 	struct agent_config cfg;
 	struct stream stream;
 	struct ack_tracker ack;
-	struct sink *sink;
+	/*
+	 * The enabled sinks, in ack-tracker order: RabbitMQ (or stdout when
+	 * neither RabbitMQ nor MongoDB is configured), then the MongoDB mirror.
+	 */
+	struct sink *sinks[ACK_MAX_SINKS];
+	int			nsinks;
+	struct sink *mongo;			/* the mirror among sinks[], or NULL */
 	struct backoff backoff;
 	struct agent_stats stats;
 

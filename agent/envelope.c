@@ -239,7 +239,7 @@ envelope_member(json_t *obj, const char *key)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
-static int64_t
+int64_t
 envelope_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t		era;

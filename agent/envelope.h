@@ -43,4 +43,10 @@ extern char *envelope_render_at(enum envelope_kind kind, const struct event *ev,
 								int64_t now_ms, size_t *len, char *err,
 								size_t errlen);
 
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date, any year (also used
+ * by the MongoDB mirror for BSON dates).
+ */
+extern int64_t envelope_days_from_civil(int64_t y, int m, int d);
+
 #endif							/* WALCAST_ENVELOPE_H */

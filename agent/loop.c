@@ -3,9 +3,11 @@
  *		The agent's main loop: replication sessions, reconnects, the
  *		acknowledgement rule, backpressure, status updates, signals, stats.
  *
- * One session = one sink connection + one replication connection.  Sinks
- * keep no copy of what they published, so whenever either side fails the
- * whole session ends and a new one replays everything unconfirmed from the
+ * One session = one connection per sink (RabbitMQ or stdout, and the
+ * MongoDB mirror when configured) + one replication connection.  Every
+ * event goes to every sink, and the flush LSN waits for all of them
+ * (ack.c).  Sinks keep no copy of what they published, so whenever any
+ * side fails the whole session ends and a new one replays everything unconfirmed from the
  * slot (START_REPLICATION from confirmed_flush_lsn): at-least-once, in
  * commit order, with identical message ids.
  *
@@ -111,8 +113,11 @@ loop_stream_failure(struct agent *a, enum stream_status st, const char *err)
 static void
 loop_advance(struct agent *a)
 {
-	uint64_t	confirmed[ACK_MAX_SINKS] = {a->sink->st.confirmed, 0};
+	uint64_t	confirmed[ACK_MAX_SINKS] = {0};
 	uint64_t	before = a->ack.flush_lsn;
+
+	for (int i = 0; i < a->nsinks; i++)
+		confirmed[i] = a->sinks[i]->st.confirmed;
 
 	if (ack_advance(&a->ack, confirmed) > before)
 		backoff_reset(&a->backoff);
@@ -144,18 +149,21 @@ loop_send_status(struct agent *a, struct loop_timers *t, bool reply_req)
 static void
 loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
 {
-	const struct sink_stats *st = &a->sink->st;
+	const struct sink_stats *st = &a->sinks[0]->st;
 	char		flushed[LSN_BUFLEN];
 	char		received[LSN_BUFLEN];
 	uint64_t	lag = 0;
 	double		secs;
 	double		rate = 0;
+	char		skipped[24] = "";
 
 	if (a->cfg.stats_interval <= 0)
 	{
 		t->next_stats = INT64_MAX;
 		return;
 	}
+	if (a->mongo)
+		snprintf(skipped, sizeof(skipped), "%" PRIu64, sink_mongo_skipped(a->mongo));
 	secs = (double) (now - a->stats.last_ms) / 1000.0;
 	if (secs > 0)
 		rate = (double) (st->events - a->stats.last_events) / secs;
@@ -167,11 +175,12 @@ loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
 			 " messages=%" PRIu64 " inflight_events=%" PRIu64
 			 " inflight_bytes=%" PRIu64 " returned=%" PRIu64
 			 " confirmed_lsn=%s received_lsn=%s lag_bytes=%" PRIu64
-			 " blocked=%s sessions=%" PRIu64,
+			 " blocked=%s sessions=%" PRIu64 "%s%s",
 			 st->events, rate, a->stats.txns, st->messages,
 			 st->inflight_events, st->inflight_bytes, st->returned,
 			 flushed, received, lag, st->blocked ? "yes" : "no",
-			 a->stats.sessions);
+			 a->stats.sessions, a->mongo ? " mongo_skipped=" : "",
+			 a->mongo ? skipped : "");
 	a->stats.last_events = st->events;
 	a->stats.last_ms = now;
 	t->next_stats = now + (int64_t) a->cfg.stats_interval * 1000;
@@ -206,15 +215,72 @@ loop_reload(struct agent *a)
 	free(old_log);
 }
 
+/* Every sink has room (one full or blocked sink holds everything back). */
 static bool
 loop_window_open(const struct agent *a)
 {
-	const struct sink_stats *st = &a->sink->st;
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		const struct sink_stats *st = &a->sinks[i]->st;
 
-	return !st->blocked &&
-		st->inflight_events < (uint64_t) a->cfg.max_inflight_events &&
-		st->inflight_bytes < (uint64_t) a->cfg.max_inflight_bytes &&
-		ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
+		if (st->blocked ||
+			st->inflight_events >= (uint64_t) a->cfg.max_inflight_events ||
+			st->inflight_bytes >= (uint64_t) a->cfg.max_inflight_bytes)
+			return false;
+	}
+	return ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
+}
+
+/* Read what every sink has to say (confirms, flow control, queued writes). */
+static enum sink_status
+loop_service(struct agent *a, char *err, size_t errlen)
+{
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		enum sink_status st = a->sinks[i]->ops->service(a->sinks[i], err, errlen);
+
+		if (st != SINK_OK)
+			return st;
+	}
+	return SINK_OK;
+}
+
+/* Published but not yet confirmed, over all sinks. */
+static uint64_t
+loop_unconfirmed(const struct agent *a)
+{
+	uint64_t	n = 0;
+
+	for (int i = 0; i < a->nsinks; i++)
+		n += a->sinks[i]->st.published - a->sinks[i]->st.confirmed;
+	return n;
+}
+
+/* The sinks' descriptors from pfd[*nfd] on. */
+static void
+loop_sink_pollfds(struct agent *a, struct pollfd *pfd, int *nfd)
+{
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		pfd[*nfd].fd = a->sinks[i]->ops->pollfd(a->sinks[i], &pfd[*nfd].events);
+		pfd[*nfd].revents = 0;
+		if (pfd[*nfd].fd >= 0)
+			(*nfd)++;
+	}
+}
+
+/* Hand an event to every sink, in order; the first failure stops it. */
+static enum sink_status
+loop_publish(struct agent *a, const struct event *ev, char *err, size_t errlen)
+{
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		enum sink_status st = a->sinks[i]->ops->publish(a->sinks[i], ev, err, errlen);
+
+		if (st != SINK_OK)
+			return st;
+	}
+	return SINK_OK;
 }
 
 static enum loop_result
@@ -239,16 +305,19 @@ loop_is_streaming_record(const struct event *ev)
 static enum loop_result
 loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 {
-	struct sink *s = a->sink;
-	uint64_t	published[ACK_MAX_SINKS] = {0, 0};
+	uint64_t	published[ACK_MAX_SINKS] = {0};
 	char		err[1024];
-	enum sink_status st;
 	bool		ok;
 
-	st = s->ops->end_txn(s, err, sizeof(err));
-	if (st != SINK_OK)
-		return loop_sink_failure(a, st, err);
-	published[0] = s->st.published;
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		struct sink *s = a->sinks[i];
+		enum sink_status st = s->ops->end_txn(s, err, sizeof(err));
+
+		if (st != SINK_OK)
+			return loop_sink_failure(a, st, err);
+		published[i] = s->st.published;
+	}
 	ok = standalone ? ack_standalone(&a->ack, lsn, published) :
 		ack_commit(&a->ack, lsn, published);
 	if (!ok)
@@ -263,7 +332,6 @@ loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 static enum loop_result
 loop_event(struct agent *a, struct event *ev)
 {
-	struct sink *s = a->sink;
 	char		err[1024];
 	enum sink_status st;
 
@@ -293,12 +361,12 @@ loop_event(struct agent *a, struct event *ev)
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
 			a->stats.events++;
-			return loop_published(a, s->ops->publish(s, ev, err, sizeof(err)),
+			return loop_published(a, loop_publish(a, ev, err, sizeof(err)),
 								  err);
 
 		case EVENT_MESSAGE:
 			a->stats.events++;
-			st = s->ops->publish(s, ev, err, sizeof(err));
+			st = loop_publish(a, ev, err, sizeof(err));
 			if (st != SINK_OK || ev->transactional)
 				return loop_published(a, st, err);
 			/* Non-transactional: complete on its own, at its own LSN. */
@@ -393,46 +461,45 @@ loop_read(struct agent *a, struct loop_timers *t, bool *more)
 static enum loop_result
 loop_drain(struct agent *a, struct loop_timers *t)
 {
-	struct sink *s = a->sink;
 	int64_t		deadline = loop_now_ms() + (int64_t) a->cfg.shutdown_timeout * 1000;
 	char		err[1024];
 	char		lsn[LSN_BUFLEN];
 
 	log_info("stopping: waiting up to %d s for %" PRIu64 " unconfirmed message(s)",
-			 a->cfg.shutdown_timeout, s->st.published - s->st.confirmed);
-	while (s->st.confirmed < s->st.published)
+			 a->cfg.shutdown_timeout, loop_unconfirmed(a));
+	while (loop_unconfirmed(a) > 0)
 	{
 		int64_t		now = loop_now_ms();
-		struct pollfd pfd;
+		struct pollfd pfd[ACK_MAX_SINKS];
+		int			nfd = 0;
 		int64_t		wait;
 		enum sink_status st;
 
 		if (now >= deadline)
 			break;
-		st = s->ops->service(s, err, sizeof(err));
+		st = loop_service(a, err, sizeof(err));
 		if (st != SINK_OK)
 		{
 			log_warning("%s", err);
 			break;
 		}
 		loop_advance(a);
-		if (s->st.confirmed >= s->st.published)
+		if (loop_unconfirmed(a) == 0)
 			break;
 		if (now >= t->next_status && !loop_send_status(a, t, false))
 			break;
 		wait = deadline - now;
 		if (wait > LOOP_MAX_SLEEP_MS)
 			wait = LOOP_MAX_SLEEP_MS;
-		pfd.fd = s->ops->pollfd(s, &pfd.events);
-		pfd.revents = 0;
-		if (pfd.fd < 0)
+		loop_sink_pollfds(a, pfd, &nfd);
+		if (nfd == 0)
 			break;
-		(void) poll(&pfd, 1, (int) wait);
+		(void) poll(pfd, (nfds_t) nfd, (int) wait);
 	}
 	loop_advance(a);
-	if (s->st.confirmed < s->st.published)
+	if (loop_unconfirmed(a) > 0)
 		log_warning("%" PRIu64 " message(s) still unconfirmed at shutdown: they will be sent again after a restart",
-					s->st.published - s->st.confirmed);
+					loop_unconfirmed(a));
 	(void) loop_send_status(a, t, false);
 	loop_format_lsn(a->ack.flush_lsn, lsn);
 	log_info("stopped; confirmed position %s", lsn);
@@ -456,7 +523,6 @@ static enum loop_result
 loop_stream(struct agent *a)
 {
 	struct loop_timers t;
-	struct sink *s = a->sink;
 	char		err[1024];
 
 	t.last_status = loop_now_ms();
@@ -466,7 +532,7 @@ loop_stream(struct agent *a)
 
 	for (;;)
 	{
-		struct pollfd pfd[2];
+		struct pollfd pfd[1 + ACK_MAX_SINKS];
 		enum sink_status st;
 		enum loop_result r;
 		int64_t		now;
@@ -484,13 +550,21 @@ loop_stream(struct agent *a)
 		if (*a->stop_requested)
 			return loop_drain(a, &t);
 
-		st = s->ops->service(s, err, sizeof(err));
+		st = loop_service(a, err, sizeof(err));
 		if (st != SINK_OK)
 			return loop_sink_failure(a, st, err);
 		loop_advance(a);
 
 		if ((r = loop_read(a, &t, &more)) != LOOP_OK)
 			return r;
+
+		/*
+		 * Once more before sleeping: the MongoDB mirror writes what it
+		 * queued here, when the slot has nothing more to read right now.
+		 */
+		st = loop_service(a, err, sizeof(err));
+		if (st != SINK_OK)
+			return loop_sink_failure(a, st, err);
 		loop_advance(a);
 
 		now = loop_now_ms();
@@ -512,10 +586,7 @@ loop_stream(struct agent *a)
 			pfd[nfd].revents = 0;
 			pgfd = nfd++;
 		}
-		pfd[nfd].fd = s->ops->pollfd(s, &pfd[nfd].events);
-		pfd[nfd].revents = 0;
-		if (pfd[nfd].fd >= 0)
-			nfd++;
+		loop_sink_pollfds(a, pfd, &nfd);
 
 		wait = LOOP_MAX_SLEEP_MS;
 		if (t.next_status - now < wait)
@@ -542,6 +613,54 @@ loop_stream(struct agent *a)
 	}
 }
 
+static void
+loop_close_sinks(struct agent *a)
+{
+	for (int i = 0; i < a->nsinks; i++)
+		a->sinks[i]->ops->close(a->sinks[i]);
+}
+
+static void
+loop_destroy_sinks(struct agent *a)
+{
+	for (int i = 0; i < a->nsinks; i++)
+		a->sinks[i]->ops->destroy(a->sinks[i]);
+	a->nsinks = 0;
+	a->mongo = NULL;
+}
+
+/*
+ * RabbitMQ when amqp_uri is set; the mirror when mongo_uri is; stdout only
+ * when neither is (with the mirror alone, no amqp_uri means no RabbitMQ).
+ */
+static bool
+loop_create_sinks(struct agent *a, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = &a->cfg;
+	bool		amqp = cfg->amqp_uri && cfg->amqp_uri[0];
+	bool		mongo = cfg->mongo_uri && cfg->mongo_uri[0];
+	struct sink *s;
+
+	a->nsinks = 0;
+	if (amqp || !mongo)
+	{
+		s = amqp ? sink_amqp_new(cfg, err, errlen) : sink_stdout_new(cfg, err, errlen);
+		if (s == NULL)
+			return false;
+		a->sinks[a->nsinks++] = s;
+	}
+	if (mongo)
+	{
+		if ((s = sink_mongo_new(cfg, err, errlen)) == NULL)
+		{
+			loop_destroy_sinks(a);
+			return false;
+		}
+		a->sinks[a->nsinks++] = a->mongo = s;
+	}
+	return true;
+}
+
 static enum loop_result
 loop_session(struct agent *a)
 {
@@ -551,13 +670,20 @@ loop_session(struct agent *a)
 	enum loop_result r;
 
 	ack_reset(&a->ack);
-	ss = a->sink->ops->open(a->sink, err, sizeof(err));
-	if (ss != SINK_OK)
-		return loop_sink_failure(a, ss, err);
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		ss = a->sinks[i]->ops->open(a->sinks[i], err, sizeof(err));
+		if (ss != SINK_OK)
+		{
+			while (--i >= 0)
+				a->sinks[i]->ops->close(a->sinks[i]);
+			return loop_sink_failure(a, ss, err);
+		}
+	}
 	rs = stream_open(&a->stream, err, sizeof(err));
 	if (rs != STREAM_OK)
 	{
-		a->sink->ops->close(a->sink);
+		loop_close_sinks(a);
 		return loop_stream_failure(a, rs, err);
 	}
 	a->ever_streamed = true;
@@ -570,7 +696,7 @@ loop_session(struct agent *a)
 	 * last word; then the sink, dropping whatever it did not confirm.
 	 */
 	stream_close(&a->stream, r == LOOP_STOP);
-	a->sink->ops->close(a->sink);
+	loop_close_sinks(a);
 	return r;
 }
 
@@ -606,18 +732,14 @@ agent_run(struct agent *a)
 	backoff_init(&a->backoff, LOOP_BACKOFF_BASE_MS,
 				 a->cfg.reconnect_max_delay * 1000,
 				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
-	ack_init(&a->ack, 1);
 	stream_init(&a->stream, &a->cfg);
 	a->stats.last_ms = loop_now_ms();
-	a->sink = a->cfg.amqp_uri && a->cfg.amqp_uri[0] ?
-		sink_amqp_new(&a->cfg, err, sizeof(err)) :
-		sink_stdout_new(&a->cfg, err, sizeof(err));
-	if (a->sink == NULL)
+	if (!loop_create_sinks(a, err, sizeof(err)))
 	{
 		log_error("%s", err);
-		ack_free(&a->ack);
 		return AGENT_EXIT_CONFIG;
 	}
+	ack_init(&a->ack, a->nsinks);
 
 	for (;;)
 	{
@@ -650,8 +772,7 @@ agent_run(struct agent *a)
 		}
 	}
 
-	a->sink->ops->destroy(a->sink);
-	a->sink = NULL;
+	loop_destroy_sinks(a);
 	ack_free(&a->ack);
 	return rc;
 }

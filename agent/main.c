@@ -1,8 +1,8 @@
 /*
  * main.c
  *		walcast-agent: stream a logical replication slot decoded by the
- *		walcast plugin to RabbitMQ (or stdout), acknowledging WAL only once
- *		the broker confirmed.
+ *		walcast plugin to RabbitMQ (or stdout) and/or a MongoDB mirror,
+ *		acknowledging WAL only once every sink confirmed.
  *
  * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
  * SIGINT, or --help/--version/--print-config), 1 usage or configuration
@@ -111,6 +111,14 @@ main_check(const struct agent_config *cfg, char *err, size_t errlen)
 					 o->name, o->value);
 			return false;
 		}
+		if (cfg->mongo_uri != NULL && strcmp(o->name, "include-pk") == 0 &&
+			main_is_false(o->value))
+		{
+			snprintf(err, errlen,
+					 "option: include-pk=%s is not possible with mongo_uri (the mirror's _id is the key)",
+					 o->value);
+			return false;
+		}
 	}
 	return true;
 }
@@ -157,8 +165,11 @@ main(int argc, char **argv)
 	a.stop_requested = &stop_requested;
 	a.reload_requested = &reload_requested;
 
-	log_info("walcast-agent %s starting: slot \"%s\", sink %s", WALCAST_VERSION,
-			 a.cfg.slot, a.cfg.amqp_uri && a.cfg.amqp_uri[0] ? "amqp" : "stdout");
+	log_info("walcast-agent %s starting: slot \"%s\", sink %s%s", WALCAST_VERSION,
+			 a.cfg.slot,
+			 a.cfg.amqp_uri && a.cfg.amqp_uri[0] ? "amqp" :
+			 (a.cfg.mongo_uri ? "mongo" : "stdout"),
+			 a.cfg.amqp_uri && a.cfg.amqp_uri[0] && a.cfg.mongo_uri ? " and mongo" : "");
 	rc = agent_run(&a);
 	if (rc == AGENT_EXIT_RUNTIME)
 		log_info("exiting with code 2 (unrecoverable error)");

@@ -1,8 +1,8 @@
 /*
  * sink.h
  *		Where events go: a small interface so that RabbitMQ (sink_amqp.c),
- *		stdout (sink_stdout.c) and later the MongoDB mirror look alike to the
- *		main loop.
+ *		stdout (sink_stdout.c) and the MongoDB mirror (sink_mongo.c) look
+ *		alike to the main loop, which feeds every enabled sink each event.
  *
  * A sink numbers every message it publishes 1, 2, 3... within one open()
  * and reports the contiguous prefix its destination has confirmed
@@ -84,5 +84,9 @@ extern struct sink *sink_amqp_new(const struct agent_config *cfg,
 								  char *err, size_t errlen);
 extern struct sink *sink_stdout_new(const struct agent_config *cfg,
 									char *err, size_t errlen);
+extern struct sink *sink_mongo_new(const struct agent_config *cfg,
+								   char *err, size_t errlen);
+/* Changes of tables without a key that the mirror skipped (policy skip). */
+extern uint64_t sink_mongo_skipped(const struct sink *s);
 
 #endif							/* WALCAST_SINK_H */

@@ -197,6 +197,10 @@ stream_start_command(const struct agent_config *cfg)
 								  stream_default_options[i][1]))
 			goto fail;
 	}
+	/* The MongoDB mirror chooses BSON types by the columns' type names. */
+	if (cfg->mongo_uri != NULL && !stream_user_sets(cfg, "include-types") &&
+		!stream_append_option(&cmd, &len, &cap, &first, "include-types", "true"))
+		goto fail;
 	for (j = 0; j < cfg->plugin_options.count; j++)
 		if (!stream_append_option(&cmd, &len, &cap, &first,
 								  cfg->plugin_options.items[j].name,

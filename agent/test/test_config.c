@@ -162,6 +162,17 @@ test_defaults(void **state)
 	assert_true(cfg.amqp_verify_peer);
 	assert_true(cfg.amqp_verify_hostname);
 	assert_int_equal(cfg.amqp_heartbeat, 30);
+	assert_null(cfg.mongo_uri);
+	assert_string_equal(cfg.mongo_database, "walcast");
+	assert_string_equal(cfg.mongo_collection, "{table}");
+	assert_string_equal(cfg.mongo_write_concern, "w=majority,j=true");
+	assert_int_equal(cfg.mongo_numeric, CONFIG_MONGO_NUMERIC_DECIMAL128);
+	assert_int_equal(cfg.mongo_nested_arrays, CONFIG_MONGO_NATIVE);
+	assert_int_equal(cfg.mongo_nonfinite, CONFIG_MONGO_NATIVE);
+	assert_false(cfg.mongo_entry_id);
+	assert_int_equal(cfg.mongo_no_key, CONFIG_MONGO_NO_KEY_SKIP);
+	assert_null(cfg.mongo_tls_ca_file);
+	assert_null(cfg.mongo_tls_cert_key_file);
 	assert_string_equal(cfg.exchange, "walcast");
 	assert_false(cfg.exchange_passive);
 	assert_string_equal(cfg.routing_key, "{schema}.{table}.{op}");
@@ -353,6 +364,77 @@ test_value_errors(void **state)
 	EXPECT_ERROR("--routing-key: unbalanced \"{\" at offset 0", "--routing-key", "{schema");
 	EXPECT_ERROR("--amqp-uri: not a valid amqp:// or amqps:// URI", "--amqp-uri", "http://u:secret@h");
 	EXPECT_ERROR("--dbname: not a valid connection string", "-d", "host=x password");
+	EXPECT_ERROR("--mongo-uri: not a valid mongodb:// URI", "--mongo-uri", "mongodb://u:secret@");
+	EXPECT_ERROR("--mongo-uri: not a valid mongodb:// URI", "--mongo-uri", "http://u:secret@h");
+	EXPECT_ERROR("--mongo-collection: unknown placeholder at \"{op}\" (use {schema} and {table})",
+				 "--mongo-collection", "{table}_{op}");
+	EXPECT_ERROR("--mongo-collection: a collection name cannot contain '$'",
+				 "--mongo-collection", "a$b");
+	EXPECT_ERROR("--mongo-collection: must not be empty", "--mongo-collection", "");
+	EXPECT_ERROR("--mongo-database: must not be empty", "--mongo-database", "");
+	EXPECT_ERROR("--mongo-write-concern: \"j=maybe\" is not a write concern item (w=N|majority|TAG, j=BOOL, wtimeout=MS)",
+				 "--mongo-write-concern", "w=1,j=maybe");
+	EXPECT_ERROR("--mongo-write-concern: \"fsync=true\" is not a write concern item (w=N|majority|TAG, j=BOOL, wtimeout=MS)",
+				 "--mongo-write-concern", "fsync=true");
+	EXPECT_ERROR("--mongo-write-concern: \"wtimeout=-5\" is not a write concern item (w=N|majority|TAG, j=BOOL, wtimeout=MS)",
+				 "--mongo-write-concern", "wtimeout=-5");
+	EXPECT_ERROR("--mongo-numeric: \"float\" is not one of decimal128, string, double",
+				 "--mongo-numeric", "float");
+	EXPECT_ERROR("--mongo-nested-arrays: \"flat\" is not one of array, string",
+				 "--mongo-nested-arrays", "flat");
+	EXPECT_ERROR("--mongo-nonfinite: \"null\" is not one of double, string",
+				 "--mongo-nonfinite", "null");
+	EXPECT_ERROR("--mongo-no-key: \"log\" is not one of skip, fail", "--mongo-no-key", "log");
+	EXPECT_ERROR("--mongo-entry-id: \"maybe\" is not a boolean (true/false, on/off, yes/no, 1/0)",
+				 "--mongo-entry-id", "maybe");
+}
+
+static void
+test_mongo_options(void **state)
+{
+	struct agent_config cfg;
+	struct config_write_concern wc;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--mongo-uri", "mongodb://u:p@h1,h2/?replicaSet=rs",
+						  "--mongo-database", "mirror", "--mongo-collection", "{schema}_{table}",
+						  "--mongo-write-concern", "w=2,j=false,wtimeout=5000",
+						  "--mongo-numeric", "string", "--mongo-nested-arrays", "string",
+						  "--mongo-nonfinite", "string", "--mongo-entry-id", "yes",
+						  "--mongo-no-key", "fail", "--mongo-tls-ca-file", "ca.pem"),
+					 CONFIG_OK);
+	assert_string_equal(cfg.mongo_uri, "mongodb://u:p@h1,h2/?replicaSet=rs");
+	assert_string_equal(cfg.mongo_database, "mirror");
+	assert_string_equal(cfg.mongo_collection, "{schema}_{table}");
+	assert_int_equal(cfg.mongo_numeric, CONFIG_MONGO_NUMERIC_STRING);
+	assert_int_equal(cfg.mongo_nested_arrays, CONFIG_MONGO_STRING);
+	assert_int_equal(cfg.mongo_nonfinite, CONFIG_MONGO_STRING);
+	assert_true(cfg.mongo_entry_id);
+	assert_int_equal(cfg.mongo_no_key, CONFIG_MONGO_NO_KEY_FAIL);
+	assert_string_equal(cfg.mongo_tls_ca_file, "ca.pem");
+	assert_true(config_parse_write_concern(cfg.mongo_write_concern, &wc, err, sizeof(err)));
+	assert_int_equal(wc.w, 2);
+	assert_true(wc.journal_set);
+	assert_false(wc.journal);
+	assert_int_equal(wc.wtimeout_ms, 5000);
+	config_free(&cfg);
+
+	/* The environment variable the issue names. */
+	setenv("WALCAST_MONGO_URI", "mongodb://127.0.0.1:27017/", 1);
+	assert_int_equal(LOAD(&cfg, err), CONFIG_OK);
+	assert_string_equal(cfg.mongo_uri, "mongodb://127.0.0.1:27017/");
+	config_free(&cfg);
+	unsetenv("WALCAST_MONGO_URI");
+
+	assert_true(config_parse_write_concern("majority", &wc, err, sizeof(err)));
+	assert_int_equal(wc.w, -1);
+	assert_false(wc.journal_set);
+	assert_true(config_parse_write_concern("dc1", &wc, err, sizeof(err)));
+	assert_int_equal(wc.w, -2);
+	assert_string_equal(wc.tag, "dc1");
+	assert_true(config_parse_write_concern("1", &wc, err, sizeof(err)));
+	assert_int_equal(wc.w, 1);
 }
 
 static void
@@ -444,6 +526,8 @@ test_cross_option(void **state)
 	EXPECT_ERROR("if_not_exists requires create_slot", "--if-not-exists");
 	EXPECT_ERROR("amqp_cert and amqp_key must be set together", "--amqp-cert", "c.pem");
 	EXPECT_ERROR("amqp_cert and amqp_key must be set together", "--amqp-key", "k.pem");
+	EXPECT_ERROR("mongo_tls_ca_file and mongo_tls_cert_key_file need mongo_uri",
+				 "--mongo-tls-ca-file", "ca.pem");
 	EXPECT_ERROR("batch_max_events (20000) exceeds max_inflight_events (10000)",
 				 "--batch-max-events", "20000");
 	EXPECT_ERROR("batch_max_bytes (16MB) exceeds max_inflight_bytes (8MB)",
@@ -474,6 +558,15 @@ test_mask(void **state)
 		{"", ""},
 		{"host=db password", "****"},
 		{"postgresql://a:b@db/x?bogus=1", "****"},
+		{"mongodb://user:secret@db1:27017,db2/mirror?replicaSet=rs0",
+		"mongodb://user:****@db1:27017,db2/mirror?replicaSet=rs0"},
+		{"mongodb://us%40er:p%40ss@db/", "mongodb://us%40er:****@db/"},
+		{"mongodb+srv://u:secret@cluster.example.com/?tls=true",
+		"mongodb+srv://u:****@cluster.example.com/?tls=true"},
+		{"mongodb://db/?tls=true&tlsCertificateKeyFilePassword=secret&appname=x",
+		"mongodb://db/?tls=true&tlsCertificateKeyFilePassword=****&appname=x"},
+		{"mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"},
+		{"mongodb://u:secret@", "****"},
 	};
 
 	(void) state;
@@ -499,6 +592,7 @@ test_print_config(void **state)
 	assert_int_equal(LOAD_CAPTURED(out, "--print-config", "-c", conf_path,
 								   "-d", "host=db password=hunter2",
 								   "--amqp-uri", "amqp://u:hunter2@h/v",
+								   "--mongo-uri", "mongodb://m:hunter2@mdb/",
 								   "-o", "include-pk=true", "-o", "x=a # b",
 								   "--queue", "q q"),
 					 CONFIG_DONE);
@@ -506,6 +600,8 @@ test_print_config(void **state)
 	assert_non_null(strstr(out, "# walcast-agent 0.1.0 effective configuration\n"));
 	assert_non_null(strstr(out, "\ndbname = \"password='****' host='db'\"  # --dbname\n"));
 	assert_non_null(strstr(out, "\namqp_uri = amqp://u:****@h:5672/v  # --amqp-uri\n"));
+	assert_non_null(strstr(out, "\nmongo_uri = mongodb://m:****@mdb/  # --mongo-uri\n"));
+	assert_non_null(strstr(out, "\nmongo_write_concern = w=majority,j=true\n"));
 	assert_non_null(strstr(out, "\noption = include-pk=true  # --option\n"));
 	assert_non_null(strstr(out, "\noption = x=\"a # b\"  # --option\n"));
 	assert_non_null(strstr(out, "\nslot = walcast\n"));
@@ -609,6 +705,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_example_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mongo_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),

@@ -1,0 +1,611 @@
+/*
+ * sink_mongo.c
+ *		The MongoDB mirror as a sink (docs/mongo.md): every change is
+ *		written to the collection of its table with mongo-c-driver, in order,
+ *		with ordered bulk writes under the configured write concern.
+ *
+ * Numbering follows sink.h: each event handed over is one sequence number;
+ * the queued operations of consecutive transactions are written together
+ * (at most SINK_MONGO_MAX_OPS at a time, one ordered bulk per run of
+ * operations on the same collection), and once the server acknowledged
+ * them under the write concern, everything published so far is confirmed.
+ * libmongoc's calls block, so the queue is written when the main loop has
+ * nothing else to read (service), or when it is full: a bounded wait per
+ * turn, with socketTimeoutMS kept below wal_sender_timeout's default.
+ *
+ * A failed write ends the replication session like any sink failure: the
+ * slot replays everything unconfirmed, and the metadata conditions make
+ * the replay rewrite nothing that is already there.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sink_mongo.h"
+
+/* Write the queue when it holds this many operations or bytes. */
+#define SINK_MONGO_MAX_OPS 1000
+#define SINK_MONGO_MAX_BYTES (8 * 1024 * 1024)
+
+/* Timeouts unless the URI sets them: below wal_sender_timeout (60 s). */
+#define SINK_MONGO_SOCKET_TIMEOUT_MS 30000
+#define SINK_MONGO_SELECT_TIMEOUT_MS 10000
+
+/* MongoDB's DuplicateKey. */
+#define SINK_MONGO_DUPLICATE_KEY 11000
+
+void
+sink_mongo_op_free(struct sink_mongo_op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->coll);
+	if (op->filter)
+		bson_destroy(op->filter);
+	if (op->doc)
+		bson_destroy(op->doc);
+	free(op);
+}
+
+static void
+sink_mongo_clear(struct mongo_sink *ms)
+{
+	for (size_t i = 0; i < ms->nops; i++)
+		sink_mongo_op_free(ms->ops[i]);
+	ms->nops = 0;
+	ms->base.st.inflight_events = 0;
+	ms->base.st.inflight_bytes = 0;
+}
+
+bool
+sink_mongo_queue(struct mongo_sink *ms, struct sink_mongo_op *op, char *err,
+				 size_t errlen)
+{
+	if (ms->nops == ms->capops)
+	{
+		size_t		cap = ms->capops ? ms->capops * 2 : 64;
+		struct sink_mongo_op **ops = realloc(ms->ops, cap * sizeof(*ops));
+
+		if (ops == NULL)
+		{
+			sink_mongo_op_free(op);
+			snprintf(err, errlen, "out of memory");
+			return false;
+		}
+		ms->ops = ops;
+		ms->capops = cap;
+	}
+	ms->ops[ms->nops++] = op;
+	ms->base.st.inflight_events++;
+	ms->base.st.inflight_bytes += op->bytes;
+	return true;
+}
+
+void
+sink_mongo_describe_key(const bson_t *filter, char *buf, size_t len)
+{
+	bson_iter_t it;
+	bson_t		key = BSON_INITIALIZER;
+	char	   *json;
+
+	if (!bson_iter_init_find(&it, filter, "_id"))
+	{
+		snprintf(buf, len, "(all)");
+		return;
+	}
+	bson_append_value(&key, "_id", 3, bson_iter_value(&it));
+	json = bson_as_relaxed_extended_json(&key, NULL);
+	/* The key only, never the row: rows are not logged (style rule 7). */
+	snprintf(buf, len, "%s", json ? json : "?");
+	bson_free(json);
+	bson_destroy(&key);
+}
+
+static void
+sink_mongo_op_error(const struct sink_mongo_op *op, const char *what,
+					char *err, size_t errlen)
+{
+	char		key[256];
+
+	sink_mongo_describe_key(op->filter, key, sizeof(key));
+	snprintf(err, errlen, "mongo: collection \"%s\", key %s: %s", op->coll, key, what);
+}
+
+/*
+ * A duplicate-key error from a conditional upsert means the document of
+ * that key exists and its version is not older than the change: the
+ * change was applied before (a replay) or overtaken.  Looked up rather
+ * than assumed, so that a genuine conflict (a unique index of the user's)
+ * is reported.
+ */
+static enum sink_status
+sink_mongo_check_stale(struct mongo_sink *ms, mongoc_collection_t *coll,
+					   const struct sink_mongo_op *op, char *err, size_t errlen)
+{
+	bson_t		q = BSON_INITIALIZER;
+	bson_t		cond;
+	bson_iter_t it;
+	bson_error_t error;
+	int64_t		n;
+
+	(void) ms;
+	if (bson_iter_init_find(&it, op->filter, "_id"))
+		bson_append_value(&q, "_id", 3, bson_iter_value(&it));
+	bson_append_document_begin(&q, SINK_MONGO_META ".lsn", -1, &cond);
+	bson_append_int64(&cond, "$gte", 4, op->lsn);
+	bson_append_document_end(&q, &cond);
+	n = mongoc_collection_count_documents(coll, &q, NULL, NULL, NULL, &error);
+	bson_destroy(&q);
+	if (n < 0)
+	{
+		sink_mongo_op_error(op, error.message, err, errlen);
+		return SINK_RETRY;
+	}
+	if (n == 0)
+	{
+		sink_mongo_op_error(op, "duplicate key, and not from a newer version of the row (a unique index?)",
+							err, errlen);
+		return SINK_FATAL;
+	}
+	log_debug("mongo: collection \"%s\": change already applied (replay)", op->coll);
+	return SINK_OK;
+}
+
+static bool
+sink_mongo_add(mongoc_bulk_operation_t *bulk, const struct sink_mongo_op *op,
+			   bson_error_t *error)
+{
+	bson_t		upsert = BSON_INITIALIZER;
+	bool		ok = false;
+
+	BSON_APPEND_BOOL(&upsert, "upsert", true);
+	switch (op->kind)
+	{
+		case SINK_MONGO_REPLACE:
+			ok = mongoc_bulk_operation_replace_one_with_opts(bulk, op->filter, op->doc,
+															 &upsert, error);
+			break;
+		case SINK_MONGO_UPDATE:
+			ok = mongoc_bulk_operation_update_one_with_opts(bulk, op->filter, op->doc,
+															&upsert, error);
+			break;
+		case SINK_MONGO_DELETE:
+			ok = mongoc_bulk_operation_remove_one_with_opts(bulk, op->filter, NULL, error);
+			break;
+		case SINK_MONGO_DELETE_MANY:
+			ok = mongoc_bulk_operation_remove_many_with_opts(bulk, op->filter, NULL, error);
+			break;
+	}
+	bson_destroy(&upsert);
+	return ok;
+}
+
+/* The first write error of a bulk reply: its index and code. */
+static bool
+sink_mongo_write_error(const bson_t *reply, uint32_t *index, int32_t *code,
+					   const char **msg)
+{
+	bson_iter_t it;
+	bson_iter_t errs;
+	bson_iter_t e;
+
+	if (!bson_iter_init_find(&it, reply, "writeErrors") ||
+		!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &errs) ||
+		!bson_iter_next(&errs) || !bson_iter_recurse(&errs, &e))
+		return false;
+	*index = 0;
+	*code = 0;
+	*msg = "write error";
+	while (bson_iter_next(&e))
+	{
+		if (strcmp(bson_iter_key(&e), "index") == 0)
+			*index = (uint32_t) bson_iter_as_int64(&e);
+		else if (strcmp(bson_iter_key(&e), "code") == 0)
+			*code = (int32_t) bson_iter_as_int64(&e);
+		else if (strcmp(bson_iter_key(&e), "errmsg") == 0 && BSON_ITER_HOLDS_UTF8(&e))
+			*msg = bson_iter_utf8(&e, NULL);
+	}
+	return true;
+}
+
+/*
+ * Write ops[from, to) (one collection) as one ordered bulk.  *done is how
+ * far the queue is written when this returns SINK_OK.
+ *
+ * On a duplicate-key error the rest of the run is written one operation
+ * at a time, from the reported index on: FerretDB 1.24 reports index 0
+ * whatever the failing operation was, and rewriting an operation that was
+ * applied is harmless (its condition no longer matches), while skipping
+ * one that was not would lose it.
+ */
+static enum sink_status
+sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
+			   size_t *done, char *err, size_t errlen)
+{
+	const char *name = ms->ops[from]->coll;
+	mongoc_collection_t *coll;
+	bson_t		opts = BSON_INITIALIZER;
+	enum sink_status st = SINK_OK;
+	size_t		i = from;
+
+	coll = mongoc_client_get_collection(ms->client, ms->base.cfg->mongo_database, name);
+	BSON_APPEND_BOOL(&opts, "ordered", true);
+	mongoc_write_concern_append(ms->wc, &opts);
+	while (i < to && st == SINK_OK)
+	{
+		size_t		end = one_by_one ? i + 1 : to;
+		mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
+		bson_error_t error;
+		bson_t		reply;
+		uint32_t	index;
+		int32_t		code;
+		const char *msg;
+
+		for (size_t j = i; j < end; j++)
+			if (!sink_mongo_add(bulk, ms->ops[j], &error))
+			{
+				/* Refused by the driver before sending (e.g. a '$' field). */
+				sink_mongo_op_error(ms->ops[j], error.message, err, errlen);
+				mongoc_bulk_operation_destroy(bulk);
+				st = SINK_FATAL;
+				goto out;
+			}
+		if (mongoc_bulk_operation_execute(bulk, &reply, &error) != 0)
+			i = end;
+		else if (sink_mongo_write_error(&reply, &index, &code, &msg))
+		{
+			size_t		at = i + index < end ? i + index : i;
+
+			if (code == SINK_MONGO_DUPLICATE_KEY && one_by_one)
+			{
+				if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
+					i = end;
+			}
+			else if (code == SINK_MONGO_DUPLICATE_KEY)
+			{
+				one_by_one = true;
+				i = at;
+			}
+			else
+			{
+				/* The same document would be refused again on replay. */
+				sink_mongo_op_error(ms->ops[at], msg, err, errlen);
+				st = SINK_FATAL;
+			}
+		}
+		else
+		{
+			/*
+			 * Network, not primary, write concern not satisfied: the writes
+			 * may or may not be durable, so replay them.
+			 */
+			sink_mongo_op_error(ms->ops[i], error.message, err, errlen);
+			st = SINK_RETRY;
+		}
+		bson_destroy(&reply);
+		mongoc_bulk_operation_destroy(bulk);
+	}
+out:
+	*done = i;
+	bson_destroy(&opts);
+	mongoc_collection_destroy(coll);
+	return st;
+}
+
+enum sink_status
+sink_mongo_flush(struct mongo_sink *ms, char *err, size_t errlen)
+{
+	struct sink *s = &ms->base;
+	size_t		i = 0;
+
+	if (ms->client == NULL)
+	{
+		snprintf(err, errlen, "mongo: not connected");
+		return SINK_RETRY;
+	}
+	while (i < ms->nops)
+	{
+		size_t		end = i;
+		size_t		done;
+		enum sink_status st;
+
+		while (end < ms->nops && strcmp(ms->ops[end]->coll, ms->ops[i]->coll) == 0)
+			end++;
+		st = sink_mongo_run(ms, i, end, false, &done, err, errlen);
+		if (st != SINK_OK)
+			return st;
+		i = done;
+	}
+	sink_mongo_clear(ms);
+	s->st.confirmed = s->st.published;
+	return SINK_OK;
+}
+
+enum sink_status
+sink_mongo_fetch(struct mongo_sink *ms, const char *name, const bson_t *filter,
+				 const json_t *columns, bson_t *into, char *err, size_t errlen)
+{
+	mongoc_collection_t *coll;
+	mongoc_cursor_t *cursor;
+	bson_t		opts = BSON_INITIALIZER;
+	bson_t		proj;
+	const bson_t *doc;
+	bson_error_t error;
+	enum sink_status st;
+	size_t		i;
+	json_t	   *c;
+
+	if ((st = sink_mongo_flush(ms, err, errlen)) != SINK_OK)
+		return st;
+	coll = mongoc_client_get_collection(ms->client, ms->base.cfg->mongo_database, name);
+	bson_append_document_begin(&opts, "projection", -1, &proj);
+	json_array_foreach(columns, i, c)
+		bson_append_int32(&proj, json_string_value(c), -1, 1);
+	bson_append_document_end(&opts, &proj);
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	cursor = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
+	if (mongoc_cursor_next(cursor, &doc))
+	{
+		bson_iter_t it;
+
+		json_array_foreach(columns, i, c)
+			if (bson_iter_init_find(&it, doc, json_string_value(c)))
+			bson_append_value(into, json_string_value(c), -1, bson_iter_value(&it));
+	}
+	if (mongoc_cursor_error(cursor, &error))
+	{
+		snprintf(err, errlen, "mongo: collection \"%s\": reading the old row of a changed key: %s",
+				 name, error.message);
+		st = SINK_RETRY;
+	}
+	mongoc_cursor_destroy(cursor);
+	mongoc_collection_destroy(coll);
+	bson_destroy(&opts);
+	return st;
+}
+
+/* ---- the sink ---- */
+
+static enum sink_status
+sink_mongo_open(struct sink *s, char *err, size_t errlen)
+{
+	struct mongo_sink *ms = (struct mongo_sink *) s;
+	bson_t		ping = BSON_INITIALIZER;
+	bson_t		reply;
+	bson_error_t error;
+	bool		ok;
+
+	s->st.published = s->st.confirmed = 0;
+	sink_mongo_clear(ms);
+	ms->client = mongoc_client_new_from_uri_with_error(ms->uri, &error);
+	if (ms->client == NULL)
+	{
+		snprintf(err, errlen, "mongo: %s", error.message);
+		return SINK_FATAL;
+	}
+	mongoc_client_set_error_api(ms->client, MONGOC_ERROR_API_VERSION_2);
+	mongoc_client_set_appname(ms->client, "walcast-agent");
+
+	/* The client connects lazily: find out now whether the server is there. */
+	BSON_APPEND_INT32(&ping, "ping", 1);
+	ok = mongoc_client_command_simple(ms->client, "admin", &ping, NULL, &reply, &error);
+	bson_destroy(&ping);
+	bson_destroy(&reply);
+	if (!ok)
+	{
+		snprintf(err, errlen, "mongo: could not reach the server: %s", error.message);
+		mongoc_client_destroy(ms->client);
+		ms->client = NULL;
+		return SINK_UNREACHABLE;
+	}
+	log_info("mongo: connected; mirroring into database \"%s\"", s->cfg->mongo_database);
+	return SINK_OK;
+}
+
+static enum sink_status
+sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
+				   size_t errlen)
+{
+	struct mongo_sink *ms = (struct mongo_sink *) s;
+	enum sink_status st = SINK_OK;
+
+	s->st.published++;
+	s->st.events++;
+	switch (ev->op)
+	{
+		case EVENT_INSERT:
+		case EVENT_UPDATE:
+		case EVENT_DELETE:
+		case EVENT_TRUNCATE:
+			s->st.messages++;
+			st = sink_mongo_doc_event(ms, ev, err, errlen);
+			break;
+		default:
+			/* Logical messages are not rows: nothing to mirror. */
+			break;
+	}
+	if (st == SINK_OK && (ms->nops >= SINK_MONGO_MAX_OPS ||
+						  s->st.inflight_bytes >= SINK_MONGO_MAX_BYTES))
+		st = sink_mongo_flush(ms, err, errlen);
+	return st;
+}
+
+/*
+ * Nothing is sent at a commit: service() writes the queue when the loop
+ * has read what was available, so that consecutive small transactions
+ * share a bulk write (still in commit order).
+ */
+static enum sink_status
+sink_mongo_end_txn(struct sink *s, char *err, size_t errlen)
+{
+	(void) s;
+	(void) err;
+	(void) errlen;
+	return SINK_OK;
+}
+
+static enum sink_status
+sink_mongo_service(struct sink *s, char *err, size_t errlen)
+{
+	struct mongo_sink *ms = (struct mongo_sink *) s;
+
+	if (ms->nops == 0)
+	{
+		s->st.confirmed = s->st.published;
+		return SINK_OK;
+	}
+	return sink_mongo_flush(ms, err, errlen);
+}
+
+static int
+sink_mongo_pollfd(struct sink *s, short *events)
+{
+	(void) s;
+	*events = 0;
+	return -1;
+}
+
+static void
+sink_mongo_close(struct sink *s)
+{
+	struct mongo_sink *ms = (struct mongo_sink *) s;
+
+	sink_mongo_clear(ms);
+	if (ms->client != NULL)
+		mongoc_client_destroy(ms->client);
+	ms->client = NULL;
+}
+
+static void
+sink_mongo_destroy(struct sink *s)
+{
+	struct mongo_sink *ms = (struct mongo_sink *) s;
+
+	sink_mongo_close(s);
+	free(ms->ops);
+	for (size_t i = 0; i < ms->n_nokey; i++)
+		free(ms->nokey_tables[i]);
+	free(ms->nokey_tables);
+	mongoc_write_concern_destroy(ms->wc);
+	mongoc_uri_destroy(ms->uri);
+	free(ms);
+	mongoc_cleanup();
+}
+
+static const struct sink_ops sink_mongo_ops = {
+	.name = "mongo",
+	.open = sink_mongo_open,
+	.publish = sink_mongo_publish,
+	.end_txn = sink_mongo_end_txn,
+	.service = sink_mongo_service,
+	.pollfd = sink_mongo_pollfd,
+	.close = sink_mongo_close,
+	.destroy = sink_mongo_destroy,
+};
+
+/* libmongoc's own log lines: warnings and errors into ours, no trace. */
+static void
+sink_mongo_log(mongoc_log_level_t level, const char *domain,
+			   const char *message, void *data)
+{
+	(void) data;
+	if (level <= MONGOC_LOG_LEVEL_WARNING)
+		log_warning("mongo: %s: %s", domain, message);
+	else if (level <= MONGOC_LOG_LEVEL_INFO)
+		log_debug("mongo: %s: %s", domain, message);
+}
+
+static mongoc_write_concern_t *
+sink_mongo_wc(const struct agent_config *cfg, char *err, size_t errlen)
+{
+	struct config_write_concern pwc;
+	mongoc_write_concern_t *wc;
+
+	if (!config_parse_write_concern(cfg->mongo_write_concern, &pwc, err, errlen))
+		return NULL;
+	wc = mongoc_write_concern_new();
+	if (pwc.w == -1)
+		mongoc_write_concern_set_w(wc, MONGOC_WRITE_CONCERN_W_MAJORITY);
+	else if (pwc.w == -2)
+		mongoc_write_concern_set_wtag(wc, pwc.tag);
+	else
+		mongoc_write_concern_set_w(wc, pwc.w);
+	if (pwc.journal_set)
+		mongoc_write_concern_set_journal(wc, pwc.journal);
+	if (pwc.wtimeout_ms > 0)
+		mongoc_write_concern_set_wtimeout_int64(wc, pwc.wtimeout_ms);
+	return wc;
+}
+
+/* The plugin's bytea-encoding as the agent asks for it (-o). */
+static bool
+sink_mongo_bytea_hex(const struct agent_config *cfg)
+{
+	for (int i = 0; i < cfg->plugin_options.count; i++)
+		if (strcmp(cfg->plugin_options.items[i].name, "bytea-encoding") == 0)
+			return strcmp(cfg->plugin_options.items[i].value, "hex") == 0;
+	return false;
+}
+
+struct sink *
+sink_mongo_new(const struct agent_config *cfg, char *err, size_t errlen)
+{
+	struct mongo_sink *ms;
+	bson_error_t error;
+
+	mongoc_init();
+	mongoc_log_set_handler(sink_mongo_log, NULL);
+	if ((ms = calloc(1, sizeof(*ms))) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		mongoc_cleanup();
+		return NULL;
+	}
+	ms->base.ops = &sink_mongo_ops;
+	ms->base.cfg = cfg;
+	ms->conv.numeric = cfg->mongo_numeric;
+	ms->conv.nested_arrays = cfg->mongo_nested_arrays;
+	ms->conv.nonfinite = cfg->mongo_nonfinite;
+	ms->conv.bytea_hex = sink_mongo_bytea_hex(cfg);
+	if ((ms->wc = sink_mongo_wc(cfg, err, errlen)) == NULL)
+		goto fail;
+	if ((ms->uri = mongoc_uri_new_with_error(cfg->mongo_uri, &error)) == NULL)
+	{
+		/* The driver's message may quote the URI: say less. */
+		snprintf(err, errlen, "mongo_uri: not a valid mongodb:// URI");
+		goto fail;
+	}
+	if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_SOCKETTIMEOUTMS))
+		mongoc_uri_set_option_as_int32(ms->uri, MONGOC_URI_SOCKETTIMEOUTMS,
+									   SINK_MONGO_SOCKET_TIMEOUT_MS);
+	if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
+		mongoc_uri_set_option_as_int32(ms->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+									   SINK_MONGO_SELECT_TIMEOUT_MS);
+	if (cfg->mongo_tls_ca_file != NULL)
+	{
+		mongoc_uri_set_option_as_bool(ms->uri, MONGOC_URI_TLS, true);
+		mongoc_uri_set_option_as_utf8(ms->uri, MONGOC_URI_TLSCAFILE, cfg->mongo_tls_ca_file);
+	}
+	if (cfg->mongo_tls_cert_key_file != NULL)
+	{
+		mongoc_uri_set_option_as_bool(ms->uri, MONGOC_URI_TLS, true);
+		mongoc_uri_set_option_as_utf8(ms->uri, MONGOC_URI_TLSCERTIFICATEKEYFILE,
+									  cfg->mongo_tls_cert_key_file);
+	}
+	return &ms->base;
+
+fail:
+	if (ms->wc)
+		mongoc_write_concern_destroy(ms->wc);
+	free(ms);
+	mongoc_cleanup();
+	return NULL;
+}
+
+uint64_t
+sink_mongo_skipped(const struct sink *s)
+{
+	return ((const struct mongo_sink *) s)->skipped;
+}

@@ -1,0 +1,463 @@
+/*
+ * sink_mongo_doc.c
+ *		One change record becomes the write operations that mirror it
+ *		(docs/mongo.md "Operations"):
+ *
+ *	I  replace the document of the key, upsert, with the whole row;
+ *	U  $set the columns in "new" (unchanged TOAST columns are left alone);
+ *	   a changed key deletes the old document and writes the new one;
+ *	D  delete the document of the old key;
+ *	T  delete every document of the table's collection.
+ *
+ * Every filter carries "_walcast.lsn not >= this change's LSN": the change
+ * applies only over an older version (or none).  A row's changes are
+ * serialised by its row lock, so their LSNs grow in commit order and the
+ * LSN alone orders the versions of one document.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sink_mongo.h"
+
+/* Build the collection name from the template ({schema}, {table}). */
+static char *
+sink_mongo_collection(const char *tmpl, const char *schema, const char *table)
+{
+	size_t		cap = strlen(tmpl) + 1;
+	char	   *out;
+	char	   *o;
+
+	for (const char *p = strstr(tmpl, "{"); p; p = strstr(p + 1, "{"))
+		cap += strlen(schema) + strlen(table);
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	for (o = out; *tmpl;)
+	{
+		const char *sub = NULL;
+		size_t		skip = 0;
+
+		if (strncmp(tmpl, "{schema}", 8) == 0)
+			sub = schema, skip = 8;
+		else if (strncmp(tmpl, "{table}", 7) == 0)
+			sub = table, skip = 7;
+		if (sub != NULL)
+		{
+			strcpy(o, sub);
+			o += strlen(sub);
+			tmpl += skip;
+		}
+		else
+			*o++ = *tmpl++;
+	}
+	*o = '\0';
+	return out;
+}
+
+static const char *
+sink_mongo_type_of(const struct event *ev, const char *col)
+{
+	return json_string_value(json_object_get(json_object_get(ev->rec, "types"), col));
+}
+
+/*
+ * Append the key of row (the pk columns) as _id: the value of a single
+ * column, or an embedded document of the columns in key order.  False when
+ * a key column is missing from row.
+ */
+static bool
+sink_mongo_append_key(struct mongo_sink *ms, const struct event *ev,
+					  json_t *pk, json_t *row, bson_t *doc, const char *name,
+					  char *err, size_t errlen)
+{
+	size_t		i;
+	json_t	   *col;
+	bson_t		child;
+	int			usec;
+
+	if (!json_is_object(row))
+		return false;
+	json_array_foreach(pk, i, col)
+		if (json_object_get(row, json_string_value(col)) == NULL)
+		return false;
+	if (json_array_size(pk) == 1)
+	{
+		const char *c = json_string_value(json_array_get(pk, 0));
+
+		return sink_mongo_bson_append(doc, name, strlen(name),
+									  json_object_get(row, c),
+									  sink_mongo_type_of(ev, c), &ms->conv,
+									  &usec, err, errlen);
+	}
+	bson_append_document_begin(doc, name, -1, &child);
+	json_array_foreach(pk, i, col)
+	{
+		const char *c = json_string_value(col);
+
+		if (!sink_mongo_bson_append(&child, c, strlen(c), json_object_get(row, c),
+									sink_mongo_type_of(ev, c), &ms->conv,
+									&usec, err, errlen))
+			return false;
+	}
+	return bson_append_document_end(doc, &child);
+}
+
+/* {_id: key, _walcast.lsn: {$not: {$gte: lsn}}}: matches older versions only. */
+static void
+sink_mongo_older_than(bson_t *filter, int64_t lsn)
+{
+	bson_t		not;
+	bson_t		gte;
+
+	bson_append_document_begin(filter, SINK_MONGO_META ".lsn", -1, &not);
+	bson_append_document_begin(&not, "$not", -1, &gte);
+	bson_append_int64(&gte, "$gte", -1, lsn);
+	bson_append_document_end(&not, &gte);
+	bson_append_document_end(filter, &not);
+}
+
+/*
+ * The row's columns into doc (a replacement, or $set), with the metadata.
+ * Microseconds a BSON date cannot hold go to _walcast.us.<column>; in an
+ * update a timestamp column set to NULL has its entry removed (unset).
+ */
+static bool
+sink_mongo_append_row(struct mongo_sink *ms, const struct event *ev,
+					  json_t *row, bson_t *doc, bson_t *unset, bool dotted,
+					  char *err, size_t errlen)
+{
+	const char *col;
+	json_t	   *v;
+	bson_t		meta;
+	bson_t		us;
+	bson_t		usdoc = BSON_INITIALIZER;
+
+	json_object_foreach(row, col, v)
+	{
+		int			usec;
+		const char *type = sink_mongo_type_of(ev, col);
+
+		if (!sink_mongo_bson_append(doc, col, strlen(col), v, type, &ms->conv,
+									&usec, err, errlen))
+		{
+			bson_destroy(&usdoc);
+			return false;
+		}
+		if (usec >= 0)
+			bson_append_int32(&usdoc, col, -1, usec);
+		else if (unset != NULL && json_is_null(v) && type != NULL &&
+				 strncmp(type, "timestamp", 9) == 0)
+		{
+			char		path[512];
+
+			snprintf(path, sizeof(path), SINK_MONGO_META ".us.%s", col);
+			bson_append_utf8(unset, path, -1, "", 0);
+		}
+	}
+	if (dotted)
+	{
+		bson_iter_t it;
+
+		bson_append_int64(doc, SINK_MONGO_META ".lsn", -1, (int64_t) ev->lsn);
+		bson_append_int64(doc, SINK_MONGO_META ".commit_lsn", -1, (int64_t) ev->commit_lsn);
+		bson_append_int64(doc, SINK_MONGO_META ".seq", -1, ev->seq);
+		if (bson_iter_init(&it, &usdoc))
+			while (bson_iter_next(&it))
+			{
+				char		path[512];
+
+				snprintf(path, sizeof(path), SINK_MONGO_META ".us.%s", bson_iter_key(&it));
+				bson_append_int32(doc, path, -1, bson_iter_int32(&it));
+			}
+	}
+	else
+	{
+		bson_append_document_begin(doc, SINK_MONGO_META, -1, &meta);
+		bson_append_int64(&meta, "lsn", -1, (int64_t) ev->lsn);
+		bson_append_int64(&meta, "commit_lsn", -1, (int64_t) ev->commit_lsn);
+		bson_append_int64(&meta, "seq", -1, ev->seq);
+		if (!bson_empty(&usdoc))
+		{
+			bson_append_document_begin(&meta, "us", -1, &us);
+			bson_concat(&us, &usdoc);
+			bson_append_document_end(&meta, &us);
+		}
+		bson_append_document_end(doc, &meta);
+	}
+	bson_destroy(&usdoc);
+	return true;
+}
+
+static struct sink_mongo_op *
+sink_mongo_op_new(enum sink_mongo_op_kind kind, const char *coll, int64_t lsn)
+{
+	struct sink_mongo_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		return NULL;
+	op->kind = kind;
+	op->lsn = lsn;
+	op->coll = strdup(coll);
+	op->filter = bson_new();
+	if (kind == SINK_MONGO_REPLACE || kind == SINK_MONGO_UPDATE)
+		op->doc = bson_new();
+	if (op->coll == NULL)
+	{
+		sink_mongo_op_free(op);
+		return NULL;
+	}
+	return op;
+}
+
+/* Queue op (taking it), sized for the in-flight byte count. */
+static bool
+sink_mongo_push(struct mongo_sink *ms, struct sink_mongo_op *op, char *err,
+				size_t errlen)
+{
+	op->bytes = op->filter->len + (op->doc ? op->doc->len : 0);
+	return sink_mongo_queue(ms, op, err, errlen);
+}
+
+/* A table without a usable key: the configured policy, never silence. */
+static enum sink_status
+sink_mongo_no_key(struct mongo_sink *ms, const struct event *ev,
+				  const char *coll, char *err, size_t errlen)
+{
+	char	  **tables;
+
+	if (ms->base.cfg->mongo_no_key == CONFIG_MONGO_NO_KEY_FAIL)
+	{
+		snprintf(err, errlen,
+				 "mongo: collection \"%s\": table %s.%s has no primary key or replica identity index to use as _id (mongo_no_key = fail)",
+				 coll, ev->schema, ev->table);
+		return SINK_FATAL;
+	}
+	ms->skipped++;
+	for (size_t i = 0; i < ms->n_nokey; i++)
+		if (strcmp(ms->nokey_tables[i], coll) == 0)
+			return SINK_OK;
+	log_warning("mongo: collection \"%s\": skipping the changes of %s.%s, which has no primary key or replica identity index (counted as mongo_skipped in the stats line)",
+				coll, ev->schema, ev->table);
+	tables = realloc(ms->nokey_tables, (ms->n_nokey + 1) * sizeof(*tables));
+	if (tables != NULL)
+	{
+		ms->nokey_tables = tables;
+		if ((tables[ms->n_nokey] = strdup(coll)) != NULL)
+			ms->n_nokey++;
+	}
+	return SINK_OK;
+}
+
+/* Same key?  Compared as BSON, so 1 and 1.0 of the same type agree. */
+static bool
+sink_mongo_same_key(const bson_t *a, const bson_t *b)
+{
+	bson_iter_t ia;
+	bson_iter_t ib;
+	const bson_value_t *va;
+	const bson_value_t *vb;
+	bson_t		da = BSON_INITIALIZER;
+	bson_t		db = BSON_INITIALIZER;
+	bool		same;
+
+	if (!bson_iter_init_find(&ia, a, "_id") || !bson_iter_init_find(&ib, b, "_id"))
+		return false;
+	va = bson_iter_value(&ia);
+	vb = bson_iter_value(&ib);
+	bson_append_value(&da, "k", 1, va);
+	bson_append_value(&db, "k", 1, vb);
+	same = bson_equal(&da, &db);
+	bson_destroy(&da);
+	bson_destroy(&db);
+	return same;
+}
+
+static enum sink_status
+sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
+					  const char *coll, json_t *pk, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = ms->base.cfg;
+	json_t	   *newrow = json_object_get(ev->rec, "new");
+	json_t	   *oldrow = json_object_get(ev->rec, "old");
+	json_t	   *unchanged = json_object_get(ev->rec, "unchanged");
+	int64_t		lsn = (int64_t) ev->lsn;
+	struct sink_mongo_op *op = NULL;
+	struct sink_mongo_op *del = NULL;
+	bson_t		set;
+	bson_t		unset = BSON_INITIALIZER;
+	bool		moved = false;
+	enum sink_status st = SINK_FATAL;
+
+	err[0] = '\0';
+	if (ev->op == EVENT_DELETE)
+	{
+		if ((op = sink_mongo_op_new(SINK_MONGO_DELETE, coll, lsn)) == NULL)
+			goto oom;
+		if (!sink_mongo_append_key(ms, ev, pk, oldrow, op->filter, "_id", err, errlen))
+			goto nokey;
+		sink_mongo_older_than(op->filter, lsn);
+		return sink_mongo_push(ms, op, err, errlen) ? SINK_OK : SINK_FATAL;
+	}
+
+	op = sink_mongo_op_new(ev->op == EVENT_INSERT ? SINK_MONGO_REPLACE : SINK_MONGO_UPDATE,
+						   coll, lsn);
+	if (op == NULL)
+		goto oom;
+	if (!sink_mongo_append_key(ms, ev, pk, newrow, op->filter, "_id", err, errlen))
+		goto nokey;
+	sink_mongo_older_than(op->filter, lsn);
+
+	if (ev->op == EVENT_UPDATE && json_is_object(oldrow))
+	{
+		/* "old" holds the old key when it changed (or the whole old row). */
+		del = sink_mongo_op_new(SINK_MONGO_DELETE, coll, lsn);
+		if (del == NULL)
+			goto oom;
+		if (sink_mongo_append_key(ms, ev, pk, oldrow, del->filter, "_id", err, errlen) &&
+			!sink_mongo_same_key(del->filter, op->filter))
+			moved = true;
+		else
+		{
+			sink_mongo_op_free(del);
+			del = NULL;
+		}
+	}
+
+	if (op->kind == SINK_MONGO_REPLACE)
+	{
+		bson_iter_t it;
+
+		/* _id first, as MongoDB itself orders a document. */
+		if (bson_iter_init_find(&it, op->filter, "_id"))
+			bson_append_value(op->doc, "_id", 3, bson_iter_value(&it));
+		if (cfg->mongo_entry_id && bson_iter_init_find(&it, op->filter, "_id"))
+			bson_append_value(op->doc, "entry_id", 8, bson_iter_value(&it));
+		if (!sink_mongo_append_row(ms, ev, newrow, op->doc, NULL, false, err, errlen))
+			goto fail;
+	}
+	else
+	{
+		bson_append_document_begin(op->doc, "$set", 4, &set);
+		if (cfg->mongo_entry_id)
+		{
+			bson_iter_t it;
+
+			if (bson_iter_init_find(&it, op->filter, "_id"))
+				bson_append_value(&set, "entry_id", 8, bson_iter_value(&it));
+		}
+		if (!sink_mongo_append_row(ms, ev, newrow, &set, &unset, true, err, errlen))
+		{
+			bson_append_document_end(op->doc, &set);
+			goto fail;
+		}
+
+		/*
+		 * A moved row's unchanged TOAST values live only in the old
+		 * document: write what is queued, then copy them over.
+		 */
+		if (moved && json_array_size(unchanged) > 0)
+		{
+			bson_t		old_id = BSON_INITIALIZER;
+			bson_iter_t it;
+
+			if (bson_iter_init_find(&it, del->filter, "_id"))
+				bson_append_value(&old_id, "_id", 3, bson_iter_value(&it));
+			st = sink_mongo_fetch(ms, coll, &old_id, unchanged, &set, err, errlen);
+			bson_destroy(&old_id);
+			if (st != SINK_OK)
+			{
+				bson_append_document_end(op->doc, &set);
+				goto fail;
+			}
+			st = SINK_FATAL;
+		}
+		bson_append_document_end(op->doc, &set);
+		if (!bson_empty(&unset))
+			BSON_APPEND_DOCUMENT(op->doc, "$unset", &unset);
+	}
+
+	if (del != NULL)
+	{
+		sink_mongo_older_than(del->filter, lsn);
+		if (!sink_mongo_push(ms, del, err, errlen))
+		{
+			del = NULL;
+			goto fail;
+		}
+		del = NULL;
+	}
+	bson_destroy(&unset);
+	return sink_mongo_push(ms, op, err, errlen) ? SINK_OK : SINK_FATAL;
+
+nokey:
+	if (err[0] == '\0')
+	{
+		sink_mongo_op_free(op);
+		bson_destroy(&unset);
+		return sink_mongo_no_key(ms, ev, coll, err, errlen);
+	}
+	goto fail;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (st == SINK_FATAL && strncmp(err, "mongo:", 6) != 0)
+	{
+		char		msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "mongo: collection \"%s\": change at LSN %" PRIX64 ": %s",
+				 coll, ev->lsn, msg);
+	}
+	sink_mongo_op_free(op);
+	sink_mongo_op_free(del);
+	bson_destroy(&unset);
+	return st;
+}
+
+enum sink_status
+sink_mongo_doc_event(struct mongo_sink *ms, const struct event *ev,
+					 char *err, size_t errlen)
+{
+	json_t	   *pk = json_object_get(ev->rec, "pk");
+	struct sink_mongo_op *op;
+	enum sink_status st;
+	char	   *coll;
+
+	if (ev->schema == NULL || ev->table == NULL)
+	{
+		snprintf(err, errlen, "mongo: a change record without schema or table");
+		return SINK_FATAL;
+	}
+	if ((coll = sink_mongo_collection(ms->base.cfg->mongo_collection,
+									  ev->schema, ev->table)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return SINK_FATAL;
+	}
+	if (ev->op == EVENT_TRUNCATE)
+	{
+		/* Older documents only: a replayed TRUNCATE spares later rows. */
+		st = SINK_FATAL;
+		if ((op = sink_mongo_op_new(SINK_MONGO_DELETE_MANY, coll, (int64_t) ev->lsn)) == NULL)
+			snprintf(err, errlen, "out of memory");
+		else
+		{
+			sink_mongo_older_than(op->filter, (int64_t) ev->lsn);
+			if (sink_mongo_push(ms, op, err, errlen))
+				st = SINK_OK;
+		}
+	}
+	else if (!json_is_array(pk))
+	{
+		snprintf(err, errlen, "mongo: change records lack \"pk\": the mirror needs the plugin's include-pk=true");
+		st = SINK_FATAL;
+	}
+	else if (json_array_size(pk) == 0)
+		st = sink_mongo_no_key(ms, ev, coll, err, errlen);
+	else
+		st = sink_mongo_doc_change(ms, ev, coll, pk, err, errlen);
+	free(coll);
+	return st;
+}

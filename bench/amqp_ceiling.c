@@ -2,7 +2,9 @@
  * amqp_ceiling.c: the broker's publish ceiling with publisher confirms,
  * measured with rabbitmq-c exactly as walcast-agent publishes (persistent,
  * mandatory, durable topic exchange bound to a durable queue, a sliding
- * window of unconfirmed messages).  bench/agent_bench.py runs it beside the
+ * window of unconfirmed messages, the same properties and headers as the
+ * agent's messages: content type, message id, timestamp, and the five
+ * headers schema, table, op, lsn, xid).  bench/agent_bench.py runs it beside the
  * agent so that the agent's rate can be given as a fraction of this one.
  *
  * Usage: amqp_ceiling HOST PORT COUNT SIZE WINDOW
@@ -117,9 +119,33 @@ main(int argc, char **argv)
 	body = malloc(size);
 	memset(body, 'x', size);
 	memset(&props, 0, sizeof(props));
-	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG;
+	{
+		static amqp_table_entry_t headers[5];
+		static const char *const names[5] = {"schema", "table", "op", "lsn", "xid"};
+		static const char *const values[4] = {"public", "bench_mixed", "insert", "0/1A2B3C4D"};
+
+		for (int i = 0; i < 5; i++)
+		{
+			headers[i].key = amqp_cstring_bytes(names[i]);
+			if (i < 4)
+			{
+				headers[i].value.kind = AMQP_FIELD_KIND_UTF8;
+				headers[i].value.value.bytes = amqp_cstring_bytes(values[i]);
+			}
+			else
+			{
+				headers[i].value.kind = AMQP_FIELD_KIND_I64;
+				headers[i].value.value.i64 = 123456;
+			}
+		}
+		props.headers.num_entries = 5;
+		props.headers.entries = headers;
+	}
+	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+		AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_HEADERS_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
 	props.delivery_mode = 2;
+	props.timestamp = (uint64_t) time(NULL);
 
 	t0 = now();
 	while (confirmed < count)

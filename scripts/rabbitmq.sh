@@ -97,8 +97,15 @@ start() {
 stop() {
 	env_setup
 	if running; then
-		ctl stop >/dev/null 2>&1 || true
+		# Remember the pid first: `rabbitmqctl stop` returns while the node
+		# is still shutting down, and the node removes its pid file early.
+		local pid
+		pid=$(head -n 1 "$PIDFILE")
+		ctl stop "$PIDFILE" >/dev/null 2>&1 || true
+		echo "$pid" >"$PIDFILE"
 		stop_pid "$PIDFILE" 20
+		# A restart must find both ports free.
+		wait_until 10 "ports closed" sh -c "! (exec 3<>/dev/tcp/$WALCAST_HOST/$WALCAST_AMQP_PORT) 2>/dev/null && ! (exec 3<>/dev/tcp/$WALCAST_HOST/$WALCAST_AMQP_DIST_PORT) 2>/dev/null" || true
 		note "RabbitMQ stopped"
 	fi
 	# epmd outlives the broker; stop it once no Erlang node is left, so

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * record.c
- *		The JSON records: B, C, I, U, D, T, M and the streaming and
- *		two-phase ones (docs/format.md is the specification).
+ *		The JSON records: B, C, I, U, D, T, M, the streaming and
+ *		two-phase ones, and L, a row read by a snapshot (docs/format.md is
+ *		the specification).
  *
  * Fields that are the same for every record of a transaction (xid,
  * commit_lsn, ts) are rendered once per transaction into WcTxn.prefix;
@@ -312,6 +313,36 @@ record_change(StringInfo out, WcData *data, WcTxn *st, WcRel *rel,
 	}
 	else if (action == 'D' || (action == 'U' && nothing))
 		appendBinaryStringInfo(out, ",\"old\":null", 11);
+	appendStringInfoCharMacro(out, '}');
+}
+
+/*
+ * L: one existing row read by a snapshot (snapshot.c), rendered as the new
+ * row of an insert is.  No transaction fields: the row belongs to no
+ * decoded transaction.  lsn, when valid, is the snapshot's consistent
+ * point.  The row comes from a query, so its values are never TOAST
+ * pointers (a whole-row value is flattened) and nothing can be unchanged.
+ */
+void
+record_snapshot(StringInfo out, WcData *data, WcRel *rel, Relation relation,
+				HeapTupleHeader row, XLogRecPtr lsn)
+{
+	HeapTupleData tuple;
+	Datum	   *values;
+	bool	   *nulls;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = RelationGetRelid(relation);
+	tuple.t_data = row;
+	record_deform(&tuple, RelationGetDescr(relation), &values, &nulls);
+
+	record_open(out, 'L');
+	if (lsn != InvalidXLogRecPtr && data->opts.include_lsn)
+		record_field_lsn(out, ",\"lsn\":", lsn);
+	appendBinaryStringInfo(out, rel->head, rel->head_len);
+	appendBinaryStringInfo(out, ",\"new\":", 7);
+	(void) record_row(out, data, rel, values, nulls, false, NULL, NULL, NULL);
 	appendStringInfoCharMacro(out, '}');
 }
 

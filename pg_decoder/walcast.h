@@ -17,6 +17,7 @@
  *	json.c		json_*: escaping and number/LSN/timestamp primitives
  *	record.c	record_*: the JSON records themselves
  *	batch.c		batch_*: handing records to the output, optionally batched
+ *	snapshot.c	SQL functions of the walcast extension (snapshot rows)
  *
  *-------------------------------------------------------------------------
  */
@@ -262,6 +263,9 @@ extern void record_commit(StringInfo out, WcData *data, char action,
 extern void record_change(StringInfo out, WcData *data, WcTxn *st,
 						  WcRel *rel, Relation relation,
 						  ReorderBufferChange *change, uint32 subxid);
+extern void record_snapshot(StringInfo out, WcData *data, WcRel *rel,
+							Relation relation, HeapTupleHeader row,
+							XLogRecPtr lsn);
 extern void record_truncate(StringInfo out, WcData *data, WcTxn *st,
 							WcRel *rel, Relation relation,
 							ReorderBufferChange *change);

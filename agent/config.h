@@ -177,4 +177,10 @@ extern bool config_parse_write_concern(const char *v,
  */
 extern char *config_mask_secret_uri(const char *uri);
 
+/*
+ * After config_load: overwrite passwords in argv's connection strings with
+ * '*', so that ps and /proc/PID/cmdline do not show them (config_scrub.c).
+ */
+extern void config_scrub_argv(int argc, char **argv);
+
 #endif							/* WALCAST_CONFIG_H */

@@ -134,6 +134,8 @@ main(int argc, char **argv)
 	switch (config_load(&a.cfg, argc, argv, err, sizeof(err)))
 	{
 		case CONFIG_OK:
+			/* config.c keeps its own copy; hide passwords from ps. */
+			config_scrub_argv(argc, argv);
 			break;
 		case CONFIG_DONE:
 			config_free(&a.cfg);

@@ -9,8 +9,9 @@
 # line per program.  Programs run from agent/ (test_config reads
 # walcast-agent.conf.example).
 
-TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c log.c
-TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log
+TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c config_scrub.c log.c
+TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log \
+	test/test_scrub
 
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -I. \
 	$(shell pkg-config --cflags jansson cmocka libpq librabbitmq libmongoc-1.0)

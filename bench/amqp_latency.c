@@ -1,0 +1,132 @@
+/*
+ * amqp_latency.c: commit-to-consumer latency of walcast events, measured by
+ * a consumer light enough not to become the bottleneck itself (a Python
+ * consumer on the same 2 cores queues messages at 5,000/s and reports its
+ * own delay).  Consumes QUEUE with auto-ack, and for each message whose body
+ * has "action":"I" and "table":"TABLE" takes the receive time minus the
+ * record's commit timestamp "ts" (ISO 8601 UTC).  Stops after COUNT such
+ * messages or IDLE seconds without any, and prints
+ * "N events p50 X p90 X p99 X max X" in milliseconds.
+ *
+ * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS
+ */
+#define _GNU_SOURCE
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* "2026-11-21T06:50:51.955937Z" -> seconds since the epoch. */
+static double
+parse_ts(const char *s, size_t len)
+{
+	struct tm	tm;
+	char		buf[64];
+	const char *frac;
+	double		t;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	frac = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac == NULL)
+		return -1;
+	t = (double) timegm(&tm);
+	if (*frac == '.')
+		t += strtod(frac, NULL);
+	return t;
+}
+
+int
+main(int argc, char **argv)
+{
+	amqp_connection_state_t conn;
+	amqp_socket_t *sock;
+	char		table_pat[256];
+	long		want;
+	double	   *d;
+	long		n = 0;
+	struct timeval idle;
+
+	if (argc != 7)
+	{
+		fprintf(stderr, "usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS\n");
+		return 1;
+	}
+	want = atol(argv[5]);
+	idle.tv_sec = atol(argv[6]);
+	idle.tv_usec = 0;
+	snprintf(table_pat, sizeof(table_pat), "\"table\":\"%s\"", argv[4]);
+	d = malloc(sizeof(double) * (size_t) (want > 0 ? want : 1));
+
+	conn = amqp_new_connection();
+	sock = amqp_tcp_socket_new(conn);
+	if (amqp_socket_open(sock, argv[1], atoi(argv[2])) != AMQP_STATUS_OK)
+	{
+		fprintf(stderr, "amqp_latency: cannot connect\n");
+		return 2;
+	}
+	if (amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest").reply_type != AMQP_RESPONSE_NORMAL)
+		return 2;
+	amqp_channel_open(conn, 1);
+	amqp_basic_consume(conn, 1, amqp_cstring_bytes(argv[3]), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+	if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL)
+	{
+		fprintf(stderr, "amqp_latency: basic.consume failed\n");
+		return 2;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (n < want)
+	{
+		amqp_envelope_t env;
+		amqp_rpc_reply_t r;
+		struct timeval now;
+
+		amqp_maybe_release_buffers(conn);
+		r = amqp_consume_message(conn, &env, &idle, 0);
+		if (r.reply_type != AMQP_RESPONSE_NORMAL)
+			break;				/* idle timeout or connection trouble */
+		gettimeofday(&now, NULL);
+		{
+			const char *body = env.message.body.bytes;
+			size_t		len = env.message.body.len;
+			const char *ts = memmem(body, len, "\"ts\":\"", 6);
+
+			if (ts != NULL && memmem(body, len, "\"action\":\"I\"", 12) != NULL &&
+				memmem(body, len, table_pat, strlen(table_pat)) != NULL)
+			{
+				const char *end = memchr(ts + 6, '"', len - (size_t) (ts + 6 - body));
+				double		t = end ? parse_ts(ts + 6, (size_t) (end - ts - 6)) : -1;
+
+				if (t > 0)
+					d[n++] = (now.tv_sec + now.tv_usec / 1e6 - t) * 1000.0;
+			}
+		}
+		amqp_destroy_envelope(&env);
+	}
+	if (n == 0)
+	{
+		printf("0 events\n");
+		return 1;
+	}
+	qsort(d, (size_t) n, sizeof(double), cmp_double);
+	printf("%ld events p50 %.2f p90 %.2f p99 %.2f max %.2f\n", n,
+		   d[n * 50 / 100], d[n * 90 / 100], d[n * 99 / 100], d[n - 1]);
+	return 0;
+}

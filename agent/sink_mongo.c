@@ -25,8 +25,13 @@
 #include "log.h"
 #include "sink_mongo.h"
 
-/* Write the queue when it holds this many operations or bytes. */
-#define SINK_MONGO_MAX_OPS 1000
+/*
+ * Write the queue when it holds this many operations or bytes.  A bulk is
+ * answered only once the server has applied all of it, so it must stay
+ * well inside socketTimeoutMS even on a slow server (FerretDB on SQLite:
+ * tens of ms per write), or the same bulk would time out on every retry.
+ */
+#define SINK_MONGO_MAX_OPS 200
 #define SINK_MONGO_MAX_BYTES (8 * 1024 * 1024)
 
 /* Timeouts unless the URI sets them: below wal_sender_timeout (60 s). */
@@ -419,6 +424,7 @@ sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
 		case EVENT_UPDATE:
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
+		case EVENT_READ:
 			s->st.messages++;
 			st = sink_mongo_doc_event(ms, ev, err, errlen);
 			break;

@@ -68,6 +68,11 @@ static const struct config_enum_value config_mongo_nested[] = {
 static const struct config_enum_value config_mongo_nonfinite[] = {
 	{"double", CONFIG_MONGO_NATIVE}, {"string", CONFIG_MONGO_STRING}, {NULL, 0}
 };
+static const struct config_enum_value config_snapshots[] = {
+	{"initial", CONFIG_SNAPSHOT_INITIAL}, {"never", CONFIG_SNAPSHOT_NEVER},
+	{"always", CONFIG_SNAPSHOT_ALWAYS}, {"only", CONFIG_SNAPSHOT_ONLY},
+	{NULL, 0}
+};
 static const struct config_enum_value config_mongo_no_keys[] = {
 	{"skip", CONFIG_MONGO_NO_KEY_SKIP}, {"fail", CONFIG_MONGO_NO_KEY_FAIL},
 	{NULL, 0}
@@ -155,6 +160,14 @@ const struct config_option config_options[] = {
 	{"mongo-tls-cert-key-file", 0, CONFIG_STRING, F(mongo_tls_cert_key_file), NULL, 0, 0, NULL, NULL,
 		"FILE", "client certificate and key (one PEM); turns TLS on", CONFIG_NULLABLE, NULL},
 
+	{"snapshot", 0, CONFIG_ENUM, F(snapshot), "initial", 0, 0, config_snapshots, NULL,
+		"MODE", "initial load: initial (when the agent creates the slot), never, always, only (load and exit)",
+	0, "Initial load"},
+	{"snapshot-chunk-rows", 0, CONFIG_INT, F(snapshot_chunk_rows), "10000", 1, 1000000, NULL, NULL,
+		"N", "rows fetched per round trip during the load", 0, NULL},
+	{"state-dir", 0, CONFIG_STRING, F(state_dir), ".", 0, 0, NULL, NULL,
+		"DIR", "directory of the load's state file <slot>.snapshot", CONFIG_NONEMPTY, NULL},
+
 	{"max-inflight-events", 0, CONFIG_INT, F(max_inflight_events), "10000", 1, 10000000, NULL, NULL,
 		"N", "unconfirmed events before reading pauses", CONFIG_RELOAD, "Flow control"},
 	{"max-inflight-bytes", 0, CONFIG_SIZE, F(max_inflight_bytes), "64MB", MB, 4 * GB, NULL, NULL,
@@ -191,6 +204,7 @@ _Static_assert(sizeof(enum config_on_return) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_mongo_numeric) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_mongo_fallback) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_mongo_no_key) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_snapshot) == sizeof(int), "enum size");
 
 struct config_state
 {

@@ -52,6 +52,15 @@ enum config_mongo_no_key
 	CONFIG_MONGO_NO_KEY_FAIL	/* stop the agent */
 };
 
+/* --snapshot: when the initial load runs (docs/snapshot.md). */
+enum config_snapshot
+{
+	CONFIG_SNAPSHOT_INITIAL,	/* when the agent creates the slot */
+	CONFIG_SNAPSHOT_NEVER,		/* stream only */
+	CONFIG_SNAPSHOT_ALWAYS,		/* on every start */
+	CONFIG_SNAPSHOT_ONLY		/* load, then exit 0 */
+};
+
 /* One -o NAME=VALUE plugin option, in the order given. */
 struct config_plugin_option
 {
@@ -108,6 +117,11 @@ struct agent_config
 	enum config_mongo_no_key mongo_no_key;
 	char	   *mongo_tls_ca_file;
 	char	   *mongo_tls_cert_key_file;
+
+	/* initial load */
+	enum config_snapshot snapshot;
+	int			snapshot_chunk_rows;
+	char	   *state_dir;
 
 	/* flow control and lifecycle */
 	int			max_inflight_events;

@@ -386,6 +386,8 @@ envelope_debezium_op(enum event_op op)
 			return "d";
 		case EVENT_TRUNCATE:
 			return "t";
+		case EVENT_READ:
+			return "r";
 		default:
 			return "m";
 	}
@@ -408,7 +410,7 @@ envelope_debezium_source(const struct event *ev, int64_t commit_ms, bool *ok)
 	envelope_set(src, "connector", json_string("postgresql"), ok);
 	envelope_set(src, "name", json_string("walcast"), ok);
 	envelope_set(src, "ts_ms", json_integer(commit_ms), ok);
-	envelope_set(src, "snapshot", json_string("false"), ok);
+	envelope_set(src, "snapshot", json_string(ev->op == EVENT_READ ? "true" : "false"), ok);
 	/* Debezium leaves schema and table empty for logical messages. */
 	envelope_set(src, "schema", json_string(ev->schema ? ev->schema : ""), ok);
 	envelope_set(src, "table", json_string(ev->table ? ev->table : ""), ok);
@@ -445,6 +447,7 @@ envelope_debezium(const struct event *ev, int64_t now_ms, char *err, size_t errl
 	switch (ev->op)
 	{
 		case EVENT_INSERT:
+		case EVENT_READ:
 			envelope_set(root, "before", json_null(), &ok);
 			envelope_set(root, "after", envelope_member(ev->rec, "new"), &ok);
 			break;
@@ -601,7 +604,7 @@ envelope_flat(const struct event *ev, char *err, size_t errlen)
 	}
 	if (ev->op != EVENT_TRUNCATE && !envelope_flat_check_pk(pk, err, errlen))
 		return NULL;
-	if (ev->op == EVENT_INSERT || ev->op == EVENT_UPDATE)
+	if (ev->op == EVENT_INSERT || ev->op == EVENT_UPDATE || ev->op == EVENT_READ)
 		row = newrow;
 	else if (ev->op == EVENT_DELETE)
 		row = oldrow;
@@ -694,6 +697,7 @@ envelope_render_at(enum envelope_kind kind, const struct event *ev,
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
 		case EVENT_MESSAGE:
+		case EVENT_READ:
 			break;
 		default:
 			snprintf(err, errlen, "%s records are not published",

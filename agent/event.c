@@ -32,6 +32,8 @@ event_op_name(enum event_op op)
 			return "truncate";
 		case EVENT_MESSAGE:
 			return "message";
+		case EVENT_READ:
+			return "read";
 		case EVENT_OTHER:
 			break;
 	}
@@ -108,6 +110,12 @@ event_message_id(const struct event *ev, char *buf, size_t len)
 {
 	char		lsn[LSN_BUFLEN];
 
+	if (ev->message_id != NULL)
+	{
+		snprintf(buf, len, "%s", ev->message_id);
+		return;
+	}
+
 	/*
 	 * commit_lsn + seq is unique and replay-stable for everything inside a
 	 * transaction; a non-transactional message has only its own LSN, which is
@@ -144,6 +152,8 @@ event_op_from_action(char a)
 			return EVENT_TRUNCATE;
 		case 'M':
 			return EVENT_MESSAGE;
+		case 'L':
+			return EVENT_READ;
 	}
 	return EVENT_OTHER;
 }
@@ -247,6 +257,7 @@ event_fill(struct event *ev, char *err, size_t errlen)
 		case EVENT_UPDATE:
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
+		case EVENT_READ:
 			if (ev->schema == NULL || ev->table == NULL)
 			{
 				snprintf(err, errlen, "%s record has no \"schema\" or \"table\"",

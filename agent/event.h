@@ -26,6 +26,7 @@ enum event_op
 	EVENT_DELETE,
 	EVENT_TRUNCATE,
 	EVENT_MESSAGE,
+	EVENT_READ,					/* "L": a row read by a snapshot (snapshot.c) */
 	EVENT_OTHER					/* stream/2PC records the agent does not publish */
 };
 
@@ -44,12 +45,21 @@ struct event
 	const char *raw;			/* record bytes as received, borrowed from the
 								 * caller's buffer (must outlive the event) */
 	size_t		rawlen;
+	/*
+	 * Set by the snapshot load (snapshot rows have no commit_lsn or seq):
+	 * the message id to use instead of event_message_id's, borrowed.
+	 */
+	const char *message_id;
 };
 
 /* Longest output of lsn_format ("FFFFFFFF/FFFFFFFF") plus the terminator. */
 #define LSN_BUFLEN 18
-/* Longest output of event_message_id: LSN, ':' and a 64-bit sequence. */
-#define EVENT_MESSAGE_ID_BUFLEN (LSN_BUFLEN + 1 + 20)
+/*
+ * Longest output of event_message_id: a snapshot row's
+ * "snapshot:<LSN>:<schema>.<table>:<n>" with names of up to 63 bytes
+ * (transactional events need only LSN, ':' and a 64-bit sequence).
+ */
+#define EVENT_MESSAGE_ID_BUFLEN (9 + LSN_BUFLEN + 1 + 63 + 1 + 63 + 1 + 20)
 
 /*
  * Parse one record (exactly one JSON object, no trailing data).  On success
@@ -61,7 +71,7 @@ extern bool event_parse(struct event *ev, const char *data, size_t len,
 						char *err, size_t errlen);
 extern void event_free(struct event *ev);
 
-/* "insert", "update", "delete", "truncate", "message", "begin", "commit", "other" */
+/* "insert", "update", "delete", "truncate", "message", "read", "begin", "commit", "other" */
 extern const char *event_op_name(enum event_op op);
 
 /* PostgreSQL's textual LSN, "X/X" in hex (pg_lsn_in / LSN_FORMAT_ARGS). */
@@ -71,7 +81,8 @@ extern void lsn_format(uint64_t lsn, char *buf, size_t len);
 /*
  * A message id that is identical on every replay of the slot:
  * "<commit_lsn>:<seq>" for transactional events, "<lsn>" for
- * non-transactional messages (which have neither commit_lsn nor seq).
+ * non-transactional messages (which have neither commit_lsn nor seq),
+ * ev->message_id when set (snapshot rows, docs/snapshot.md).
  */
 extern void event_message_id(const struct event *ev, char *buf, size_t len);
 

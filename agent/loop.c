@@ -30,6 +30,7 @@
 #include "agent.h"
 #include "event.h"
 #include "log.h"
+#include "snapshot.h"
 
 /* First reconnect delay; later ones double up to reconnect_max_delay. */
 #define LOOP_BACKOFF_BASE_MS 500
@@ -372,6 +373,7 @@ loop_event(struct agent *a, struct event *ev)
 			/* Non-transactional: complete on its own, at its own LSN. */
 			return loop_end_unit(a, ev->lsn, true);
 
+		case EVENT_READ:		/* snapshot rows never come from the slot */
 		case EVENT_OTHER:
 			if (loop_is_streaming_record(ev))
 			{
@@ -661,6 +663,34 @@ loop_create_sinks(struct agent *a, char *err, size_t errlen)
 	return true;
 }
 
+/*
+ * The replication connection, after the initial load when one is due
+ * (snapshot.c).  --snapshot=only ends the agent once the load is
+ * confirmed, like a requested stop.
+ */
+static enum loop_result
+loop_prepare(struct agent *a, char *err, size_t errlen)
+{
+	switch (snapshot_prepare(a, err, errlen))
+	{
+		case SNAPSHOT_STREAM:
+			return LOOP_OK;
+		case SNAPSHOT_DONE:
+			log_info("initial load done (--snapshot=only): exiting");
+			return LOOP_STOP;
+		case SNAPSHOT_STOP:
+			log_info("stopped during the initial load (it starts over on the next start)");
+			return LOOP_STOP;
+		case SNAPSHOT_RETRY:
+			return loop_failure(a, 1, 0, err);
+		case SNAPSHOT_UNREACHABLE:
+			return loop_failure(a, 0, 1, err);
+		case SNAPSHOT_FATAL:
+			break;
+	}
+	return loop_failure(a, 0, 0, err);
+}
+
 static enum loop_result
 loop_session(struct agent *a)
 {
@@ -680,7 +710,12 @@ loop_session(struct agent *a)
 			return loop_sink_failure(a, ss, err);
 		}
 	}
-	rs = stream_open(&a->stream, err, sizeof(err));
+	if ((r = loop_prepare(a, err, sizeof(err))) != LOOP_OK)
+	{
+		loop_close_sinks(a);
+		return r;
+	}
+	rs = stream_begin(&a->stream, err, sizeof(err));
 	if (rs != STREAM_OK)
 	{
 		loop_close_sinks(a);

@@ -301,13 +301,15 @@ sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
 		return sink_mongo_push(ms, op, err, errlen) ? SINK_OK : SINK_FATAL;
 	}
 
-	op = sink_mongo_op_new(ev->op == EVENT_INSERT ? SINK_MONGO_REPLACE : SINK_MONGO_UPDATE,
+	op = sink_mongo_op_new(ev->op == EVENT_UPDATE ? SINK_MONGO_UPDATE : SINK_MONGO_REPLACE,
 						   coll, lsn);
 	if (op == NULL)
 		goto oom;
 	if (!sink_mongo_append_key(ms, ev, pk, newrow, op->filter, "_id", err, errlen))
 		goto nokey;
-	sink_mongo_older_than(op->filter, lsn);
+	/* A snapshot row replaces whatever an earlier, unfinished load left. */
+	if (ev->op != EVENT_READ)
+		sink_mongo_older_than(op->filter, lsn);
 
 	if (ev->op == EVENT_UPDATE && json_is_object(oldrow))
 	{
@@ -456,6 +458,20 @@ sink_mongo_doc_event(struct mongo_sink *ms, const struct event *ev,
 	}
 	else if (json_array_size(pk) == 0)
 		st = sink_mongo_no_key(ms, ev, coll, err, errlen);
+	else if (ev->op == EVENT_READ)
+	{
+		/*
+		 * A snapshot row is stored with position 0 (docs/snapshot.md):
+		 * every streamed change is newer, also one whose LSN is below the
+		 * snapshot's consistent point (its transaction committed after).
+		 */
+		struct event row = *ev;
+
+		row.lsn = 0;
+		row.commit_lsn = 0;
+		row.seq = 0;
+		st = sink_mongo_doc_change(ms, &row, coll, pk, err, errlen);
+	}
 	else
 		st = sink_mongo_doc_change(ms, ev, coll, pk, err, errlen);
 	free(coll);

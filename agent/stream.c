@@ -168,6 +168,48 @@ stream_append_option(char **cmd, size_t *len, size_t *cap, bool *first,
 		stream_append_quoted(cmd, len, cap, value, '\'');
 }
 
+bool
+stream_for_each_option(const struct agent_config *cfg, stream_option_fn fn,
+					   void *arg)
+{
+	size_t		i;
+	int			j;
+
+	for (i = 0; i < sizeof(stream_default_options) / sizeof(stream_default_options[0]); i++)
+	{
+		if (stream_user_sets(cfg, stream_default_options[i][0]))
+			continue;
+		if (!fn(stream_default_options[i][0], stream_default_options[i][1], arg))
+			return false;
+	}
+	/* The MongoDB mirror chooses BSON types by the columns' type names. */
+	if (cfg->mongo_uri != NULL && !stream_user_sets(cfg, "include-types") &&
+		!fn("include-types", "true", arg))
+		return false;
+	for (j = 0; j < cfg->plugin_options.count; j++)
+		if (!fn(cfg->plugin_options.items[j].name,
+				cfg->plugin_options.items[j].value, arg))
+			return false;
+	return true;
+}
+
+struct stream_command
+{
+	char	   *cmd;
+	size_t		len;
+	size_t		cap;
+	bool		first;
+};
+
+static bool
+stream_command_option(const char *name, const char *value, void *arg)
+{
+	struct stream_command *c = arg;
+
+	return stream_append_option(&c->cmd, &c->len, &c->cap, &c->first,
+								name, value);
+}
+
 /*
  * START_REPLICATION SLOT s LOGICAL 0/0 ("name" 'value', ...).  Start
  * position 0/0 means "from the slot's confirmed_flush_lsn": the server, not
@@ -177,42 +219,18 @@ stream_append_option(char **cmd, size_t *len, size_t *cap, bool *first,
 static char *
 stream_start_command(const struct agent_config *cfg)
 {
-	char	   *cmd = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
-	bool		first = true;
-	size_t		i;
-	int			j;
+	struct stream_command c = {NULL, 0, 0, true};
 
-	if (!stream_append_str(&cmd, &len, &cap, "START_REPLICATION SLOT ") ||
-		!stream_append_quoted(&cmd, &len, &cap, cfg->slot, '"') ||
-		!stream_append_str(&cmd, &len, &cap, " LOGICAL 0/0"))
-		goto fail;
-	for (i = 0; i < sizeof(stream_default_options) / sizeof(stream_default_options[0]); i++)
+	if (!stream_append_str(&c.cmd, &c.len, &c.cap, "START_REPLICATION SLOT ") ||
+		!stream_append_quoted(&c.cmd, &c.len, &c.cap, cfg->slot, '"') ||
+		!stream_append_str(&c.cmd, &c.len, &c.cap, " LOGICAL 0/0") ||
+		!stream_for_each_option(cfg, stream_command_option, &c) ||
+		(!c.first && !stream_append_str(&c.cmd, &c.len, &c.cap, ")")))
 	{
-		if (stream_user_sets(cfg, stream_default_options[i][0]))
-			continue;
-		if (!stream_append_option(&cmd, &len, &cap, &first,
-								  stream_default_options[i][0],
-								  stream_default_options[i][1]))
-			goto fail;
+		free(c.cmd);
+		return NULL;
 	}
-	/* The MongoDB mirror chooses BSON types by the columns' type names. */
-	if (cfg->mongo_uri != NULL && !stream_user_sets(cfg, "include-types") &&
-		!stream_append_option(&cmd, &len, &cap, &first, "include-types", "true"))
-		goto fail;
-	for (j = 0; j < cfg->plugin_options.count; j++)
-		if (!stream_append_option(&cmd, &len, &cap, &first,
-								  cfg->plugin_options.items[j].name,
-								  cfg->plugin_options.items[j].value))
-			goto fail;
-	if (!first && !stream_append_str(&cmd, &len, &cap, ")"))
-		goto fail;
-	return cmd;
-
-fail:
-	free(cmd);
-	return NULL;
+	return c.cmd;
 }
 
 static enum stream_status
@@ -264,9 +282,13 @@ stream_identify(struct stream *s, char *err, size_t errlen)
 		rc = STREAM_FATAL;
 	}
 	else
+	{
+		snprintf(s->system_id, sizeof(s->system_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(s->database, sizeof(s->database), "%s", PQgetvalue(res, 0, 3));
 		log_info("connected to PostgreSQL system %s, timeline %s, database \"%s\", WAL at %s",
 				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 				 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
+	}
 	PQclear(res);
 	return rc;
 }
@@ -313,12 +335,17 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 
 	/*
 	 * The pre-15 spelling, still accepted by 15-17, so one command works on
-	 * every supported server.  No snapshot is exported: the agent streams
-	 * changes from now on and takes no initial copy.
+	 * every supported server.  EXPORT_SNAPSHOT (as pg_dump's consumers and
+	 * logical replication's table sync use it) when an initial load
+	 * follows: the snapshot shows exactly the rows committed before the
+	 * slot's consistent point, and lives while this connection runs no
+	 * other command.  Otherwise none: the agent streams from now on.
 	 */
 	if (!stream_append_str(&cmd, &len, &cap, "CREATE_REPLICATION_SLOT ") ||
 		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"') ||
 		!stream_append_str(&cmd, &len, &cap,
+						   s->export_snapshot ?
+						   " LOGICAL " STREAM_PLUGIN " EXPORT_SNAPSHOT" :
 						   " LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT"))
 	{
 		free(cmd);
@@ -337,9 +364,22 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 		rc = STREAM_FATAL;
 	}
 	else
-		log_info("created replication slot \"%s\" (plugin %s) at %s",
+	{
+		/* slot_name, consistent_point, snapshot_name, output_plugin */
+		s->created = true;
+		if (PQnfields(res) > 1 && !PQgetisnull(res, 0, 1) &&
+			!lsn_parse(PQgetvalue(res, 0, 1), &s->consistent_point))
+			s->consistent_point = 0;
+		if (PQnfields(res) > 2 && !PQgetisnull(res, 0, 2))
+			snprintf(s->snapshot_name, sizeof(s->snapshot_name), "%s",
+					 PQgetvalue(res, 0, 2));
+		s->slot_confirmed_lsn = s->consistent_point;
+		log_info("created replication slot \"%s\" (plugin %s) at %s%s%s",
 				 s->cfg->slot, STREAM_PLUGIN,
-				 PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "?");
+				 PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "?",
+				 s->snapshot_name[0] ? ", exported snapshot " : "",
+				 s->snapshot_name);
+	}
 	PQclear(res);
 	return rc;
 }
@@ -383,7 +423,7 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
-		if (s->cfg->create_slot)
+		if (s->cfg->create_slot || s->force_create)
 			return stream_create_slot(s, err, errlen);
 
 		/*
@@ -486,8 +526,16 @@ stream_start(struct stream *s, char *err, size_t errlen)
 	return rc;
 }
 
+static void
+stream_fail(struct stream *s)
+{
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+}
+
 enum stream_status
-stream_open(struct stream *s, char *err, size_t errlen)
+stream_prepare(struct stream *s, char *err, size_t errlen)
 {
 	enum stream_status rc;
 
@@ -495,22 +543,73 @@ stream_open(struct stream *s, char *err, size_t errlen)
 	s->copylen = s->pos = 0;
 	s->reply_requested = false;
 	s->keepalive_end = 0;
+	s->created = false;
+	s->snapshot_name[0] = '\0';
+	s->consistent_point = 0;
 
 	if ((rc = stream_connect(s, err, errlen)) != STREAM_OK ||
 		(rc = stream_identify(s, err, errlen)) != STREAM_OK ||
 		(rc = stream_check_slot(s, err, errlen)) != STREAM_OK)
-		goto fail;
+		stream_fail(s);
+	return rc;
+}
+
+enum stream_status
+stream_begin(struct stream *s, char *err, size_t errlen)
+{
+	enum stream_status rc;
+
 	stream_read_timeout(s);
 	if ((rc = stream_start(s, err, errlen)) != STREAM_OK)
-		goto fail;
+	{
+		stream_fail(s);
+		return rc;
+	}
 	log_info("streaming from replication slot \"%s\"", s->cfg->slot);
 	return STREAM_OK;
+}
 
-fail:
-	if (s->conn)
-		PQfinish(s->conn);
-	s->conn = NULL;
-	return rc;
+enum stream_status
+stream_open(struct stream *s, char *err, size_t errlen)
+{
+	enum stream_status rc = stream_prepare(s, err, errlen);
+
+	return rc == STREAM_OK ? stream_begin(s, err, errlen) : rc;
+}
+
+bool
+stream_drop_slot(struct stream *s, char *err, size_t errlen)
+{
+	char	   *cmd = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	PGresult   *res;
+	bool		ok;
+
+	if (!stream_append_str(&cmd, &len, &cap, "DROP_REPLICATION_SLOT ") ||
+		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"'))
+	{
+		free(cmd);
+		snprintf(err, errlen, "out of memory");
+		stream_fail(s);
+		return false;
+	}
+	res = PQexec(s->conn, cmd);
+	free(cmd);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+	{
+		char		what[200];
+
+		snprintf(what, sizeof(what), "could not drop replication slot \"%s\"",
+				 s->cfg->slot);
+		stream_set_result_error(err, errlen, what, res, s->conn);
+	}
+	else
+		log_info("dropped replication slot \"%s\"", s->cfg->slot);
+	PQclear(res);
+	stream_fail(s);
+	return ok;
 }
 
 static uint64_t

@@ -52,11 +52,50 @@ struct stream
 	bool		reply_requested;	/* the server asked for a status reply */
 	uint64_t	slot_confirmed_lsn; /* confirmed_flush_lsn when we started */
 	int			wal_sender_timeout_ms;	/* 0 = disabled or unknown */
+
+	/*
+	 * The initial load (snapshot.c).  Set before stream_prepare:
+	 * export_snapshot creates the slot (when it is created) with an
+	 * exported snapshot; force_create creates an absent slot even without
+	 * --create-slot.  Filled by stream_prepare.
+	 */
+	bool		export_snapshot;
+	bool		force_create;
+	bool		created;		/* this session created the slot */
+	char		snapshot_name[64];	/* exported snapshot, "" when none */
+	uint64_t	consistent_point;	/* of the slot created, else 0 */
+	char		system_id[32];	/* IDENTIFY_SYSTEM's systemid */
+	char		database[128];	/* and dbname */
 };
 
 extern void stream_init(struct stream *s, const struct agent_config *cfg);
 extern enum stream_status stream_open(struct stream *s, char *err,
 									  size_t errlen);
+
+/*
+ * stream_open in two steps, for the initial load: stream_prepare connects,
+ * identifies the system and checks (or creates) the slot; the connection
+ * then stays idle, which keeps an exported snapshot alive, until
+ * stream_begin starts streaming.  stream_drop_slot drops the slot over the
+ * prepared connection (the load's restart, docs/snapshot.md); the
+ * connection is closed afterwards.
+ */
+extern enum stream_status stream_prepare(struct stream *s, char *err,
+										 size_t errlen);
+extern enum stream_status stream_begin(struct stream *s, char *err,
+									   size_t errlen);
+extern bool stream_drop_slot(struct stream *s, char *err, size_t errlen);
+
+/*
+ * The plugin options START_REPLICATION passes (the agent's defaults, then
+ * -o in order), one call each, until fn returns false.  The initial load
+ * hands the same list to the walcast extension, so snapshot rows are
+ * rendered and filtered exactly as the stream's.
+ */
+typedef bool (*stream_option_fn) (const char *name, const char *value,
+								  void *arg);
+extern bool stream_for_each_option(const struct agent_config *cfg,
+								   stream_option_fn fn, void *arg);
 extern enum stream_status stream_next(struct stream *s, const char **rec,
 									  size_t *len, char *err, size_t errlen);
 /* More records of the current message are waiting to be taken. */

@@ -167,7 +167,7 @@ walcast_snapshot_record(PG_FUNCTION_ARGS)
 				 errmsg("row is of type %s, not of the row type of table \"%s\"",
 						format_type_be(HeapTupleHeaderGetTypeId(row)),
 						RelationGetRelationName(relation)),
-				 errhint("Pass the table's whole-row reference, as in SELECT walcast.snapshot_record('s.t'::regclass, t) FROM ONLY s.t t.")));
+				 errhint("Pass the table's whole-row reference, as in SELECT walcast.snapshot_record('s.t'::regclass, t.*) FROM ONLY s.t t.")));
 	rel = relinfo_get(&st->data, relation);
 
 	initStringInfo(&out);

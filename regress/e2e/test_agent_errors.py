@@ -149,7 +149,7 @@ def test_wrong_plugin_slot_exits_2(db):
 
 def test_create_slot_and_if_not_exists(db):
     slot = "wc_created"
-    agent = Agent(["-d", db, "-S", slot, "--create-slot", "--stats-interval", "1"])
+    agent = Agent(["-d", db, "-S", slot, "--create-slot", "--snapshot", "never", "--stats-interval", "1"])
     try:
         agent.wait_log('created replication slot "wc_created"')
         execute(db, "insert into t values (5)")
@@ -160,11 +160,11 @@ def test_create_slot_and_if_not_exists(db):
         agent.close()
     assert slot_info(db, slot) is not None
     # again without --if-not-exists: the slot exists, refuse
-    rc, _, err = run_agent(["-d", db, "-S", slot, "--create-slot"])
+    rc, _, err = run_agent(["-d", db, "-S", slot, "--create-slot", "--snapshot", "never"])
     assert rc == 2
     one_error(err, "already exists")
     # with it: reuse, and stream what was committed meanwhile
-    agent = Agent(["-d", db, "-S", slot, "--create-slot", "--if-not-exists",
+    agent = Agent(["-d", db, "-S", slot, "--create-slot", "--if-not-exists", "--snapshot", "never",
                    "--stats-interval", "1"])
     try:
         agent.wait_log("streaming from replication slot")
@@ -210,7 +210,7 @@ def test_non_superuser_role_from_sql_roles(db, broker):
     try:
         execute(db, "create table owned_elsewhere (id int primary key)")
         agent = Agent(["-d", dsn_with(db, user=role), "-S", "wc_role_slot",
-                       "--create-slot"] + broker.agent_args())
+                       "--create-slot", "--snapshot", "never"] + broker.agent_args())
         try:
             agent.wait_log("streaming from replication slot")
             execute(db, "insert into owned_elsewhere values (42)")

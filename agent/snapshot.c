@@ -1,0 +1,792 @@
+/*
+ * snapshot.c
+ *		The initial full load, consistent with the stream (see snapshot.h
+ *		and docs/snapshot.md).
+ *
+ * Consistency comes from PostgreSQL itself, as in logical replication's
+ * table synchronisation and pg_recvlogical + pg_dump --snapshot:
+ * CREATE_REPLICATION_SLOT ... EXPORT_SNAPSHOT returns the slot's
+ * consistent point and the name of a snapshot that sees exactly the
+ * transactions committed before it.  A second connection adopts it
+ * (SET TRANSACTION SNAPSHOT in a REPEATABLE READ transaction) and reads
+ * every table; the stream then starts at the consistent point, where
+ * decoding begins with the first transaction the snapshot did not see.
+ * The exported snapshot lives only while the replication connection runs
+ * no other command, so that connection stays idle until the load is
+ * confirmed (a walsender waiting for a command has no wal_sender_timeout).
+ *
+ * Rows are rendered in the database by the walcast extension's
+ * walcast.snapshot_record() with the very options the stream uses
+ * (stream_for_each_option), read through a cursor in key order in chunks
+ * of --snapshot-chunk-rows, and published as "read" events (record action
+ * "L") to every sink with the stream's confirm rules.  Nothing is
+ * acknowledged to the slot before every sink confirmed the whole load.
+ */
+#include "snapshot.h"
+
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "snapshot_progress.h"
+#include "snapshot_state.h"
+
+/* Sleep at most this long while waiting for confirms (heartbeats). */
+#define SNAPSHOT_MAX_SLEEP_MS 1000
+
+/* One table of walcast.snapshot_tables(). */
+struct snapshot_table
+{
+	char	   *oid;
+	char	   *name;			/* schema.table, as stored (for ids, logs) */
+	char	   *qualified;		/* quote_ident'ed, for SQL */
+	char	   *order_by;		/* quoted key columns, or NULL */
+	int64_t		estimated;
+};
+
+/* One load: its connection, tables, and where rows go. */
+struct snapshot_load
+{
+	struct agent *a;
+	PGconn	   *conn;
+	char	   *options;		/* text[] literal of the plugin options */
+	char		lsn[LSN_BUFLEN];	/* consistent point (or read position) */
+	struct snapshot_table *tables;
+	int			ntables;
+	uint64_t	rows;
+	struct snapshot_progress progress;
+};
+
+/* ---- small helpers ---- */
+
+/* libpq's multi-line messages as one line, as stream.c does. */
+static void
+snapshot_pq_error(char *err, size_t errlen, const char *what, PGconn *conn,
+				  PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	char	   *p;
+
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQerrorMessage(conn);
+	snprintf(err, errlen, "%s: %s", what, msg);
+	for (p = err; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	for (p = err + strlen(err); p > err && p[-1] == ' ';)
+		*--p = '\0';
+}
+
+static bool
+snapshot_exec(struct snapshot_load *l, const char *sql, char *err,
+			  size_t errlen)
+{
+	PGresult   *res = PQexec(l->conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		snapshot_pq_error(err, errlen, "initial load", l->conn, res);
+	PQclear(res);
+	return ok;
+}
+
+struct snapshot_buf
+{
+	char	   *s;
+	size_t		len;
+	size_t		cap;
+	bool		oom;
+};
+
+static void
+snapshot_buf_add(struct snapshot_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap)
+	{
+		size_t		cap = b->cap ? b->cap * 2 : 256;
+		char	   *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->s, cap)) == NULL)
+		{
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+snapshot_buf_str(struct snapshot_buf *b, const char *s)
+{
+	snapshot_buf_add(b, s, strlen(s));
+}
+
+/* One element of a text[] literal: "...", with \ and " escaped. */
+static void
+snapshot_buf_array_item(struct snapshot_buf *b, const char *s)
+{
+	snapshot_buf_add(b, "\"", 1);
+	for (; *s; s++)
+	{
+		if (*s == '"' || *s == '\\')
+			snapshot_buf_add(b, "\\", 1);
+		snapshot_buf_add(b, s, 1);
+	}
+	snapshot_buf_add(b, "\"", 1);
+}
+
+static bool
+snapshot_option_item(const char *name, const char *value, void *arg)
+{
+	struct snapshot_buf *b = arg;
+	size_t		n = strlen(name) + (value ? strlen(value) : 0) + 2;
+	char	   *item = malloc(n);
+
+	if (item == NULL)
+	{
+		b->oom = true;
+		return false;
+	}
+	/* the extension reads "name=value", or "name" alone for true */
+	if (value != NULL)
+		snprintf(item, n, "%s=%s", name, value);
+	else
+		snprintf(item, n, "%s", name);
+	snapshot_buf_add(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
+	snapshot_buf_array_item(b, item);
+	free(item);
+	return !b->oom;
+}
+
+/* The stream's plugin options as a text[] literal, malloc'd. */
+static char *
+snapshot_options_literal(const struct agent_config *cfg)
+{
+	struct snapshot_buf b = {0};
+
+	snapshot_buf_add(&b, "{", 1);
+	(void) stream_for_each_option(cfg, snapshot_option_item, &b);
+	snapshot_buf_add(&b, "}", 1);
+	if (b.oom)
+	{
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* ---- sinks ---- */
+
+static enum snapshot_status
+snapshot_sink_status(enum sink_status st)
+{
+	switch (st)
+	{
+		case SINK_OK:
+			return SNAPSHOT_STREAM;
+		case SINK_RETRY:
+			return SNAPSHOT_RETRY;
+		case SINK_UNREACHABLE:
+			return SNAPSHOT_UNREACHABLE;
+		case SINK_FATAL:
+			break;
+	}
+	return SNAPSHOT_FATAL;
+}
+
+static bool
+snapshot_window_open(const struct agent *a)
+{
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		const struct sink_stats *st = &a->sinks[i]->st;
+
+		if (st->blocked ||
+			st->inflight_events >= (uint64_t) a->cfg.max_inflight_events ||
+			st->inflight_bytes >= (uint64_t) a->cfg.max_inflight_bytes)
+			return false;
+	}
+	return true;
+}
+
+static bool
+snapshot_all_confirmed(const struct agent *a)
+{
+	for (int i = 0; i < a->nsinks; i++)
+		if (a->sinks[i]->st.confirmed < a->sinks[i]->st.published)
+			return false;
+	return true;
+}
+
+/*
+ * Service every sink until the window has room (all_confirmed: until
+ * everything published is confirmed).  Polls the sinks' sockets, so the
+ * confirms are read as they come; a stop request ends the wait.
+ */
+static enum snapshot_status
+snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
+{
+	for (;;)
+	{
+		struct pollfd pfd[ACK_MAX_SINKS];
+		int			nfd = 0;
+
+		for (int i = 0; i < a->nsinks; i++)
+		{
+			enum sink_status st = a->sinks[i]->ops->service(a->sinks[i], err, errlen);
+
+			if (st != SINK_OK)
+				return snapshot_sink_status(st);
+		}
+		if (all_confirmed ? snapshot_all_confirmed(a) : snapshot_window_open(a))
+			return SNAPSHOT_STREAM;
+		if (*a->stop_requested)
+			return SNAPSHOT_STOP;
+		for (int i = 0; i < a->nsinks; i++)
+		{
+			pfd[nfd].fd = a->sinks[i]->ops->pollfd(a->sinks[i], &pfd[nfd].events);
+			pfd[nfd].revents = 0;
+			if (pfd[nfd].fd >= 0)
+				nfd++;
+		}
+		(void) poll(pfd, (nfds_t) nfd, nfd > 0 ? SNAPSHOT_MAX_SLEEP_MS : 10);
+	}
+}
+
+/* The end of a chunk: sinks send what they batched (--batch transaction). */
+static enum snapshot_status
+snapshot_end_chunk(struct agent *a, char *err, size_t errlen)
+{
+	for (int i = 0; i < a->nsinks; i++)
+	{
+		enum sink_status st = a->sinks[i]->ops->end_txn(a->sinks[i], err, errlen);
+
+		if (st != SINK_OK)
+			return snapshot_sink_status(st);
+	}
+	return SNAPSHOT_STREAM;
+}
+
+/*
+ * One row: parsed like a streamed record (event.c maps "L" to a read
+ * event), identified by "snapshot:<consistent point>:<schema>.<table>:<n>"
+ * (n counts the table's rows in key order from 1: the same row gets the
+ * same id however often this load is repeated with this snapshot), and
+ * handed to every sink.
+ */
+static enum snapshot_status
+snapshot_publish_row(struct snapshot_load *l, const struct snapshot_table *t,
+					 uint64_t n, const char *rec, size_t len, char *err,
+					 size_t errlen)
+{
+	struct agent *a = l->a;
+	struct event ev;
+	char		id[EVENT_MESSAGE_ID_BUFLEN];
+	char		perr[512];
+	enum snapshot_status r = SNAPSHOT_STREAM;
+
+	if (!event_parse(&ev, rec, len, perr, sizeof(perr)))
+	{
+		snprintf(err, errlen, "initial load: invalid record from walcast.snapshot_record() for %s: %s",
+				 t->name, perr);
+		return SNAPSHOT_FATAL;
+	}
+	if (ev.op != EVENT_READ)
+	{
+		event_free(&ev);
+		snprintf(err, errlen, "initial load: walcast.snapshot_record() returned a record that is not a snapshot read (action \"L\"): is the walcast extension older than this agent?");
+		return SNAPSHOT_FATAL;
+	}
+	snprintf(id, sizeof(id), "snapshot:%s:%s:%" PRIu64, l->lsn, t->name, n);
+	ev.message_id = id;
+	for (int i = 0; i < a->nsinks && r == SNAPSHOT_STREAM; i++)
+		r = snapshot_sink_status(a->sinks[i]->ops->publish(a->sinks[i], &ev,
+															err, errlen));
+	event_free(&ev);
+	if (r == SNAPSHOT_STREAM && !snapshot_window_open(a))
+		r = snapshot_wait(a, false, err, errlen);
+	return r;
+}
+
+/* ---- reading ---- */
+
+static void
+snapshot_free_tables(struct snapshot_load *l)
+{
+	for (int i = 0; i < l->ntables; i++)
+	{
+		free(l->tables[i].oid);
+		free(l->tables[i].name);
+		free(l->tables[i].qualified);
+		free(l->tables[i].order_by);
+	}
+	free(l->tables);
+	l->tables = NULL;
+	l->ntables = 0;
+}
+
+/*
+ * The walcast extension must be installed in the database: the rows are
+ * rendered by it.  Looked up, not called and caught.
+ */
+static enum snapshot_status
+snapshot_check_extension(struct snapshot_load *l, char *err, size_t errlen)
+{
+	PGresult   *res = PQexec(l->conn,
+							 "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'walcast'");
+	enum snapshot_status r = SNAPSHOT_STREAM;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snapshot_pq_error(err, errlen, "initial load", l->conn, res);
+		r = SNAPSHOT_RETRY;
+	}
+	else if (PQntuples(res) == 0)
+	{
+		snprintf(err, errlen,
+				 "initial load: the walcast extension is not installed in database \"%s\" (run CREATE EXTENSION walcast there once, as a superuser; or stream without a load: --snapshot=never)",
+				 PQdb(l->conn));
+		r = SNAPSHOT_FATAL;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* The tables, in the extension's stable order; unreadable ones are fatal. */
+static enum snapshot_status
+snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
+{
+	const char *params[1] = {l->options};
+	PGresult   *res;
+	struct snapshot_buf denied = {0};
+	int			n;
+
+	res = PQexecParams(l->conn,
+					   "SELECT rel::oid, schema_name || '.' || table_name, "
+					   "quote_ident(schema_name) || '.' || quote_ident(table_name), "
+					   "(SELECT string_agg(quote_ident(k), ', ') FROM unnest(key_columns) AS k), "
+					   "estimated_rows, readable "
+					   "FROM walcast.snapshot_tables($1::text[])",
+					   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		snapshot_pq_error(err, errlen, "initial load: listing the tables", l->conn, res);
+		PQclear(res);
+		/* a plugin option the extension refuses: the stream would too */
+		return SNAPSHOT_FATAL;
+	}
+	n = PQntuples(res);
+	l->tables = calloc(n > 0 ? (size_t) n : 1, sizeof(*l->tables));
+	if (l->tables == NULL)
+	{
+		PQclear(res);
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		struct snapshot_table *t = &l->tables[l->ntables++];
+
+		t->oid = strdup(PQgetvalue(res, i, 0));
+		t->name = strdup(PQgetvalue(res, i, 1));
+		t->qualified = strdup(PQgetvalue(res, i, 2));
+		t->order_by = PQgetisnull(res, i, 3) ? NULL : strdup(PQgetvalue(res, i, 3));
+		t->estimated = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+		if (t->oid == NULL || t->name == NULL || t->qualified == NULL ||
+			(!PQgetisnull(res, i, 3) && t->order_by == NULL))
+		{
+			PQclear(res);
+			snprintf(err, errlen, "out of memory");
+			return SNAPSHOT_FATAL;
+		}
+		if (strcmp(PQgetvalue(res, i, 5), "t") != 0)
+		{
+			snapshot_buf_add(&denied, denied.len ? ", " : "", denied.len ? 2 : 0);
+			snapshot_buf_add(&denied, t->name, strlen(t->name));
+		}
+	}
+	PQclear(res);
+	if (denied.len > 0)
+	{
+		snprintf(err, errlen,
+				 "initial load: role \"%s\" may not read table(s) %s (GRANT SELECT on them to the agent's role, or leave them out of the stream with -o filter-tables=...)",
+				 PQuser(l->conn), denied.s);
+		free(denied.s);
+		return SNAPSHOT_FATAL;
+	}
+	free(denied.s);
+	return SNAPSHOT_STREAM;
+}
+
+/*
+ * One table through a cursor: key order when the table has a key (the
+ * primary key, else its replica identity index), else heap order.
+ */
+static enum snapshot_status
+snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
+			   size_t errlen)
+{
+	struct agent *a = l->a;
+	struct snapshot_buf sql = {0};
+	char	   *opts = PQescapeLiteral(l->conn, l->options, strlen(l->options));
+	char		fetch[64];
+	enum snapshot_status r = SNAPSHOT_STREAM;
+	uint64_t	n = 0;
+	bool		ok;
+
+	if (opts == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	snapshot_buf_str(&sql, "DECLARE walcast_snapshot NO SCROLL CURSOR FOR SELECT walcast.snapshot_record(");
+	snapshot_buf_str(&sql, t->oid);
+	/* t.*, not t: a column named t would win over the row */
+	snapshot_buf_str(&sql, "::oid::regclass, t.*, ");
+	snapshot_buf_str(&sql, opts);
+	snapshot_buf_str(&sql, "::text[], '");
+	snapshot_buf_str(&sql, l->lsn);
+	snapshot_buf_str(&sql, "'::pg_lsn) FROM ONLY ");
+	snapshot_buf_str(&sql, t->qualified);
+	snapshot_buf_str(&sql, " AS t");
+	if (t->order_by != NULL)
+	{
+		snapshot_buf_str(&sql, " ORDER BY ");
+		snapshot_buf_str(&sql, t->order_by);
+	}
+	PQfreemem(opts);
+	if (sql.oom)
+	{
+		free(sql.s);
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	ok = snapshot_exec(l, sql.s, err, errlen);
+	free(sql.s);
+	if (!ok)
+		return SNAPSHOT_FATAL;
+
+	snapshot_progress_table(&l->progress, t->name, t->estimated);
+	snprintf(fetch, sizeof(fetch), "FETCH %d FROM walcast_snapshot",
+			 a->cfg.snapshot_chunk_rows);
+	for (;;)
+	{
+		PGresult   *res = PQexec(l->conn, fetch);
+		int			rows;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			char		what[256];
+
+			snprintf(what, sizeof(what), "initial load: reading %s", t->name);
+			snapshot_pq_error(err, errlen, what, l->conn, res);
+			PQclear(res);
+			return PQstatus(l->conn) == CONNECTION_OK ? SNAPSHOT_FATAL : SNAPSHOT_RETRY;
+		}
+		rows = PQntuples(res);
+		for (int i = 0; i < rows && r == SNAPSHOT_STREAM; i++)
+			r = snapshot_publish_row(l, t, ++n, PQgetvalue(res, i, 0),
+									 (size_t) PQgetlength(res, i, 0), err, errlen);
+		PQclear(res);
+		if (r == SNAPSHOT_STREAM)
+			r = snapshot_end_chunk(a, err, errlen);
+		if (r == SNAPSHOT_STREAM && *a->stop_requested)
+			r = SNAPSHOT_STOP;
+		if (r != SNAPSHOT_STREAM)
+			return r;
+		snapshot_progress_rows(&l->progress, n);
+		if (rows < a->cfg.snapshot_chunk_rows)
+			break;
+	}
+	l->rows += n;
+	snapshot_progress_table_done(&l->progress);
+	return snapshot_exec(l, "CLOSE walcast_snapshot", err, errlen) ?
+		SNAPSHOT_STREAM : SNAPSHOT_FATAL;
+}
+
+static enum snapshot_status
+snapshot_connect(struct snapshot_load *l, char *err, size_t errlen)
+{
+	const char *keys[] = {"connect_timeout", "dbname",
+	"fallback_application_name", NULL};
+	const char *vals[] = {"10", l->a->cfg.dbname ? l->a->cfg.dbname : "",
+	"walcast-agent snapshot", NULL};
+
+	l->conn = PQconnectdbParams(keys, vals, 1);
+	if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
+	{
+		snapshot_pq_error(err, errlen, "initial load: could not connect to PostgreSQL",
+						  l->conn, NULL);
+		return SNAPSHOT_UNREACHABLE;
+	}
+	return SNAPSHOT_STREAM;
+}
+
+/*
+ * Read everything under snapshot_name (an exported snapshot, consistent
+ * with the slot), or, when it is NULL, under a snapshot of its own (no
+ * consistency with the slot: --snapshot=always/only on an existing slot).
+ * Returns when every sink confirmed every row.
+ */
+static enum snapshot_status
+snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
+			  struct snapshot_state *st, char *err, size_t errlen)
+{
+	struct snapshot_load l;
+	enum snapshot_status r;
+	double		secs;
+	double		rate;
+
+	memset(&l, 0, sizeof(l));
+	l.a = a;
+	if ((l.options = snapshot_options_literal(&a->cfg)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	if ((r = snapshot_connect(&l, err, errlen)) != SNAPSHOT_STREAM)
+		goto done;
+	r = SNAPSHOT_FATAL;
+	if (!snapshot_exec(&l, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", err, errlen))
+		goto done;
+	if (snapshot_name != NULL)
+	{
+		char		sql[128];
+
+		/* exported snapshot names are hex digits and dashes */
+		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", snapshot_name);
+		if (!snapshot_exec(&l, sql, err, errlen))
+			goto done;
+	}
+	if ((r = snapshot_check_extension(&l, err, errlen)) != SNAPSHOT_STREAM)
+		goto done;
+	if (snapshot_name == NULL)
+	{
+		/* the position the snapshot of its own was taken at, for ids */
+		PGresult   *res = PQexec(l.conn, "SELECT pg_catalog.pg_current_wal_lsn()");
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+			!lsn_parse(PQgetvalue(res, 0, 0), &lsn))
+		{
+			snapshot_pq_error(err, errlen, "initial load", l.conn, res);
+			PQclear(res);
+			r = SNAPSHOT_FATAL;
+			goto done;
+		}
+		PQclear(res);
+	}
+	lsn_format(lsn, l.lsn, sizeof(l.lsn));
+	if ((r = snapshot_list_tables(&l, err, errlen)) != SNAPSHOT_STREAM)
+		goto done;
+
+	log_info("initial load: %d table(s) at %s%s, chunks of %d rows",
+			 l.ntables, l.lsn,
+			 snapshot_name ? " (the slot's consistent point)" : " (not consistent with the slot: duplicates possible)",
+			 a->cfg.snapshot_chunk_rows);
+	snapshot_progress_init(&l.progress,
+						   isatty(STDERR_FILENO) && a->cfg.log_file == NULL,
+						   l.ntables);
+	for (int i = 0; i < l.ntables && r == SNAPSHOT_STREAM; i++)
+		r = snapshot_table(&l, &l.tables[i], err, errlen);
+	if (r == SNAPSHOT_STREAM && !snapshot_exec(&l, "COMMIT", err, errlen))
+		r = SNAPSHOT_FATAL;
+	if (r == SNAPSHOT_STREAM)
+	{
+		log_info("initial load: %" PRIu64 " rows read, waiting for every sink to confirm them",
+				 l.rows);
+		r = snapshot_wait(a, true, err, errlen);
+	}
+	if (r == SNAPSHOT_STREAM)
+	{
+		rate = snapshot_progress_rate(&l.progress, &secs);
+		log_info("initial load complete: %d table(s), %" PRIu64 " rows in %.1f s (%.0f rows/s), confirmed by every sink; consistent point %s",
+				 l.ntables, l.rows, secs, rate, l.lsn);
+		if (st != NULL)
+		{
+			st->tables = l.ntables;
+			st->rows = l.rows;
+		}
+	}
+
+done:
+	if (l.conn != NULL)
+		PQfinish(l.conn);
+	snapshot_free_tables(&l);
+	free(l.options);
+	return r;
+}
+
+/* ---- when to load ---- */
+
+static enum snapshot_status
+snapshot_stream_status(enum stream_status st)
+{
+	switch (st)
+	{
+		case STREAM_OK:
+			return SNAPSHOT_STREAM;
+		case STREAM_UNREACHABLE:
+			return SNAPSHOT_UNREACHABLE;
+		case STREAM_RETRY:
+			return SNAPSHOT_RETRY;
+		default:
+			return SNAPSHOT_FATAL;
+	}
+}
+
+static bool
+snapshot_state_matches(const struct snapshot_state *st, const struct stream *s,
+					   const char *slot)
+{
+	return strcmp(st->system_id, s->system_id) == 0 &&
+		strcmp(st->database, s->database) == 0 && strcmp(st->slot, slot) == 0;
+}
+
+/*
+ * The slot was just created with an exported snapshot: record the load,
+ * do it, record its completion.
+ */
+static enum snapshot_status
+snapshot_consistent_load(struct agent *a, const char *path, char *err,
+						 size_t errlen)
+{
+	struct stream *s = &a->stream;
+	struct snapshot_state st;
+	enum snapshot_status r;
+
+	memset(&st, 0, sizeof(st));
+	st.status = SNAPSHOT_STATE_LOADING;
+	snprintf(st.system_id, sizeof(st.system_id), "%s", s->system_id);
+	snprintf(st.database, sizeof(st.database), "%s", s->database);
+	snprintf(st.slot, sizeof(st.slot), "%s", a->cfg.slot);
+	st.consistent_point = s->consistent_point;
+	st.created_slot = true;
+	if (!snapshot_state_write(path, &st, err, errlen))
+		return SNAPSHOT_FATAL;
+	r = snapshot_load(a, s->snapshot_name, s->consistent_point, &st, err, errlen);
+	if (r != SNAPSHOT_STREAM)
+		return r;
+	st.status = SNAPSHOT_STATE_DONE;
+	if (!snapshot_state_write(path, &st, err, errlen))
+		return SNAPSHOT_FATAL;
+	return SNAPSHOT_STREAM;
+}
+
+enum snapshot_status
+snapshot_prepare(struct agent *a, char *err, size_t errlen)
+{
+	struct stream *s = &a->stream;
+	enum config_snapshot mode = a->cfg.snapshot;
+	struct snapshot_state st;
+	char	   *path = NULL;
+	enum snapshot_status r;
+
+	s->export_snapshot = false;
+	s->force_create = false;
+	if (mode == CONFIG_SNAPSHOT_NEVER)
+		return snapshot_stream_status(stream_prepare(s, err, errlen));
+
+	path = snapshot_state_path(a->cfg.state_dir, a->cfg.slot);
+	if (path == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	if (!snapshot_state_read(path, &st, err, errlen))
+	{
+		r = SNAPSHOT_FATAL;
+		goto done;
+	}
+
+	s->export_snapshot = true;
+	if ((r = snapshot_stream_status(stream_prepare(s, err, errlen))) != SNAPSHOT_STREAM)
+		goto done;
+	if (st.status != SNAPSHOT_STATE_NONE && !snapshot_state_matches(&st, s, a->cfg.slot))
+	{
+		log_warning("snapshot state file \"%s\" describes slot \"%s\" of database \"%s\" on system %s, not this one: ignored",
+					path, st.slot, st.database, st.system_id);
+		st.status = SNAPSHOT_STATE_NONE;
+	}
+
+	if (!s->created && st.status == SNAPSHOT_STATE_LOADING)
+	{
+		char		cp[LSN_BUFLEN];
+		char		now[LSN_BUFLEN];
+
+		lsn_format(st.consistent_point, cp, sizeof(cp));
+		lsn_format(s->slot_confirmed_lsn, now, sizeof(now));
+
+		/*
+		 * A load that did not complete (the agent died or stopped): its
+		 * exported snapshot died with its connection.  If the agent
+		 * created the slot for it and the slot has not moved, nothing of
+		 * the stream was consumed: dropping the slot and creating it
+		 * anew, with a new snapshot, loses nothing.  Otherwise it would.
+		 */
+		if (!st.created_slot || s->slot_confirmed_lsn != st.consistent_point)
+		{
+			snprintf(err, errlen,
+					 "the initial load of slot \"%s\" did not complete (%s), and the slot %s: recreating it could lose changes, so the agent will not; drop the slot and delete the state file to start over, or delete the state file and use --snapshot=always or never (docs/snapshot.md)",
+					 a->cfg.slot, path,
+					 !st.created_slot ? "was not created by the agent for it" :
+					 "has moved past its consistent point");
+			log_debug("state consistent point %s, slot confirmed %s", cp, now);
+			stream_close(s, false);
+			r = SNAPSHOT_FATAL;
+			goto done;
+		}
+		log_warning("the initial load of slot \"%s\" (consistent point %s) did not complete: dropping the slot, which has consumed nothing, and creating it anew for a new load",
+					a->cfg.slot, cp);
+		if (!stream_drop_slot(s, err, errlen))
+		{
+			r = SNAPSHOT_RETRY;
+			goto done;
+		}
+		s->force_create = true;
+		r = snapshot_stream_status(stream_prepare(s, err, errlen));
+		s->force_create = false;
+		if (r != SNAPSHOT_STREAM)
+			goto done;
+		if (!s->created)
+		{
+			snprintf(err, errlen, "replication slot \"%s\" reappeared while the agent recreated it",
+					 a->cfg.slot);
+			stream_close(s, false);
+			r = SNAPSHOT_RETRY;
+			goto done;
+		}
+	}
+
+	if (s->created)
+		r = snapshot_consistent_load(a, path, err, errlen);
+	else if (mode == CONFIG_SNAPSHOT_ALWAYS || mode == CONFIG_SNAPSHOT_ONLY)
+		r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+	else
+	{
+		if (st.status == SNAPSHOT_STATE_NONE)
+			log_info("replication slot \"%s\" was not created by this agent with a load (no state in \"%s\"): streaming without an initial load (--snapshot=always loads anyway)",
+					 a->cfg.slot, path);
+		r = SNAPSHOT_STREAM;
+	}
+	if (r == SNAPSHOT_STREAM && mode == CONFIG_SNAPSHOT_ONLY)
+		r = SNAPSHOT_DONE;
+	if (r != SNAPSHOT_STREAM)
+		stream_close(s, false);
+
+done:
+	free(path);
+	return r;
+}

@@ -37,8 +37,11 @@ rm -rf "$WALCAST_RUN_DIR"
 scripts/servers.sh up pg rabbitmq
 . "$WALCAST_RUN_DIR/env"
 
-step "create the demo table"
+step "create the demo table, with two rows already in it"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+-- The extension renders existing rows for the agent's initial load with the
+-- plugin's own code (streaming alone does not need it).
+create extension walcast;
 create table products (
     id         bigserial primary key,
     name       text not null,
@@ -47,15 +50,21 @@ create table products (
     attrs      jsonb,
     updated_at timestamptz default now()
 );
+insert into products (name, price, tags, attrs) values
+    ('bread', 2.10, '{bakery}', '{"grain": "rye"}'),
+    ('milk', 1.15, '{dairy}', null);
 SQL
-echo "table public.products created"
+echo "table public.products created with 2 rows"
 
 step "run walcast-agent (slot walcast_demo, exchange walcast, queue walcast-demo)"
+# --create-slot with the default --snapshot=initial: the two existing rows
+# are loaded first (routing key ...read), consistent with the stream.
 LOG=$WALCAST_RUN_DIR/agent.log
 # The broker URI carries a password: pass it in the environment, where
 # other local users cannot read it (a command line they can).
 WALCAST_AMQP_URI=$AMQP_URI walcast-agent -d "host=$PGHOST port=$PGPORT user=postgres dbname=postgres" \
 	-S walcast_demo --create-slot --if-not-exists --queue walcast-demo \
+	--state-dir "$WALCAST_RUN_DIR" \
 	--stats-interval 0 >"$LOG" 2>&1 &
 AGENT_PID=$!
 # The slot exists once the agent has created it; changes from then on flow.
@@ -77,7 +86,7 @@ truncate products;
 SQL
 
 step "events received by a RabbitMQ consumer (routing key, message id, body)"
-/usr/bin/python3 scripts/demo_consumer.py "$AMQP_URI" walcast-demo 5 30
+/usr/bin/python3 scripts/demo_consumer.py "$AMQP_URI" walcast-demo 7 30
 
 step "stop the agent (SIGTERM: waits for confirms, reports the final position)"
 kill -TERM "$AGENT_PID"

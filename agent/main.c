@@ -104,10 +104,25 @@ main_check(const struct agent_config *cfg, char *err, size_t errlen)
 		const struct config_plugin_option *o = &cfg->plugin_options.items[i];
 
 		if ((strcmp(o->name, "include-lsn") == 0 ||
-			 strcmp(o->name, "include-seq") == 0) && main_is_false(o->value))
+			 strcmp(o->name, "include-seq") == 0 ||
+			 strcmp(o->name, "include-transaction") == 0) && main_is_false(o->value))
 		{
 			snprintf(err, errlen,
-					 "option: %s=%s is not possible with walcast-agent (it needs LSNs to acknowledge and sequence numbers for message ids)",
+					 "option: %s=%s is not possible with walcast-agent (it needs commit records and LSNs to acknowledge, and sequence numbers for message ids)",
+					 o->name, o->value);
+			return false;
+		}
+
+		/*
+		 * Streamed and prepared transactions arrive before their commit,
+		 * and may still abort: the agent would publish what never
+		 * committed.  Refuse them here rather than meet them mid-stream.
+		 */
+		if ((strcmp(o->name, "stream-changes") == 0 ||
+			 strcmp(o->name, "two-phase") == 0) && !main_is_false(o->value))
+		{
+			snprintf(err, errlen,
+					 "option: %s=%s is not supported by walcast-agent (it publishes committed transactions only)",
 					 o->name, o->value);
 			return false;
 		}

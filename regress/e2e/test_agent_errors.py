@@ -67,10 +67,12 @@ def test_invalid_slot_name_exits_1(db):
     one_error(err, "not a valid replication slot name")
 
 
-def test_include_lsn_false_refused(db):
-    rc, _, err = run_agent(["-d", db, "-S", SLOT, "-o", "include-lsn=false"])
+@pytest.mark.parametrize("option", ["include-lsn=false", "include-seq=off", "include-transaction=false",
+                                    "stream-changes=true", "two-phase=true"])
+def test_plugin_options_the_agent_cannot_honour_are_refused(db, option):
+    rc, _, err = run_agent(["-d", db, "-S", SLOT, "-o", option])
     assert rc == 1
-    one_error(err, "include-lsn")
+    one_error(err, option.split("=")[0])
 
 
 def test_missing_slot_exits_2(db):

@@ -67,4 +67,7 @@ struct agent
 /* Run until stopped; returns an enum agent_exit. */
 extern int	agent_run(struct agent *a);
 
+/* Every enabled sink can take more (loop.c). */
+extern bool agent_sinks_have_room(const struct agent *a);
+
 #endif							/* WALCAST_AGENT_H */

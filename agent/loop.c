@@ -216,9 +216,13 @@ loop_reload(struct agent *a)
 	free(old_log);
 }
 
-/* Every sink has room (one full or blocked sink holds everything back). */
-static bool
-loop_window_open(const struct agent *a)
+/*
+ * Every sink has room (one full or blocked sink holds everything back).
+ * Shared with the initial load (snapshot.c), which publishes outside the
+ * acknowledgement tracker.
+ */
+bool
+agent_sinks_have_room(const struct agent *a)
 {
 	for (int i = 0; i < a->nsinks; i++)
 	{
@@ -229,7 +233,15 @@ loop_window_open(const struct agent *a)
 			st->inflight_bytes >= (uint64_t) a->cfg.max_inflight_bytes)
 			return false;
 	}
-	return ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
+	return true;
+}
+
+/* The sinks have room, and so has the tracker of in-flight transactions. */
+static bool
+loop_window_open(const struct agent *a)
+{
+	return agent_sinks_have_room(a) &&
+		ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
 }
 
 /* Read what every sink has to say (confirms, flow control, queued writes). */

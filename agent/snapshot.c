@@ -208,21 +208,6 @@ snapshot_sink_status(enum sink_status st)
 }
 
 static bool
-snapshot_window_open(const struct agent *a)
-{
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		const struct sink_stats *st = &a->sinks[i]->st;
-
-		if (st->blocked ||
-			st->inflight_events >= (uint64_t) a->cfg.max_inflight_events ||
-			st->inflight_bytes >= (uint64_t) a->cfg.max_inflight_bytes)
-			return false;
-	}
-	return true;
-}
-
-static bool
 snapshot_all_confirmed(const struct agent *a)
 {
 	for (int i = 0; i < a->nsinks; i++)
@@ -251,7 +236,7 @@ snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 			if (st != SINK_OK)
 				return snapshot_sink_status(st);
 		}
-		if (all_confirmed ? snapshot_all_confirmed(a) : snapshot_window_open(a))
+		if (all_confirmed ? snapshot_all_confirmed(a) : agent_sinks_have_room(a))
 			return SNAPSHOT_STREAM;
 		if (*a->stop_requested)
 			return SNAPSHOT_STOP;
@@ -316,7 +301,7 @@ snapshot_publish_row(struct snapshot_load *l, const struct snapshot_table *t,
 		r = snapshot_sink_status(a->sinks[i]->ops->publish(a->sinks[i], &ev,
 															err, errlen));
 	event_free(&ev);
-	if (r == SNAPSHOT_STREAM && !snapshot_window_open(a))
+	if (r == SNAPSHOT_STREAM && !agent_sinks_have_room(a))
 		r = snapshot_wait(a, false, err, errlen);
 	return r;
 }

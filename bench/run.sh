@@ -20,6 +20,7 @@ export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
 case "$what" in
 plugin) servers="pg" driver=bench/plugin_bench.py ;;
 agent) servers="pg rabbitmq" driver=bench/agent_bench.py; make -s -C bench all ;;
+mongo) servers="pg rabbitmq ferretdb" driver=bench/mongo_bench.py; make -s -C bench all ;;
 *) echo "usage: $0 plugin|agent [driver arguments]" >&2; exit 1 ;;
 esac
 

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""walcast-agent benchmark: slot -> the MongoDB mirror (docs/mongo.md).
+
+In one run, for each workload (an N-row insert transaction, then U
+one-row update transactions):
+  (a) the Mongo server's own bulk-insert rate, measured by a small
+      libmongoc program (bench/mongo_ceiling) writing as many documents of
+      the mirror's shape in ordered bulks of 200 with w=majority,j=true;
+  (b) walcast-agent, mirror only, from the slot to documents the server
+      acknowledged; done = the slot's confirmed_flush_lsn reached the
+      workload's end.
+Peak RSS of the agent is read from /proc (VmHWM).  A run that stops
+advancing for --stall seconds is reported as stalled, with the agent's
+last log lines, rather than waited for.  Ratios from one run; nothing here
+is a test.
+
+Usage: mongo_bench.py [--rows N] [--updates N] [--stall S]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg2
+import pymongo
+
+# Shared with the RabbitMQ benchmark (which reads AMQP_URI: run.sh starts
+# RabbitMQ for this one too).
+from agent_bench import lsn_int, sql, vmhwm_mb
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+AGENT = os.path.join(ROOT, "agent", "walcast-agent")
+CEILING = os.path.join(ROOT, "bench", "mongo_ceiling")
+MONGO_URI = os.environ["MONGO_URI"]
+SLOT = "walcast_mongo_bench"
+
+
+def ceiling(count):
+    db = "bench_ceiling_" + uuid.uuid4().hex[:8]
+    out = subprocess.run([CEILING, MONGO_URI, db, "c", str(count)], capture_output=True,
+                         text=True, check=True).stdout
+    pymongo.MongoClient(MONGO_URI).drop_database(db)
+    return float(out.rsplit(":", 1)[1].split()[0])
+
+
+def mirror(conn, database, stall):
+    """Run the agent until the slot confirmed the current end of WAL.
+    Returns (seconds, peak RSS MB, None) or (seconds, RSS, log tail)."""
+    end = lsn_int(sql(conn, "select pg_current_wal_lsn()::text")[0][0])
+    log = open(f"/tmp/{SLOT}-{database}.log", "w+")
+    # The URI goes through the environment (it may hold a password).
+    env = dict(os.environ, WALCAST_MONGO_URI=MONGO_URI)
+    env = {k: v for k, v in env.items() if not k.startswith("WALCAST_") or k == "WALCAST_MONGO_URI"}
+    proc = subprocess.Popen([AGENT, "-d", "dbname=postgres", "-S", SLOT,
+                             "--mongo-database", database, "--mongo-numeric", "string",
+                             "--stats-interval", "0"], stderr=log, env=env)
+    t0 = time.monotonic()
+    rss = 0.0
+    last, last_change = -1, t0
+    failure = None
+    while True:
+        rss = max(rss, vmhwm_mb(proc.pid))
+        confirmed = lsn_int(sql(conn, "select confirmed_flush_lsn::text from pg_replication_slots "
+                                      "where slot_name = %s", (SLOT,))[0][0])
+        now = time.monotonic()
+        if confirmed >= end:
+            break
+        if confirmed != last:
+            last, last_change = confirmed, now
+        if proc.poll() is not None or now - last_change > stall:
+            log.seek(0)
+            failure = "".join(log.readlines()[-3:]).strip()
+            break
+        time.sleep(0.05)
+    elapsed = time.monotonic() - t0
+    proc.terminate()
+    proc.wait()
+    log.close()
+    return elapsed, rss, failure
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1000000)
+    ap.add_argument("--updates", type=int, default=200000)
+    ap.add_argument("--stall", type=float, default=120)
+    args = ap.parse_args()
+
+    conn = psycopg2.connect("dbname=postgres")
+    conn.autocommit = True
+    sql(conn, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s", (SLOT,))
+    sql(conn, "drop table if exists mongo_bench")
+    sql(conn, "create table mongo_bench (id int primary key, v int, s text)")
+    sql(conn, "select pg_create_logical_replication_slot(%s, 'walcast')", (SLOT,))
+    database = "walcast_bench_" + uuid.uuid4().hex[:8]
+
+    rows = []
+    sql(conn, "insert into mongo_bench select g, g, 'r' || g from generate_series(1, %s) g", (args.rows,))
+    ceil = ceiling(args.rows)
+    secs, rss, failure = mirror(conn, database, args.stall)
+    rows.append(("insert, one transaction", args.rows, ceil, secs, rss, failure))
+
+    cur = conn.cursor()
+    for i in range(args.updates):
+        cur.execute("update mongo_bench set v = v + 1 where id = %s", (1 + (i * 7919) % args.rows,))
+    ceil = ceiling(args.updates)
+    secs, rss, failure = mirror(conn, database, args.stall)
+    rows.append(("one-row updates, one transaction each", args.updates, ceil, secs, rss, failure))
+    pymongo.MongoClient(MONGO_URI).drop_database(database)
+    sql(conn, "select pg_drop_replication_slot(%s)", (SLOT,))
+    sql(conn, "drop table mongo_bench")
+
+    server = pymongo.MongoClient(MONGO_URI).admin.command("buildInfo")
+    print("# walcast-agent -> Mongo mirror, %s\n" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
+    print("Server: %s %s; write concern w=majority,j=true (the agent's default); %d CPUs.\n"
+          % ("FerretDB" if "ferretdbVersion" in server else "MongoDB",
+             server.get("ferretdbVersion", server.get("version")), os.cpu_count()))
+    print("| workload | changes | server bulk-insert ceiling (docs/s) | mirror (docs/s) | mirror / ceiling | agent peak RSS (MB) |")
+    print("|---|---|---|---|---|---|")
+    for name, n, ceil, secs, rss, failure in rows:
+        if failure:
+            print("| %s | %d | %.0f | stalled after %.0f s | - | %.1f |" % (name, n, ceil, secs, rss))
+        else:
+            print("| %s | %d | %.0f | %.0f | %.2f | %.1f |" % (name, n, ceil, n / secs, n / secs / ceil, rss))
+    for name, n, ceil, secs, rss, failure in rows:
+        if failure:
+            print("\n%s: no progress for %.0f s; the agent's last lines:\n\n```\n%s\n```"
+                  % (name, args.stall, failure))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -149,7 +149,8 @@ def drain(db, broker, agent, mirror=None):
     every message of the queue."""
     target = emit_marker(db)
     wait_confirmed(db, SLOT, target, agent)
-    msgs = broker.collect(0, settle=2.0)
+    # a bound, not a timing: 400k messages through pika on a busy machine
+    msgs = broker.collect(0, settle=2.0, timeout=600)
     return [(key, props, json.loads(body)) for key, props, body in msgs]
 
 
@@ -282,3 +283,52 @@ def test_missing_extension_is_a_clear_error(fresh_db, broker, tmp_path):
         assert agent.stop() == 0
     finally:
         agent.close()
+
+
+def test_kill9_during_load_then_restart(db, broker, tmp_path):
+    """kill -9 in the middle of the load, restart with the same arguments
+    and state directory: the untouched slot is recreated and the load done
+    again (docs/snapshot.md, "Restart during a load"); the reads of the
+    completed load plus the stream reconstruct the tables."""
+    writer = Writer(db)
+    args = agent_args(db, broker, tmp_path)
+    first = Agent(args)
+    second = None
+    try:
+        first.wait_log(r"initial load: \d+ table\(s\) at")
+        writer.start()
+        # rows at the broker: the load is under way
+        assert len(broker.collect(5000, settle=0, timeout=300)) >= 5000
+        first.kill9()
+        abandoned = read_state(tmp_path)
+        assert abandoned["status"] == "loading" and abandoned["created_slot"] == "true"
+        assert "initial load complete" not in first.log()
+
+        second = Agent(args)
+        second.wait_log("streaming from replication slot", timeout=600)
+        writer.finish()
+        msgs = drain(db, broker, second)
+        state = read_state(tmp_path)
+        assert state["status"] == "done" and state["created_slot"] == "true"
+        cp, old_cp = state["consistent_point"], abandoned["consistent_point"]
+        assert lsn_int(cp) > lsn_int(old_cp)
+        log = second.log()
+        assert ('the initial load of slot "%s" (consistent point %s) did not complete: '
+                'dropping the slot' % (SLOT, old_cp)) in log
+        assert 'created replication slot "%s"' % SLOT in log
+        assert "initial load complete: 3 table(s)" in log
+
+        # what the abandoned attempt published carries its own point
+        stale = [(k, p, r) for k, p, r in msgs if r["action"] == "L" and r["lsn"] != cp]
+        assert stale and all(r["lsn"] == old_cp for _, _, r in stale)
+        assert all(p.message_id.startswith("snapshot:%s:" % old_cp) for _, p, _ in stale)
+        # the completed load and the stream from its point: the tables now
+        current = [m for m in msgs if m[2]["action"] != "L" or m[2]["lsn"] == cp]
+        nreads, _ = check_consistent(db, current, cp)
+        assert nreads == int(state["rows"]) and writer.count > 0
+        assert second.stop() == 0
+    finally:
+        writer.stop.set()
+        first.close()
+        if second is not None:
+            second.close()

@@ -21,6 +21,7 @@ case "$what" in
 plugin) servers="pg" driver=bench/plugin_bench.py ;;
 agent) servers="pg rabbitmq" driver=bench/agent_bench.py; make -s -C bench all ;;
 mongo) servers="pg rabbitmq ferretdb" driver=bench/mongo_bench.py; make -s -C bench all ;;
+snapshot) servers="pg rabbitmq ferretdb" driver=bench/snapshot_bench.py ;;
 *) echo "usage: $0 plugin|agent [driver arguments]" >&2; exit 1 ;;
 esac
 

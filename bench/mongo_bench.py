@@ -58,8 +58,12 @@ def mirror(conn, database, stall):
                              "--stats-interval", "0"], stderr=log, env=env)
     t0 = time.monotonic()
     rss = 0.0
-    last, last_change = -1, t0
+    last, last_change = None, t0
     failure = None
+    # Progress is the slot's position or, inside one large transaction
+    # (confirmed only at its end), the number of documents written.
+    documents = pymongo.MongoClient(MONGO_URI, socketTimeoutMS=5000,
+                                    serverSelectionTimeoutMS=5000)[database].mongo_bench
     while True:
         rss = max(rss, vmhwm_mb(proc.pid))
         confirmed = lsn_int(sql(conn, "select confirmed_flush_lsn::text from pg_replication_slots "
@@ -67,13 +71,17 @@ def mirror(conn, database, stall):
         now = time.monotonic()
         if confirmed >= end:
             break
-        if confirmed != last:
-            last, last_change = confirmed, now
+        try:
+            progress = (confirmed, documents.estimated_document_count())
+        except pymongo.errors.PyMongoError:
+            progress = last
+        if progress != last:
+            last, last_change = progress, now
         if proc.poll() is not None or now - last_change > stall:
             log.seek(0)
             failure = "".join(log.readlines()[-3:]).strip()
             break
-        time.sleep(0.05)
+        time.sleep(0.2)
     elapsed = time.monotonic() - t0
     proc.terminate()
     proc.wait()

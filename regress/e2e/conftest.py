@@ -11,6 +11,7 @@ would use, none written here.
 """
 import os
 import subprocess
+import time
 import uuid
 
 import psycopg2
@@ -71,8 +72,19 @@ def fresh_db(pg_dsn):
     admin.cursor().execute(f"create database {name}")
     yield pg_dsn.replace("dbname=postgres", f"dbname={name}")
     cur = admin.cursor()
-    cur.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
-                "where database = %s and not active", (name,))
+    # An agent that just exited may still hold its slot for a moment (the
+    # walsender notices the closed connection a little later); slot names
+    # are cluster-wide, so a slot left behind would break the next test.
+    deadline = time.monotonic() + 30
+    while True:
+        cur.execute("select pg_terminate_backend(active_pid) from pg_replication_slots "
+                    "where database = %s and active_pid is not null", (name,))
+        cur.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
+                    "where database = %s and not active", (name,))
+        cur.execute("select count(*) from pg_replication_slots where database = %s", (name,))
+        if cur.fetchone()[0] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     cur.execute(f"drop database if exists {name} with (force)")
     admin.close()
 

@@ -159,6 +159,8 @@ const struct config_option config_options[] = {
 		"FILE", "CA certificates (PEM) to verify the server; turns TLS on", CONFIG_NULLABLE, NULL},
 	{"mongo-tls-cert-key-file", 0, CONFIG_STRING, F(mongo_tls_cert_key_file), NULL, 0, 0, NULL, NULL,
 		"FILE", "client certificate and key (one PEM); turns TLS on", CONFIG_NULLABLE, NULL},
+	{"mongo-bulk-max", 0, CONFIG_INT, F(mongo_bulk_max), "200", 1, 100000, NULL, NULL,
+		"N", "most writes in one bulk request (FerretDB on PostgreSQL hangs past about 48)", 0, NULL},
 
 	{"snapshot", 0, CONFIG_ENUM, F(snapshot), "initial", 0, 0, config_snapshots, NULL,
 		"MODE", "initial load: initial (when the agent creates the slot), never, always, only (load and exit)",

@@ -115,6 +115,7 @@ struct agent_config
 	enum config_mongo_fallback mongo_nonfinite;
 	bool		mongo_entry_id;
 	enum config_mongo_no_key mongo_no_key;
+	int			mongo_bulk_max;	/* writes per bulk request */
 	char	   *mongo_tls_ca_file;
 	char	   *mongo_tls_cert_key_file;
 

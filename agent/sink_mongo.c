@@ -6,7 +6,7 @@
  *
  * Numbering follows sink.h: each event handed over is one sequence number;
  * the queued operations of consecutive transactions are written together
- * (at most SINK_MONGO_MAX_OPS at a time, one ordered bulk per run of
+ * (at most --mongo-bulk-max at a time, one ordered bulk per run of
  * operations on the same collection), and once the server acknowledged
  * them under the write concern, everything published so far is confirmed.
  * libmongoc's calls block, so the queue is written when the main loop has
@@ -26,12 +26,13 @@
 #include "sink_mongo.h"
 
 /*
- * Write the queue when it holds this many operations or bytes.  A bulk is
- * answered only once the server has applied all of it, so it must stay
- * well inside socketTimeoutMS even on a slow server (FerretDB on SQLite:
- * tens of ms per write), or the same bulk would time out on every retry.
+ * Write the queue when it holds mongo_bulk_max operations (--mongo-bulk-max,
+ * default 200) or this many bytes.  A bulk is answered only once the server
+ * has applied all of it, so it must stay well inside socketTimeoutMS even
+ * on a slow server, or the same bulk would time out on every retry; and
+ * FerretDB on PostgreSQL holds one connection per upsert of a command, so
+ * past its pool (50) a bulk never returns.
  */
-#define SINK_MONGO_MAX_OPS 200
 #define SINK_MONGO_MAX_BYTES (8 * 1024 * 1024)
 
 /* Timeouts unless the URI sets them: below wal_sender_timeout (60 s). */
@@ -432,7 +433,7 @@ sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
 			/* Logical messages are not rows: nothing to mirror. */
 			break;
 	}
-	if (st == SINK_OK && (ms->nops >= SINK_MONGO_MAX_OPS ||
+	if (st == SINK_OK && (ms->nops >= (size_t) s->cfg->mongo_bulk_max ||
 						  s->st.inflight_bytes >= SINK_MONGO_MAX_BYTES))
 		st = sink_mongo_flush(ms, err, errlen);
 	return st;

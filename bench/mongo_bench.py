@@ -55,6 +55,7 @@ def mirror(conn, database, stall):
     env = {k: v for k, v in env.items() if not k.startswith("WALCAST_") or k == "WALCAST_MONGO_URI"}
     proc = subprocess.Popen([AGENT, "-d", "dbname=postgres", "-S", SLOT,
                              "--mongo-database", database, "--mongo-numeric", "string",
+                             "--mongo-bulk-max", "40",  # FerretDB on PostgreSQL: see docs/mongo.md
                              "--stats-interval", "0"], stderr=log, env=env)
     t0 = time.monotonic()
     rss = 0.0

@@ -40,7 +40,7 @@ MONGO_URI = os.environ["MONGO_URI"]
 DB = "walcast_bench_snapshot"
 # FerretDB 1.x has no Decimal128 (docs/mongo.md): numeric as string.
 MONGO_TYPE_ARGS = ["--mongo-numeric", "string", "--mongo-nonfinite", "string",
-                   "--mongo-nested-arrays", "string"]
+                   "--mongo-nested-arrays", "string", "--mongo-bulk-max", "40"]
 # What the agent passes to walcast.snapshot_record() by default
 # (agent/stream.c, stream_default_options; include-types with the mirror).
 RECORD_OPTIONS = {"rabbitmq": "{include-pk=true,batch-bytes=65536}",

@@ -1,10 +1,3 @@
-# PENDING, not collected by pytest (the file name does not start with test_).
-# These Mongo fault tests pass with mirror bulks capped at 40 operations, but
-# hang against FerretDB 1.24 on its PostgreSQL backend with the agent's
-# 200-operation bulks: FerretDB holds one PostgreSQL connection per upsert of
-# an update command and its pool stops at 50. See the issue 5 note: cap the
-# bulk (an option) or change the test server, then rename to test_mongo_faults.py.
-
 """The mirror under load and faults: it ends equal to the source tables,
 row for row, and replays rewrite nothing (docs/mongo.md, "Replay").
 

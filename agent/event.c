@@ -40,6 +40,22 @@ event_op_name(enum event_op op)
 	return "other";
 }
 
+bool
+event_is_row_change(enum event_op op)
+{
+	switch (op)
+	{
+		case EVENT_INSERT:
+		case EVENT_UPDATE:
+		case EVENT_DELETE:
+		case EVENT_TRUNCATE:
+		case EVENT_READ:
+			return true;
+		default:
+			return false;
+	}
+}
+
 static int
 lsn_hex_digit(char c)
 {
@@ -251,20 +267,14 @@ event_fill(struct event *ev, char *err, size_t errlen)
 		!event_get_count(rec, "xid", &ev->xid, err, errlen))
 		return false;
 
+	if (event_is_row_change(ev->op) && (ev->schema == NULL || ev->table == NULL))
+	{
+		snprintf(err, errlen, "%s record has no \"schema\" or \"table\"",
+				 event_op_name(ev->op));
+		return false;
+	}
 	switch (ev->op)
 	{
-		case EVENT_INSERT:
-		case EVENT_UPDATE:
-		case EVENT_DELETE:
-		case EVENT_TRUNCATE:
-		case EVENT_READ:
-			if (ev->schema == NULL || ev->table == NULL)
-			{
-				snprintf(err, errlen, "%s record has no \"schema\" or \"table\"",
-						 event_op_name(ev->op));
-				return false;
-			}
-			break;
 		case EVENT_MESSAGE:
 			transactional = json_object_get(rec, "transactional");
 			if (!json_is_boolean(transactional))

@@ -74,6 +74,9 @@ extern void event_free(struct event *ev);
 /* "insert", "update", "delete", "truncate", "message", "read", "begin", "commit", "other" */
 extern const char *event_op_name(enum event_op op);
 
+/* A change to a relation's rows (has schema and table), not B/C/M. */
+extern bool event_is_row_change(enum event_op op);
+
 /* PostgreSQL's textual LSN, "X/X" in hex (pg_lsn_in / LSN_FORMAT_ARGS). */
 extern bool lsn_parse(const char *s, uint64_t *out);
 extern void lsn_format(uint64_t lsn, char *buf, size_t len);

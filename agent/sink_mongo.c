@@ -419,19 +419,11 @@ sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
 
 	s->st.published++;
 	s->st.events++;
-	switch (ev->op)
+	/* Logical messages are not rows: nothing to mirror. */
+	if (event_is_row_change(ev->op))
 	{
-		case EVENT_INSERT:
-		case EVENT_UPDATE:
-		case EVENT_DELETE:
-		case EVENT_TRUNCATE:
-		case EVENT_READ:
-			s->st.messages++;
-			st = sink_mongo_doc_event(ms, ev, err, errlen);
-			break;
-		default:
-			/* Logical messages are not rows: nothing to mirror. */
-			break;
+		s->st.messages++;
+		st = sink_mongo_doc_event(ms, ev, err, errlen);
 	}
 	if (st == SINK_OK && (ms->nops >= (size_t) s->cfg->mongo_bulk_max ||
 						  s->st.inflight_bytes >= SINK_MONGO_MAX_BYTES))

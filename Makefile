@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test check demo bench bench-plugin bench-agent \
+.PHONY: all plugin agent install test check demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -32,13 +32,19 @@ check: test
 demo: deps
 	@scripts/demo.sh
 
-bench: bench-plugin bench-agent
+bench: bench-plugin bench-agent bench-mongo bench-snapshot
 
 bench-plugin: install
 	@bench/run.sh plugin
 
 bench-agent: install
 	@bench/run.sh agent
+
+bench-mongo: install
+	@bench/run.sh mongo
+
+bench-snapshot: install
+	@bench/run.sh snapshot
 
 servers-up: deps
 	@scripts/servers.sh up

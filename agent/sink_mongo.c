@@ -170,8 +170,11 @@ sink_mongo_add(mongoc_bulk_operation_t *bulk, const struct sink_mongo_op *op,
 	switch (op->kind)
 	{
 		case SINK_MONGO_REPLACE:
-			ok = mongoc_bulk_operation_replace_one_with_opts(bulk, op->filter, op->doc,
-															 &upsert, error);
+			if (op->insert_first)
+				ok = mongoc_bulk_operation_insert_with_opts(bulk, op->doc, NULL, error);
+			else
+				ok = mongoc_bulk_operation_replace_one_with_opts(bulk, op->filter, op->doc,
+																 &upsert, error);
 			break;
 		case SINK_MONGO_UPDATE:
 			ok = mongoc_bulk_operation_update_one_with_opts(bulk, op->filter, op->doc,
@@ -217,14 +220,40 @@ sink_mongo_write_error(const bson_t *reply, uint32_t *index, int32_t *code,
 }
 
 /*
+ * Stop sending ops[from, to) as plain inserts; true if any was.  After one
+ * insert met an existing document the rest of the run is most likely a
+ * replay, where every insert would fail the same way.
+ */
+static bool
+sink_mongo_upsert_from(struct mongo_sink *ms, size_t from, size_t to)
+{
+	bool		any = false;
+
+	for (size_t j = from; j < to; j++)
+	{
+		any |= ms->ops[j]->insert_first;
+		ms->ops[j]->insert_first = false;
+	}
+	return any;
+}
+
+/*
  * Write ops[from, to) (one collection) as one ordered bulk.  *done is how
  * far the queue is written when this returns SINK_OK.
  *
- * On a duplicate-key error the rest of the run is written one operation
- * at a time, from the reported index on: FerretDB 1.24 reports index 0
- * whatever the failing operation was, and rewriting an operation that was
- * applied is harmless (its condition no longer matches), while skipping
- * one that was not would lose it.
+ * The whole rows of inserts and snapshot reads go first as plain inserts:
+ * when no document of the key exists, which is the usual case, an insert
+ * does what the conditional upsert would, and a server writes a batch of
+ * inserts much faster than as many upserts (each a lookup, then a write).
+ * A duplicate key on an insert only says the document exists (a replay, or
+ * a row deleted and inserted again): from there the run is resent as
+ * conditional upserts, which decide by version as always.
+ *
+ * On a duplicate-key error from an upsert the rest of the run is written
+ * one operation at a time, from the reported index on: FerretDB 1.24
+ * reports index 0 whatever the failing operation was, and rewriting an
+ * operation that was applied is harmless (its condition no longer
+ * matches), while skipping one that was not would lose it.
  */
 static enum sink_status
 sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
@@ -241,7 +270,8 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 	mongoc_write_concern_append(ms->wc, &opts);
 	while (i < to && st == SINK_OK)
 	{
-		size_t		end = one_by_one ? i + 1 : to;
+		bool		single = one_by_one || to - i == 1;
+		size_t		end = single ? i + 1 : to;
 		mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
 		bson_error_t error;
 		bson_t		reply;
@@ -264,7 +294,9 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 		{
 			size_t		at = i + index < end ? i + index : i;
 
-			if (code == SINK_MONGO_DUPLICATE_KEY && one_by_one)
+			if (code == SINK_MONGO_DUPLICATE_KEY && sink_mongo_upsert_from(ms, at, to))
+				i = at;
+			else if (code == SINK_MONGO_DUPLICATE_KEY && single)
 			{
 				if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
 					i = end;
@@ -311,6 +343,7 @@ sink_mongo_flush(struct mongo_sink *ms, char *err, size_t errlen)
 		snprintf(err, errlen, "mongo: not connected");
 		return SINK_RETRY;
 	}
+	log_debug("mongo: writing %zu queued operation(s)", ms->nops);
 	while (i < ms->nops)
 	{
 		size_t		end = i;

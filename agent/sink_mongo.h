@@ -53,6 +53,8 @@ struct sink_mongo_op
 	bson_t	   *doc;			/* replacement or update; NULL for deletes */
 	int64_t		lsn;
 	size_t		bytes;			/* for the in-flight byte count */
+	bool		insert_first;	/* REPLACE sent as a plain insert until a
+								 * duplicate key says the document exists */
 };
 
 struct mongo_sink

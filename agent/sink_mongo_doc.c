@@ -3,7 +3,8 @@
  *		One change record becomes the write operations that mirror it
  *		(docs/mongo.md "Operations"):
  *
- *	I  replace the document of the key, upsert, with the whole row;
+ *	I  replace the document of the key, upsert, with the whole row (sent
+ *	   as a plain insert first: sink_mongo_run);
  *	U  $set the columns in "new" (unchanged TOAST columns are left alone);
  *	   a changed key deletes the old document and writes the new one;
  *	D  delete the document of the old key;
@@ -310,6 +311,8 @@ sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
 	/* A snapshot row replaces whatever an earlier, unfinished load left. */
 	if (ev->op != EVENT_READ)
 		sink_mongo_older_than(op->filter, lsn);
+	/* A new row's key is usually new to the collection: see sink_mongo_run. */
+	op->insert_first = (ev->op == EVENT_INSERT || ev->op == EVENT_READ);
 
 	if (ev->op == EVENT_UPDATE && json_is_object(oldrow))
 	{

@@ -14,7 +14,7 @@ advancing for --stall seconds is reported as stalled, with the agent's
 last log lines, rather than waited for.  Ratios from one run; nothing here
 is a test.
 
-Usage: mongo_bench.py [--rows N] [--updates N] [--stall S]
+Usage: mongo_bench.py [--rows N] [--updates N] [--stall S] [--bulk-max N]
 """
 import argparse
 import os
@@ -45,18 +45,23 @@ def ceiling(count):
     return float(out.rsplit(":", 1)[1].split()[0])
 
 
-def mirror(conn, database, stall):
+def mirror(conn, database, stall, bulk_max):
     """Run the agent until the slot confirmed the current end of WAL.
     Returns (seconds, peak RSS MB, None) or (seconds, RSS, log tail)."""
-    end = lsn_int(sql(conn, "select pg_current_wal_lsn()::text")[0][0])
+    # The end is a transactional message after the workload: its commit is
+    # confirmed as soon as the mirror has written everything before it
+    # (the WAL's current end may lie past the last commit, and would only
+    # be confirmed at the walsender's next keepalive).
+    end = lsn_int(sql(conn, "select pg_logical_emit_message(true, 'walcast-bench', 'end')::text")[0][0])
     log = open(f"/tmp/{SLOT}-{database}.log", "w+")
     # The URI goes through the environment (it may hold a password).
     env = dict(os.environ, WALCAST_MONGO_URI=MONGO_URI)
     env = {k: v for k, v in env.items() if not k.startswith("WALCAST_") or k == "WALCAST_MONGO_URI"}
     proc = subprocess.Popen([AGENT, "-d", "dbname=postgres", "-S", SLOT,
                              "--mongo-database", database, "--mongo-numeric", "string",
-                             "--mongo-bulk-max", "40",  # FerretDB on PostgreSQL: see docs/mongo.md
-                             "--stats-interval", "0"], stderr=log, env=env)
+                             "--mongo-bulk-max", str(bulk_max),
+                             "--stats-interval", "0"] + (["-v"] if os.environ.get("WALCAST_BENCH_VERBOSE") else []),
+                            stderr=log, env=env)
     t0 = time.monotonic()
     rss = 0.0
     last, last_change = None, t0
@@ -95,8 +100,13 @@ def main():
     ap.add_argument("--rows", type=int, default=1000000)
     ap.add_argument("--updates", type=int, default=200000)
     ap.add_argument("--stall", type=float, default=120)
+    ap.add_argument("--bulk-max", type=int, default=None,
+                    help="the agent's --mongo-bulk-max (default 200; 40 on FerretDB, docs/mongo.md)")
     args = ap.parse_args()
 
+    server = pymongo.MongoClient(MONGO_URI).admin.command("buildInfo")
+    if args.bulk_max is None:
+        args.bulk_max = 40 if "ferretdbVersion" in server else 200
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
     sql(conn, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s", (SLOT,))
@@ -108,24 +118,24 @@ def main():
     rows = []
     sql(conn, "insert into mongo_bench select g, g, 'r' || g from generate_series(1, %s) g", (args.rows,))
     ceil = ceiling(args.rows)
-    secs, rss, failure = mirror(conn, database, args.stall)
+    secs, rss, failure = mirror(conn, database, args.stall, args.bulk_max)
     rows.append(("insert, one transaction", args.rows, ceil, secs, rss, failure))
 
     cur = conn.cursor()
     for i in range(args.updates):
         cur.execute("update mongo_bench set v = v + 1 where id = %s", (1 + (i * 7919) % args.rows,))
     ceil = ceiling(args.updates)
-    secs, rss, failure = mirror(conn, database, args.stall)
+    secs, rss, failure = mirror(conn, database, args.stall, args.bulk_max)
     rows.append(("one-row updates, one transaction each", args.updates, ceil, secs, rss, failure))
     pymongo.MongoClient(MONGO_URI).drop_database(database)
     sql(conn, "select pg_drop_replication_slot(%s)", (SLOT,))
     sql(conn, "drop table mongo_bench")
 
-    server = pymongo.MongoClient(MONGO_URI).admin.command("buildInfo")
     print("# walcast-agent -> Mongo mirror, %s\n" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
-    print("Server: %s %s; write concern w=majority,j=true (the agent's default); %d CPUs.\n"
+    print("Server: %s %s; write concern w=majority,j=true (the agent's default); "
+          "agent --mongo-bulk-max %d; %d CPUs.\n"
           % ("FerretDB" if "ferretdbVersion" in server else "MongoDB",
-             server.get("ferretdbVersion", server.get("version")), os.cpu_count()))
+             server.get("ferretdbVersion", server.get("version")), args.bulk_max, os.cpu_count()))
     print("| workload | changes | server bulk-insert ceiling (docs/s) | mirror (docs/s) | mirror / ceiling | agent peak RSS (MB) |")
     print("|---|---|---|---|---|---|")
     for name, n, ceil, secs, rss, failure in rows:

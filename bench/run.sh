@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# run.sh: what `make bench-plugin` and `make bench-agent` run.  Starts the
+# run.sh: what the `make bench-*` targets run.  Starts the
 # throwaway servers a benchmark needs in /tmp/walcast-bench (ports from
 # WALCAST_BENCH_PG_PORT etc., defaults below), runs it, keeps its report in
 # bench/results/, and stops the servers.  Benchmarks are not tests: they
 # assert nothing about time; they print tables of ratios from one run.
 #
-# Usage: bench/run.sh plugin|agent [extra arguments for the driver]
+# Usage: bench/run.sh plugin|agent|mongo|snapshot [extra arguments for the driver]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -22,7 +22,7 @@ plugin) servers="pg" driver=bench/plugin_bench.py ;;
 agent) servers="pg rabbitmq" driver=bench/agent_bench.py; make -s -C bench all ;;
 mongo) servers="pg rabbitmq ferretdb" driver=bench/mongo_bench.py; make -s -C bench all ;;
 snapshot) servers="pg rabbitmq ferretdb" driver=bench/snapshot_bench.py ;;
-*) echo "usage: $0 plugin|agent [driver arguments]" >&2; exit 1 ;;
+*) echo "usage: $0 plugin|agent|mongo|snapshot [driver arguments]" >&2; exit 1 ;;
 esac
 
 trap 'scripts/servers.sh down $servers >/dev/null 2>&1 || true' EXIT

@@ -23,7 +23,7 @@ FERRETDB = os.environ.get("MONGO_FLAVOR", "ferretdb") == "ferretdb"
 # On PostgreSQL it also holds a connection per upsert of a bulk and hangs
 # past its pool of 50: bulks of 40.
 TYPE_ARGS = (["--mongo-numeric", "string", "--mongo-nonfinite", "string",
-              "--mongo-nested-arrays", "string", "--mongo-bulk-max", "40"] if FERRETDB else [])
+              "--mongo-nested-arrays", "string", "--mongo-bulk-max", os.environ.get("WALCAST_TEST_MONGO_BULK_MAX", "40")] if FERRETDB else [])
 
 
 class Mirror:

@@ -4,8 +4,10 @@
 FerretDB cannot be made to answer "not primary" or a write-concern error,
 so the server here is Debian's python3-mockupdb: it answers libmongoc's
 handshake (isMaster/hello, over OP_QUERY then OP_MSG), and the test
-scripts its replies to the bulk writes (`update` commands with their
-`updates` document sequence).  PostgreSQL and the agent are real.
+scripts its replies to the bulk writes (`insert` commands with their
+`documents`, `update` commands with their `updates`).  PostgreSQL and the
+agent are real.  An inserted row is first sent as a plain insert; a
+duplicate key turns it into the conditional upsert (docs/mongo.md).
 
 - "not primary" (a command error) and a write-concern error: the writes
   may or may not be durable, so the session ends, the agent reconnects and
@@ -30,12 +32,12 @@ DATABASE = "wc_scripted"
 
 class ScriptedServer:
     """A MongoDB that answers the handshake and ping, and replies to each
-    `update` command with the next scripted reply (then `ok`)."""
+    `insert` or `update` command with the next scripted reply (then `ok`)."""
 
     def __init__(self, write_replies, stale_count=0):
         self.write_replies = list(write_replies)
         self.stale_count = stale_count
-        self.writes = []          # the `updates` of every update command, in order
+        self.writes = []          # (command, its documents or updates), in order
         self.counts = []          # the filters of count_documents' aggregate
         self.lock = threading.Lock()
         self.server = mockupdb.MockupDB(auto_ismaster=False)
@@ -54,13 +56,13 @@ class ScriptedServer:
                         maxWriteBatchSize=100000)
         if name in ("ping", "endsessions"):
             return r.ok()
-        if name == "update":
+        if name in ("insert", "update"):
+            items = r.doc["documents" if name == "insert" else "updates"]
             with self.lock:
-                self.writes.append([dict(u) for u in r.doc["updates"]])
+                self.writes.append((name, [dict(u) for u in items]))
                 reply = self.write_replies.pop(0) if self.write_replies else None
             if reply is None:
-                n = len(r.doc["updates"])
-                return r.ok(n=n, nModified=0, upserted=[])
+                return r.ok(n=len(items), nModified=0, upserted=[])
             return r.replies(reply)
         if name == "aggregate":
             # count_documents: {$match: filter}, {$group: {n: {$sum: 1}}}.
@@ -91,8 +93,10 @@ def insert_row(dsn):
     return emit_marker(dsn)
 
 
-def filter_ids(writes):
-    return [[u["q"]["_id"] for u in w] for w in writes]
+def write_ids(writes):
+    """(command, [_id of each document or update filter]) per write."""
+    return [(name, [(u["q"] if name == "update" else u)["_id"] for u in items])
+            for name, items in writes]
 
 
 @pytest.mark.parametrize("reply,logged", [
@@ -122,13 +126,13 @@ def test_retryable_write_failure_is_replayed_then_confirmed(db, reply, logged):
         assert "reconnecting in" in log, log
         assert error_lines(log) == [], log
         assert agent.proc.poll() is None
-        # The same change written again after the failure, with the same
-        # condition on its LSN (a replay, not a new change).
-        assert filter_ids(server.writes)[:2] == [[1], [1]], server.writes
-        first, again = server.writes[0][0], server.writes[1][0]
+        # The same change written again after the failure, identical,
+        # LSN included (a replay, not a new change): a new row's document,
+        # sent as a plain insert.
+        assert write_ids(server.writes)[:2] == [("insert", [1]), ("insert", [1])], server.writes
+        first, again = server.writes[0][1][0], server.writes[1][1][0]
         assert first == again
-        assert first["upsert"] is True
-        assert "$not" in first["q"]["_walcast.lsn"]
+        assert first["v"] == "one" and first["_walcast"]["lsn"] > 0
         assert agent.stop() == 0, agent.log()
     finally:
         agent.close()
@@ -142,7 +146,7 @@ DUPLICATE = {"ok": 1, "n": 0, "nModified": 0,
 
 
 def test_real_duplicate_key_exits_2_naming_collection_and_key(db):
-    # The bulk, then the same operation alone: both refused.  No document
+    # The insert, then the conditional upsert: both refused.  No document
     # of the key with a newer _walcast.lsn exists (the count is 0), so this
     # is a unique index of the user's, which a replay would hit again.
     server = ScriptedServer([DUPLICATE, DUPLICATE], stale_count=0)
@@ -157,6 +161,11 @@ def test_real_duplicate_key_exits_2_naming_collection_and_key(db):
         assert len(errors) == 1, log
         assert 'mongo: collection "t", key { "_id" : 1 }: duplicate key' in errors[0], log
         assert '"one"' not in errors[0], "the row's values are never logged"
+        # The insert was retried as the upsert conditional on the LSN.
+        assert write_ids(server.writes)[:2] == [("insert", [1]), ("update", [1])], server.writes
+        upsert = server.writes[1][1][0]
+        assert upsert["upsert"] is True and "$not" in upsert["q"]["_walcast.lsn"]
+        assert upsert["u"] == server.writes[0][1][0]
         # It asked for a newer version of that key before giving up.
         assert server.counts and server.counts[-1]["_id"] == 1, server.counts
         assert "$gte" in server.counts[-1]["_walcast.lsn"]
@@ -178,6 +187,7 @@ def test_stale_duplicate_key_counts_as_applied(db):
         wait_confirmed(db, SLOT, target, agent, timeout=120)
         assert error_lines(agent.log()) == [], agent.log()
         assert len(server.counts) == 1 and server.counts[0]["_id"] == 1
+        assert write_ids(server.writes) == [("insert", [1]), ("update", [1])], server.writes
         assert slot_info(db, SLOT)[2] >= lsn_int(target)
         assert agent.stop() == 0, agent.log()
     finally:

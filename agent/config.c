@@ -143,6 +143,8 @@ const struct config_option config_options[] = {
 		"NAME", "database of the mirror's collections", CONFIG_NONEMPTY, NULL},
 	{"mongo-collection", 0, CONFIG_STRING, F(mongo_collection), "{table}", 0, 0, NULL, config_check_mongo_collection,
 		"TEMPLATE", "collection name template: {schema} {table}", CONFIG_NONEMPTY, NULL},
+	{"mongo-collection-map", 0, CONFIG_LIST, F(mongo_collection_map), NULL, 0, 0, NULL, NULL,
+		"SCHEMA.TABLE=NAME", "collection of one table, instead of the template (repeatable)", 0, NULL},
 	{"mongo-write-concern", 0, CONFIG_STRING, F(mongo_write_concern), "w=majority,j=true", 0, 0, NULL, config_check_mongo_wc,
 		"WC", "write concern: w=N|majority|TAG, j=BOOL, wtimeout=MS (comma-separated)", CONFIG_NONEMPTY, NULL},
 	{"mongo-numeric", 0, CONFIG_ENUM, F(mongo_numeric), "decimal128", 0, 0, config_mongo_numerics, NULL,
@@ -383,7 +385,7 @@ config_enum_name(const struct config_option *opt, int value)
 	return "?";
 }
 
-/* One NAME=VALUE plugin option, appended; duplicates are an error. */
+/* One NAME=VALUE of a list option, appended; duplicates are an error. */
 static bool
 config_list_add(struct config_plugin_options *l, const char *s,
 				char *msg, size_t len)
@@ -403,8 +405,7 @@ config_list_add(struct config_plugin_options *l, const char *s,
 		if (strlen(l->items[i].name) == namelen &&
 			strncmp(l->items[i].name, s, namelen) == 0)
 		{
-			snprintf(msg, len, "plugin option \"%.*s\" given twice",
-					 (int) namelen, s);
+			snprintf(msg, len, "\"%.*s\" given twice", (int) namelen, s);
 			return false;
 		}
 	}
@@ -778,6 +779,21 @@ config_validate(const struct agent_config *cfg, char *err, size_t errlen)
 	{
 		snprintf(err, errlen, "if_not_exists requires create_slot");
 		return false;
+	}
+	for (int i = 0; i < cfg->mongo_collection_map.count; i++)
+	{
+		const struct config_plugin_option *m = &cfg->mongo_collection_map.items[i];
+		const char *dot = strchr(m->name, '.');
+
+		/* Names as the plugin writes them: unquoted, schema always given. */
+		if (dot == NULL || dot == m->name || dot[1] == '\0' || m->value[0] == '\0' ||
+			strchr(m->value, '$') != NULL)
+		{
+			snprintf(err, errlen,
+					 "mongo_collection_map: \"%s=%s\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",
+					 m->name, m->value);
+			return false;
+		}
 	}
 	if (cfg->mongo_uri == NULL && (cfg->mongo_tls_ca_file || cfg->mongo_tls_cert_key_file))
 	{
@@ -1318,8 +1334,9 @@ config_free(struct agent_config *cfg)
 			free(*FIELD(cfg, opt, char *));
 			*FIELD(cfg, opt, char *) = NULL;
 		}
+		else if (opt->type == CONFIG_LIST)
+			config_list_clear(FIELD(cfg, opt, struct config_plugin_options));
 	}
-	config_list_clear(&cfg->plugin_options);
 	if (cfg->state != NULL)
 	{
 		for (int i = 0; i < cfg->state->argc; i++)

@@ -61,7 +61,7 @@ enum config_snapshot
 	CONFIG_SNAPSHOT_ONLY		/* load, then exit 0 */
 };
 
-/* One -o NAME=VALUE plugin option, in the order given. */
+/* One NAME=VALUE of a list option (-o, --mongo-collection-map), in order. */
 struct config_plugin_option
 {
 	char	   *name;
@@ -109,6 +109,8 @@ struct agent_config
 	char	   *mongo_uri;
 	char	   *mongo_database;
 	char	   *mongo_collection;	/* template: {schema} {table} */
+	struct config_plugin_options mongo_collection_map;	/* schema.table=name,
+														 * before the template */
 	char	   *mongo_write_concern;	/* checked by sink_mongo_parse_wc */
 	enum config_mongo_numeric mongo_numeric;
 	enum config_mongo_fallback mongo_nested_arrays;

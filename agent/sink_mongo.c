@@ -120,6 +120,50 @@ sink_mongo_op_error(const struct sink_mongo_op *op, const char *what,
 }
 
 /*
+ * Does the document of op's key already hold op's change or a newer one
+ * (_walcast.lsn >= op's)?  One find by _id, which every server serves from
+ * its _id index (FerretDB 1.24 filters {_id: {$in: [...]}} by scanning the
+ * collection, so keys are looked up one at a time).
+ */
+static enum sink_status
+sink_mongo_is_applied(struct mongo_sink *ms, mongoc_collection_t *coll,
+					  const struct sink_mongo_op *op, bool *applied,
+					  char *err, size_t errlen)
+{
+	bson_t		q = BSON_INITIALIZER;
+	bson_t		cond;
+	bson_t		opts = BSON_INITIALIZER;
+	bson_t		proj;
+	bson_iter_t it;
+	bson_error_t error;
+	mongoc_cursor_t *cursor;
+	const bson_t *doc;
+	enum sink_status st = SINK_OK;
+
+	(void) ms;
+	if (bson_iter_init_find(&it, op->filter, "_id"))
+		bson_append_value(&q, "_id", 3, bson_iter_value(&it));
+	bson_append_document_begin(&q, SINK_MONGO_META ".lsn", -1, &cond);
+	bson_append_int64(&cond, "$gte", 4, op->lsn);
+	bson_append_document_end(&q, &cond);
+	bson_append_document_begin(&opts, "projection", 10, &proj);
+	bson_append_int32(&proj, "_id", 3, 1);
+	bson_append_document_end(&opts, &proj);
+	BSON_APPEND_INT64(&opts, "limit", 1);
+	cursor = mongoc_collection_find_with_opts(coll, &q, &opts, NULL);
+	*applied = mongoc_cursor_next(cursor, &doc);
+	if (mongoc_cursor_error(cursor, &error))
+	{
+		sink_mongo_op_error(op, error.message, err, errlen);
+		st = SINK_RETRY;
+	}
+	mongoc_cursor_destroy(cursor);
+	bson_destroy(&q);
+	bson_destroy(&opts);
+	return st;
+}
+
+/*
  * A duplicate-key error from a conditional upsert means the document of
  * that key exists and its version is not older than the change: the
  * change was applied before (a replay) or overtaken.  Looked up rather
@@ -130,26 +174,12 @@ static enum sink_status
 sink_mongo_check_stale(struct mongo_sink *ms, mongoc_collection_t *coll,
 					   const struct sink_mongo_op *op, char *err, size_t errlen)
 {
-	bson_t		q = BSON_INITIALIZER;
-	bson_t		cond;
-	bson_iter_t it;
-	bson_error_t error;
-	int64_t		n;
+	bool		applied;
+	enum sink_status st = sink_mongo_is_applied(ms, coll, op, &applied, err, errlen);
 
-	(void) ms;
-	if (bson_iter_init_find(&it, op->filter, "_id"))
-		bson_append_value(&q, "_id", 3, bson_iter_value(&it));
-	bson_append_document_begin(&q, SINK_MONGO_META ".lsn", -1, &cond);
-	bson_append_int64(&cond, "$gte", 4, op->lsn);
-	bson_append_document_end(&q, &cond);
-	n = mongoc_collection_count_documents(coll, &q, NULL, NULL, NULL, &error);
-	bson_destroy(&q);
-	if (n < 0)
-	{
-		sink_mongo_op_error(op, error.message, err, errlen);
-		return SINK_RETRY;
-	}
-	if (n == 0)
+	if (st != SINK_OK)
+		return st;
+	if (!applied)
 	{
 		sink_mongo_op_error(op, "duplicate key, and not from a newer version of the row (a unique index?)",
 							err, errlen);
@@ -238,6 +268,40 @@ sink_mongo_upsert_from(struct mongo_sink *ms, size_t from, size_t to)
 }
 
 /*
+ * Mark the upserts of ops[from, to) whose document already holds their
+ * change or a newer one as applied; *found says whether any was.  This is
+ * sink_mongo_check_stale's question asked for the rest of a bulk before it
+ * is resent, so that a replay (after a crash, every change of the
+ * replayed window meets its own document) costs one lookup per change and
+ * a bulk write, not a failed write and a lookup per change.  Snapshot
+ * reads (LSN 0, unconditional) are never skipped.
+ */
+static enum sink_status
+sink_mongo_prune(struct mongo_sink *ms, mongoc_collection_t *coll, size_t from,
+				 size_t to, bool *found, char *err, size_t errlen)
+{
+	size_t		skipped = 0;
+
+	*found = false;
+	for (size_t j = from; j < to; j++)
+	{
+		struct sink_mongo_op *op = ms->ops[j];
+		enum sink_status st;
+
+		if (op->applied || op->lsn <= 0 ||
+			(op->kind != SINK_MONGO_REPLACE && op->kind != SINK_MONGO_UPDATE))
+			continue;
+		if ((st = sink_mongo_is_applied(ms, coll, op, &op->applied, err, errlen)) != SINK_OK)
+			return st;
+		skipped += op->applied;
+	}
+	*found = skipped > 0;
+	log_debug("mongo: collection \"%s\": %zu of %zu operation(s) found already applied (replay)",
+			  ms->ops[from]->coll, skipped, to - from);
+	return SINK_OK;
+}
+
+/*
  * Write ops[from, to) (one collection) as one ordered bulk.  *done is how
  * far the queue is written when this returns SINK_OK.
  *
@@ -249,11 +313,15 @@ sink_mongo_upsert_from(struct mongo_sink *ms, size_t from, size_t to)
  * a row deleted and inserted again): from there the run is resent as
  * conditional upserts, which decide by version as always.
  *
- * On a duplicate-key error from an upsert the rest of the run is written
- * one operation at a time, from the reported index on: FerretDB 1.24
- * reports index 0 whatever the failing operation was, and rewriting an
- * operation that was applied is harmless (its condition no longer
- * matches), while skipping one that was not would lose it.
+ * A duplicate-key error from an upsert means its document is newer: the
+ * operations of the run from the reported index on whose documents are
+ * newer are dropped (sink_mongo_prune) and the rest is resent.  Only when
+ * none was (a unique index of the user's, say) is the rest written one
+ * operation at a time, each duplicate checked on its own.  The reported
+ * index is a lower bound: FerretDB 1.24 reports 0 whatever the failing
+ * operation was, and rewriting an operation that was applied is harmless
+ * (its condition no longer matches), while skipping one that was not
+ * would lose it.
  */
 static enum sink_status
 sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
@@ -279,7 +347,13 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 		int32_t		code;
 		const char *msg;
 
+		size_t		nadd = 0;
+		bool		pruned;
+
 		for (size_t j = i; j < end; j++)
+		{
+			if (ms->ops[j]->applied)
+				continue;
 			if (!sink_mongo_add(bulk, ms->ops[j], &error))
 			{
 				/* Refused by the driver before sending (e.g. a '$' field). */
@@ -288,23 +362,37 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 				st = SINK_FATAL;
 				goto out;
 			}
+			nadd++;
+		}
+		if (nadd == 0)
+		{
+			/* Everything here was found applied: an empty bulk is an error. */
+			mongoc_bulk_operation_destroy(bulk);
+			i = end;
+			continue;
+		}
 		if (mongoc_bulk_operation_execute(bulk, &reply, &error) != 0)
 			i = end;
 		else if (sink_mongo_write_error(&reply, &index, &code, &msg))
 		{
 			size_t		at = i + index < end ? i + index : i;
 
-			if (code == SINK_MONGO_DUPLICATE_KEY && sink_mongo_upsert_from(ms, at, to))
-				i = at;
-			else if (code == SINK_MONGO_DUPLICATE_KEY && single)
+			if (code == SINK_MONGO_DUPLICATE_KEY && single)
 			{
-				if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
+				if (sink_mongo_upsert_from(ms, at, end))
+					i = at;
+				else if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
 					i = end;
 			}
 			else if (code == SINK_MONGO_DUPLICATE_KEY)
 			{
-				one_by_one = true;
-				i = at;
+				bool		converted = sink_mongo_upsert_from(ms, at, to);
+
+				if ((st = sink_mongo_prune(ms, coll, at, to, &pruned, err, errlen)) == SINK_OK)
+				{
+					one_by_one = !converted && !pruned;
+					i = at;
+				}
 			}
 			else
 			{

@@ -55,6 +55,7 @@ struct sink_mongo_op
 	size_t		bytes;			/* for the in-flight byte count */
 	bool		insert_first;	/* REPLACE sent as a plain insert until a
 								 * duplicate key says the document exists */
+	bool		applied;		/* found already applied (a replay): not sent */
 };
 
 struct mongo_sink

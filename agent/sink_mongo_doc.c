@@ -23,13 +23,28 @@
 #include "log.h"
 #include "sink_mongo.h"
 
-/* Build the collection name from the template ({schema}, {table}). */
+/*
+ * The collection of schema.table: its --mongo-collection-map entry, else
+ * the template ({schema}, {table}).
+ */
 static char *
-sink_mongo_collection(const char *tmpl, const char *schema, const char *table)
+sink_mongo_collection(const struct agent_config *cfg, const char *schema,
+					  const char *table)
 {
+	const char *tmpl = cfg->mongo_collection;
+	size_t		slen = strlen(schema);
 	size_t		cap = strlen(tmpl) + 1;
 	char	   *out;
 	char	   *o;
+
+	for (int i = 0; i < cfg->mongo_collection_map.count; i++)
+	{
+		const struct config_plugin_option *m = &cfg->mongo_collection_map.items[i];
+
+		if (strncmp(m->name, schema, slen) == 0 && m->name[slen] == '.' &&
+			strcmp(m->name + slen + 1, table) == 0)
+			return strdup(m->value);
+	}
 
 	for (const char *p = strstr(tmpl, "{"); p; p = strstr(p + 1, "{"))
 		cap += strlen(schema) + strlen(table);
@@ -435,8 +450,7 @@ sink_mongo_doc_event(struct mongo_sink *ms, const struct event *ev,
 		snprintf(err, errlen, "mongo: a change record without schema or table");
 		return SINK_FATAL;
 	}
-	if ((coll = sink_mongo_collection(ms->base.cfg->mongo_collection,
-									  ev->schema, ev->table)) == NULL)
+	if ((coll = sink_mongo_collection(ms->base.cfg, ev->schema, ev->table)) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return SINK_FATAL;

@@ -356,7 +356,7 @@ test_value_errors(void **state)
 	EXPECT_ERROR("--on-return: \"ignore\" is not one of fail, drop, alternate", "--on-return", "ignore");
 	EXPECT_ERROR("--option: \"include-pk\" is not NAME=VALUE", "-o", "include-pk");
 	EXPECT_ERROR("--option: \"=x\" is not NAME=VALUE", "-o", "=x");
-	EXPECT_ERROR("--option: plugin option \"a\" given twice", "-o", "a=1", "-o", "a=2");
+	EXPECT_ERROR("--option: \"a\" given twice", "-o", "a=1", "-o", "a=2");
 	EXPECT_ERROR("--slot: must not be empty", "-S", "");
 	EXPECT_ERROR("--exchange: must not be empty", "--exchange", "");
 	EXPECT_ERROR("--routing-key: unknown placeholder \"{tbl}\" (use {schema}, {table}, {op} or {xid})",
@@ -402,8 +402,15 @@ test_mongo_options(void **state)
 						  "--mongo-write-concern", "w=2,j=false,wtimeout=5000",
 						  "--mongo-numeric", "string", "--mongo-nested-arrays", "string",
 						  "--mongo-nonfinite", "string", "--mongo-entry-id", "yes",
-						  "--mongo-no-key", "fail", "--mongo-tls-ca-file", "ca.pem"),
+						  "--mongo-no-key", "fail", "--mongo-tls-ca-file", "ca.pem",
+						  "--mongo-collection-map", "public.users=people",
+						  "--mongo-collection-map", "my.schema.t=other"),
 					 CONFIG_OK);
+	assert_int_equal(cfg.mongo_collection_map.count, 2);
+	assert_string_equal(cfg.mongo_collection_map.items[0].name, "public.users");
+	assert_string_equal(cfg.mongo_collection_map.items[0].value, "people");
+	assert_string_equal(cfg.mongo_collection_map.items[1].name, "my.schema.t");
+	assert_string_equal(cfg.mongo_collection_map.items[1].value, "other");
 	assert_string_equal(cfg.mongo_uri, "mongodb://u:p@h1,h2/?replicaSet=rs");
 	assert_string_equal(cfg.mongo_database, "mirror");
 	assert_string_equal(cfg.mongo_collection, "{schema}_{table}");
@@ -507,7 +514,7 @@ test_file_errors(void **state)
 	expect_file_error("help = 1\n", "1: help cannot be set in a config file");
 	expect_file_error("print_config = true\n", "1: print_config cannot be set in a config file");
 	expect_file_error("envelope = \"\"\n", "1: envelope: \"\" is not one of native, debezium, flat");
-	expect_file_error("option = a=1\noption = a=2\n", "2: option: plugin option \"a\" given twice");
+	expect_file_error("option = a=1\noption = a=2\n", "2: option: \"a\" given twice");
 	expect_file_error("amqp_uri = ftp://x\n", "1: amqp_uri: not a valid amqp:// or amqps:// URI");
 
 	EXPECT_ERROR("could not open config file \"/nonexistent/walcast.conf\": No such file or directory",
@@ -534,6 +541,14 @@ test_cross_option(void **state)
 				 "--batch-max-bytes", "16MB", "--max-inflight-bytes", "8MB");
 	EXPECT_ERROR("plugin option numeric-data-types-as-string=false is not supported by the agent",
 				 "-o", "numeric-data-types-as-string=off");
+	EXPECT_ERROR("mongo_collection_map: \"users=people\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",
+				 "--mongo-collection-map", "users=people");
+	EXPECT_ERROR("mongo_collection_map: \"public.users=\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",
+				 "--mongo-collection-map", "public.users=");
+	EXPECT_ERROR("mongo_collection_map: \"public.users=a$b\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",
+				 "--mongo-collection-map", "public.users=a$b");
+	EXPECT_ERROR("--mongo-collection-map: \"public.users\" given twice",
+				 "--mongo-collection-map", "public.users=a", "--mongo-collection-map", "public.users=b");
 }
 
 static void

@@ -38,7 +38,7 @@ class ScriptedServer:
         self.write_replies = list(write_replies)
         self.stale_count = stale_count
         self.writes = []          # (command, its documents or updates), in order
-        self.counts = []          # the filters of count_documents' aggregate
+        self.counts = []          # the filters of the lookups of a newer version
         self.lock = threading.Lock()
         self.server = mockupdb.MockupDB(auto_ismaster=False)
         self.server.autoresponds(self._serve)
@@ -64,11 +64,11 @@ class ScriptedServer:
             if reply is None:
                 return r.ok(n=len(items), nModified=0, upserted=[])
             return r.replies(reply)
-        if name == "aggregate":
-            # count_documents: {$match: filter}, {$group: {n: {$sum: 1}}}.
+        if name == "find":
+            # The lookup of a newer version: {_id: key, _walcast.lsn: {$gte: L}}.
             with self.lock:
-                self.counts.append(dict(r.doc["pipeline"][0]["$match"]))
-            batch = [{"_id": 1, "n": self.stale_count}] if self.stale_count else []
+                self.counts.append(dict(r.doc["filter"]))
+            batch = [{"_id": 1}] if self.stale_count else []
             return r.ok(cursor={"id": 0, "ns": DATABASE + ".t", "firstBatch": batch})
         return r.command_err(code=59, errmsg="no such command: %s" % name)
 

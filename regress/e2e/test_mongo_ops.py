@@ -100,6 +100,22 @@ def test_collection_template_and_entry_id(db, mirror):
     assert "t" not in mirror.db.list_collection_names()
 
 
+def test_collection_map_overrides_the_template(db, mirror):
+    # One table by name, with a schema containing a dot; the rest by template.
+    execute(db, 'create schema "my.s"', 'create table "my.s".t (id int primary key, v text)')
+    mirror_until_done(db, SLOT, mirror, ["--mongo-collection", "{schema}_{table}",
+                                         "--mongo-collection-map", "s2.t=people",
+                                         "--mongo-collection-map", "my.s.t=dotted"], statements=[
+        "insert into t values (1, 'a', 1)",
+        "insert into s2.t values (7, 'v')",
+        'insert into "my.s".t values (3, \'w\')',
+    ])
+    assert strip_meta(mirror.docs("people")[7]) == {"_id": 7, "id": 7, "v": "v"}
+    assert strip_meta(mirror.docs("dotted")[3]) == {"_id": 3, "id": 3, "v": "w"}
+    assert sorted(mirror.docs("public_t")) == [1]
+    assert sorted(mirror.db.list_collection_names()) == ["dotted", "people", "public_t"]
+
+
 def test_table_without_key_is_skipped_with_a_warning(db, mirror):
     log = mirror_until_done(db, SLOT, mirror, statements=[
         "insert into nokey values (1, 'a'), (2, 'b')",

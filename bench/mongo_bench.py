@@ -65,6 +65,7 @@ def mirror(conn, database, stall, bulk_max):
     t0 = time.monotonic()
     rss = 0.0
     last, last_change = None, t0
+    last_count, count = t0 - 5, None
     failure = None
     # Progress is the slot's position or, inside one large transaction
     # (confirmed only at its end), the number of documents written.
@@ -77,10 +78,15 @@ def mirror(conn, database, stall, bulk_max):
         now = time.monotonic()
         if confirmed >= end:
             break
-        try:
-            progress = (confirmed, documents.estimated_document_count())
-        except pymongo.errors.PyMongoError:
-            progress = last
+        # An exact count (FerretDB's estimate is its table's statistics,
+        # which can stand still for minutes), so not on every turn.
+        if now - last_count >= 5:
+            last_count = now
+            try:
+                count = documents.count_documents({})
+            except pymongo.errors.PyMongoError:
+                pass
+        progress = (confirmed, count)
         if progress != last:
             last, last_change = progress, now
         if proc.poll() is not None or now - last_change > stall:

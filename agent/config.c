@@ -1167,7 +1167,7 @@ config_print_help(FILE *out)
 			"Precedence: defaults < config file < environment < command line.\n"
 			"[SIGHUP] marks settings that SIGHUP reloads from the file and environment.\n\n"
 			"Exit status: 0 stop requested, 1 usage or configuration error,\n"
-			"2 unrecoverable runtime error.\n");
+			"2 unrecoverable runtime error, 3 another walcast-agent is loading the slot.\n");
 }
 
 /* ---- public entry points ---- */

@@ -33,6 +33,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "snapshot_plan.h"
 #include "snapshot_progress.h"
 #include "snapshot_state.h"
 
@@ -627,6 +628,8 @@ snapshot_stream_status(enum stream_status st)
 			return SNAPSHOT_UNREACHABLE;
 		case STREAM_RETRY:
 			return SNAPSHOT_RETRY;
+		case STREAM_BUSY:
+			return SNAPSHOT_BUSY;
 		default:
 			return SNAPSHOT_FATAL;
 	}
@@ -641,24 +644,47 @@ snapshot_state_matches(const struct snapshot_state *st, const struct stream *s,
 }
 
 /*
- * The slot was just created with an exported snapshot: record the load,
- * do it, record its completion.
+ * Create the slot with an exported snapshot (after dropping the old one,
+ * for a restart), load under it, and record every step in the state file.
+ * "creating" is durable before the server is asked to drop or create
+ * anything, and "loading" before a row is read: whatever point a start
+ * dies at, the next one finds a file that says what the slot is
+ * (snapshot_plan.c), and the crash window between CREATE_REPLICATION_SLOT
+ * and the agent hearing of its result loses nothing.
  */
 static enum snapshot_status
-snapshot_consistent_load(struct agent *a, const char *path, char *err,
-						 size_t errlen)
+snapshot_consistent_load(struct agent *a, const char *path, bool drop_first,
+						 char *err, size_t errlen)
 {
 	struct stream *s = &a->stream;
 	struct snapshot_state st;
 	enum snapshot_status r;
 
 	memset(&st, 0, sizeof(st));
-	st.status = SNAPSHOT_STATE_LOADING;
+	st.status = SNAPSHOT_STATE_CREATING;
 	snprintf(st.system_id, sizeof(st.system_id), "%s", s->system_id);
 	snprintf(st.database, sizeof(st.database), "%s", s->database);
 	snprintf(st.slot, sizeof(st.slot), "%s", a->cfg.slot);
-	st.consistent_point = s->consistent_point;
 	st.created_slot = true;
+
+	/*
+	 * A slot created from now on has its consistent point at or after the
+	 * WAL position IDENTIFY_SYSTEM reported; the slot about to be dropped
+	 * is confirmed where it is.  Either passes snapshot_plan's check that
+	 * the slot found after a crash is the agent's.
+	 */
+	st.create_lsn = s->identify_lsn;
+	if (drop_first && s->slot_confirmed_lsn < st.create_lsn)
+		st.create_lsn = s->slot_confirmed_lsn;
+	if (!snapshot_state_write(path, &st, err, errlen))
+		return SNAPSHOT_FATAL;
+	if (drop_first && !stream_drop_slot(s, err, errlen))
+		return SNAPSHOT_RETRY;
+	if ((r = snapshot_stream_status(stream_create_slot(s, err, errlen))) != SNAPSHOT_STREAM)
+		return r;
+
+	st.status = SNAPSHOT_STATE_LOADING;
+	st.consistent_point = s->consistent_point;
 	if (!snapshot_state_write(path, &st, err, errlen))
 		return SNAPSHOT_FATAL;
 	r = snapshot_load(a, s->snapshot_name, s->consistent_point, &st, err, errlen);
@@ -676,29 +702,33 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 	struct stream *s = &a->stream;
 	enum config_snapshot mode = a->cfg.snapshot;
 	struct snapshot_state st;
+	struct snapshot_plan_input in;
+	char		why[1024];
 	char	   *path = NULL;
 	enum snapshot_status r;
 
-	s->export_snapshot = false;
-	s->force_create = false;
-	if (mode == CONFIG_SNAPSHOT_NEVER)
-		return snapshot_stream_status(stream_prepare(s, err, errlen));
+	/*
+	 * stream_prepare takes the slot's lock first: from then on no other
+	 * agent creates, drops or loads this slot until this session ends, so
+	 * what is read below stays true while it is acted on.
+	 */
+	s->for_load = mode != CONFIG_SNAPSHOT_NEVER;
+	r = snapshot_stream_status(stream_prepare(s, err, errlen));
+	if (r != SNAPSHOT_STREAM || mode == CONFIG_SNAPSHOT_NEVER)
+		return r;
 
 	path = snapshot_state_path(a->cfg.state_dir, a->cfg.slot);
 	if (path == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		return SNAPSHOT_FATAL;
+		r = SNAPSHOT_FATAL;
+		goto done;
 	}
 	if (!snapshot_state_read(path, &st, err, errlen))
 	{
 		r = SNAPSHOT_FATAL;
 		goto done;
 	}
-
-	s->export_snapshot = true;
-	if ((r = snapshot_stream_status(stream_prepare(s, err, errlen))) != SNAPSHOT_STREAM)
-		goto done;
 	if (st.status != SNAPSHOT_STATE_NONE && !snapshot_state_matches(&st, s, a->cfg.slot))
 	{
 		log_warning("snapshot state file \"%s\" describes slot \"%s\" of database \"%s\" on system %s, not this one: ignored",
@@ -706,72 +736,49 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 		st.status = SNAPSHOT_STATE_NONE;
 	}
 
-	if (!s->created && st.status == SNAPSHOT_STATE_LOADING)
+	memset(&in, 0, sizeof(in));
+	in.mode = mode;
+	in.create_slot = a->cfg.create_slot;
+	in.slot = a->cfg.slot;
+	in.state_path = path;
+	in.slot_exists = s->exists;
+	in.slot_confirmed = s->slot_confirmed_lsn;
+	in.st = &st;
+	switch (snapshot_plan(&in, why, sizeof(why)))
 	{
-		char		cp[LSN_BUFLEN];
-		char		now[LSN_BUFLEN];
-
-		lsn_format(st.consistent_point, cp, sizeof(cp));
-		lsn_format(s->slot_confirmed_lsn, now, sizeof(now));
-
-		/*
-		 * A load that did not complete (the agent died or stopped): its
-		 * exported snapshot died with its connection.  If the agent
-		 * created the slot for it and the slot has not moved, nothing of
-		 * the stream was consumed: dropping the slot and creating it
-		 * anew, with a new snapshot, loses nothing.  Otherwise it would.
-		 */
-		if (!st.created_slot || s->slot_confirmed_lsn != st.consistent_point)
-		{
-			snprintf(err, errlen,
-					 "the initial load of slot \"%s\" did not complete (%s), and the slot %s: recreating it could lose changes, so the agent will not; drop the slot and delete the state file to start over, or delete the state file and use --snapshot=always or never (docs/snapshot.md)",
-					 a->cfg.slot, path,
-					 !st.created_slot ? "was not created by the agent for it" :
-					 "has moved past its consistent point");
-			log_debug("state consistent point %s, slot confirmed %s", cp, now);
-			stream_close(s, false);
+		case SNAPSHOT_PLAN_STREAM:
+			if (why[0] != '\0')
+				log_info("%s", why);
+			r = SNAPSHOT_STREAM;
+			break;
+		case SNAPSHOT_PLAN_LOAD_OWN:
+			r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_CREATE:
+			if (why[0] != '\0')
+				log_warning("%s", why);
+			r = snapshot_consistent_load(a, path, false, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_RECREATE:
+			log_warning("%s", why);
+			r = snapshot_consistent_load(a, path, true, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_MISSING:
+			stream_missing_slot_error(s, err, errlen);
 			r = SNAPSHOT_FATAL;
-			goto done;
-		}
-		log_warning("the initial load of slot \"%s\" (consistent point %s) did not complete: dropping the slot, which has consumed nothing, and creating it anew for a new load",
-					a->cfg.slot, cp);
-		if (!stream_drop_slot(s, err, errlen))
-		{
-			r = SNAPSHOT_RETRY;
-			goto done;
-		}
-		s->force_create = true;
-		r = snapshot_stream_status(stream_prepare(s, err, errlen));
-		s->force_create = false;
-		if (r != SNAPSHOT_STREAM)
-			goto done;
-		if (!s->created)
-		{
-			snprintf(err, errlen, "replication slot \"%s\" reappeared while the agent recreated it",
-					 a->cfg.slot);
-			stream_close(s, false);
-			r = SNAPSHOT_RETRY;
-			goto done;
-		}
-	}
-
-	if (s->created)
-		r = snapshot_consistent_load(a, path, err, errlen);
-	else if (mode == CONFIG_SNAPSHOT_ALWAYS || mode == CONFIG_SNAPSHOT_ONLY)
-		r = snapshot_load(a, NULL, 0, NULL, err, errlen);
-	else
-	{
-		if (st.status == SNAPSHOT_STATE_NONE)
-			log_info("replication slot \"%s\" was not created by this agent with a load (no state in \"%s\"): streaming without an initial load (--snapshot=always loads anyway)",
-					 a->cfg.slot, path);
-		r = SNAPSHOT_STREAM;
+			break;
+		case SNAPSHOT_PLAN_REFUSE:
+		default:
+			snprintf(err, errlen, "%s", why);
+			r = SNAPSHOT_FATAL;
+			break;
 	}
 	if (r == SNAPSHOT_STREAM && mode == CONFIG_SNAPSHOT_ONLY)
 		r = SNAPSHOT_DONE;
-	if (r != SNAPSHOT_STREAM)
-		stream_close(s, false);
 
 done:
+	if (r != SNAPSHOT_STREAM)
+		stream_close(s, false);
 	free(path);
 	return r;
 }

@@ -11,12 +11,13 @@ mirror equals the tables.  No timing is asserted.
 """
 import json
 import random
+import signal
 import threading
 import time
 
 import pytest
 
-from agent_helpers import Agent, broker, execute, run_agent, lsn_int  # noqa: F401
+from agent_helpers import Agent, broker, execute, run_agent, lsn_int, rabbitmqctl, slot_info  # noqa: F401
 from conftest import connect
 from mongo_helpers import mirror, emit_marker, wait_confirmed  # noqa: F401
 
@@ -332,3 +333,237 @@ def test_kill9_during_load_then_restart(db, broker, tmp_path):
         first.close()
         if second is not None:
             second.close()
+
+
+# ---- crashes around slot creation, two agents (docs/snapshot.md, "Restart"
+# and "One agent per slot") ----
+
+def query(dsn, sql, *args):
+    conn = connect(dsn)
+    cur = conn.cursor()
+    cur.execute(sql, args)
+    rows = cur.fetchall()
+    conn.close()
+    return rows
+
+
+def wait_until(cond, what, agent=None, timeout=60):
+    """Poll cond until it returns something true (a bound, not a timing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("%s: not within %ss\n%s" % (what, timeout, agent.log() if agent else ""))
+
+
+def create_waits_for_transaction(db):
+    """The agent's CREATE_REPLICATION_SLOT is waiting for a transaction to
+    end (logical decoding's start needs every running one to finish)."""
+    return query(db, "select 1 from pg_stat_activity where backend_type = 'walsender'"
+                 " and datname = current_database() and wait_event = 'transactionid'"
+                 " and query like 'CREATE_REPLICATION_SLOT%%'")
+
+
+def no_walsender(db):
+    return not query(db, "select 1 from pg_stat_activity where backend_type = 'walsender'"
+                     " and datname = current_database()")
+
+
+def write_state(state_dir, db, **fields):
+    """A state file as the agent writes it."""
+    (system_id, database), = query(db, "select system_identifier::text, current_database()"
+                                   " from pg_control_system()")
+    st = dict(status="creating", system_id=system_id, database=database, slot=SLOT,
+              create_lsn="0/0", consistent_point="0/0", created_slot="true", tables="0", rows="0")
+    st.update(fields)
+    (state_dir / (SLOT + ".snapshot")).write_text("".join("%s = %s\n" % kv for kv in st.items()))
+
+
+def loaded_once(db, msgs, state):
+    """Every row of the tables arrived exactly once, as a read of the load
+    recorded in state, and nothing else."""
+    nreads, nchanges = check_consistent(db, msgs, state["consistent_point"])
+    assert nreads == len(source_rows(db)) == int(state["rows"])
+    assert nchanges == 0
+
+
+def test_kill9_while_the_slot_is_being_created(small_db, broker, tmp_path):
+    """kill -9 while CREATE_REPLICATION_SLOT waits for a running
+    transaction: the server drops the half-made slot, the state file says
+    "creating", and the next start creates the slot and loads although
+    --create-slot is not given any more."""
+    db = small_db
+    holder = connect(db, autocommit=False)
+    first = Agent(agent_args(db, broker, tmp_path))
+    second = None
+    try:
+        holder.cursor().execute("insert into big values (0, 'held', 0)")
+        wait_until(lambda: create_waits_for_transaction(db), "slot creation waiting", first)
+        assert read_state(tmp_path)["status"] == "creating"
+        first.kill9()
+        holder.commit()
+        wait_until(lambda: no_walsender(db), "the killed agent's walsender gone")
+        assert slot_info(db, SLOT) is None
+
+        args = [a for a in agent_args(db, broker, tmp_path) if a not in ("--create-slot", "--if-not-exists")]
+        second = Agent(args)
+        second.wait_log("streaming from replication slot")
+        msgs = drain(db, broker, second)
+        assert second.stop() == 0
+        assert ('a previous start was about to create slot "%s" for an initial load and stopped'
+                % SLOT) in second.log()
+        state = read_state(tmp_path)
+        assert state["status"] == "done"
+        loaded_once(db, msgs, state)
+    finally:
+        holder.close()
+        first.close()
+        if second is not None:
+            second.close()
+
+
+def test_agent_dies_after_the_server_created_the_slot(small_db, broker, tmp_path):
+    """The window between CREATE_REPLICATION_SLOT and the state file
+    saying "loading": the agent is stopped (SIGSTOP) while the server
+    creates the slot, so the server completes it and sends the result that
+    the agent never reads; then kill -9.  The next start finds the slot and
+    "creating": it drops the slot, which served no load, creates it anew
+    and loads.  Rows written in between arrive as reads, every row once;
+    without the "creating" state the agent would stream from the old slot
+    and never send the rows that existed before it."""
+    db = small_db
+    holder = connect(db, autocommit=False)
+    args = agent_args(db, broker, tmp_path)
+    first = Agent(args)
+    second = None
+    try:
+        holder.cursor().execute("insert into big values (0, 'held', 0)")
+        wait_until(lambda: create_waits_for_transaction(db), "slot creation waiting", first)
+        first.proc.send_signal(signal.SIGSTOP)
+        holder.commit()
+        # the slot is persistent and released once its creator answered
+        wait_until(lambda: (slot_info(db, SLOT) or (1,))[0] is None, "slot created and released")
+        first.kill9()
+        assert read_state(tmp_path)["status"] == "creating"
+        old_cp = slot_info(db, SLOT)[1]
+        execute(db, "insert into big select g, 'later', 0 from generate_series(1001, 1100) g",
+                "update comp set v = 'changed' where a = 1", "delete from big where id = 5")
+
+        second = Agent(args)
+        second.wait_log("streaming from replication slot")
+        msgs = drain(db, broker, second)
+        assert second.stop() == 0
+        log = second.log()
+        assert ('slot "%s" was created for an initial load by a start that stopped before recording it'
+                % SLOT) in log
+        assert 'dropped replication slot "%s"' % SLOT in log
+        state = read_state(tmp_path)
+        assert state["status"] == "done"
+        assert lsn_int(state["consistent_point"]) > lsn_int(old_cp)
+        loaded_once(db, msgs, state)
+        assert any(r["action"] == "L" and r["new"]["v"] == "later" for _, _, r in msgs)
+    finally:
+        holder.close()
+        if first.proc.poll() is None:
+            first.proc.send_signal(signal.SIGCONT)
+        first.close()
+        if second is not None:
+            second.close()
+
+
+def test_creating_state_beside_a_slot(small_db, broker, tmp_path):
+    """A "creating" state and a slot made by pg_create_logical_replication_slot:
+    a slot older than the state's create_lsn is not the agent's and is left
+    alone (exit 2); one made after it is dropped and made anew, and every row,
+    those written after it included, arrives once as a read."""
+    db = small_db
+    (before,), = query(db, "select pg_current_wal_lsn()::text")
+    query(db, "select 1 from pg_create_logical_replication_slot(%s, 'walcast')", SLOT)
+    execute(db, "insert into big select g, 'later', 0 from generate_series(1001, 1100) g")
+    (after,), = query(db, "select pg_current_wal_lsn()::text")
+    slot_before = slot_info(db, SLOT)
+
+    write_state(tmp_path, db, create_lsn=after)
+    rc, _, err = run_agent(agent_args(db, broker, tmp_path))
+    assert rc == 2, err
+    assert "the existing slot is older" in err and "it is not the one the agent made" in err
+    assert slot_info(db, SLOT) == slot_before
+    assert read_state(tmp_path)["create_lsn"] == after
+
+    write_state(tmp_path, db, create_lsn=before)
+    agent = Agent(agent_args(db, broker, tmp_path))
+    try:
+        agent.wait_log("streaming from replication slot")
+        msgs = drain(db, broker, agent)
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    state = read_state(tmp_path)
+    assert state["status"] == "done"
+    loaded_once(db, msgs, state)
+
+
+@pytest.mark.parametrize("content", ["status = creating\n", "status = loaded\nslot = wc_snap\n",
+                                     "status = done\nstatus = done\n", "\0\0\0\0"])
+def test_unreadable_state_file_stops_the_agent(small_db, broker, tmp_path, content):
+    (tmp_path / (SLOT + ".snapshot")).write_text(content)
+    rc, _, err = run_agent(agent_args(small_db, broker, tmp_path))
+    assert rc == 2, err
+    assert 'snapshot state file "%s' % tmp_path in err
+    assert slot_info(small_db, SLOT) is None
+
+
+def test_second_agent_while_one_loads(small_db, broker, tmp_path):
+    """One agent held in the middle of its load (RabbitMQ blocks its
+    publishes, so the load waits for confirms): its slot is idle, as during
+    any load.  Agents started then, as a non-superuser role, with the same
+    state directory (which would restart the load), with another one
+    (which would stream without a load) or with --snapshot never, exit 3
+    naming the slot and the first agent's session, and leave the slot
+    alone; unblocked, the first completes its load and streams."""
+    db = small_db
+    role = "wc_snap_agent"
+    execute(db, f"drop role if exists {role}", f"create role {role} login replication",
+            f"grant usage on schema walcast to {role}", f"grant select on big, comp, ty to {role}")
+    dsn = db.replace("user=postgres", "user=" + role)
+    rabbitmqctl("set_vm_memory_high_watermark", "0.000001")
+    first = Agent(agent_args(dsn, broker, tmp_path))
+    try:
+        try:
+            first.wait_log("RabbitMQ blocked publishing")
+            state = read_state(tmp_path)
+            assert state["status"] == "loading"
+            slot = slot_info(db, SLOT)
+            assert slot[0] is None and slot[1] == state["consistent_point"]
+            (holder,), = query(db, "select pid from pg_locks where locktype = 'advisory' and granted"
+                               " and classid = 2002873443 and objid = hashtext(%s)::oid"
+                               " and objsubid = 2", SLOT)
+            other = tmp_path / "other"
+            other.mkdir()
+            for args in (agent_args(dsn, broker, tmp_path),
+                         agent_args(dsn, broker, other),
+                         agent_args(dsn, broker, other, "--snapshot", "never")):
+                rc, _, err = run_agent(args)
+                assert rc == 3, err
+                assert 'another walcast-agent is loading slot "%s"' % SLOT in err
+                assert "PID %d" % holder in err
+                assert "exiting with code 3" in err
+            assert slot_info(db, SLOT) == slot
+            assert read_state(tmp_path) == state
+            assert not (other / (SLOT + ".snapshot")).exists()
+        finally:
+            rabbitmqctl("set_vm_memory_high_watermark", "0.4")
+        first.wait_log("streaming from replication slot")
+        msgs = drain(db, broker, first)
+        assert first.stop() == 0
+        state = read_state(tmp_path)
+        assert state["status"] == "done"
+        loaded_once(db, msgs, state)
+    finally:
+        first.close()
+        wait_until(lambda: no_walsender(db), "walsenders gone")
+        execute(db, "select pg_drop_replication_slot(slot_name) from pg_replication_slots"
+                " where database = current_database()",
+                f"drop owned by {role}", f"drop role {role}")

@@ -289,7 +289,7 @@ def test_missing_extension_is_a_clear_error(fresh_db, broker, tmp_path):
 def test_kill9_during_load_then_restart(db, broker, tmp_path):
     """kill -9 in the middle of the load, restart with the same arguments
     and state directory: the untouched slot is recreated and the load done
-    again (docs/snapshot.md, "Restart during a load"); the reads of the
+    again (docs/snapshot.md, "Restart"); the reads of the
     completed load plus the stream reconstruct the tables."""
     writer = Writer(db)
     args = agent_args(db, broker, tmp_path)

@@ -9,6 +9,7 @@
  * disk.  Read strictly: a file that does not parse stops the agent rather
  * than being taken for "no load recorded", which would skip a load.
  */
+#define _POSIX_C_SOURCE 200809L	/* strdup, fsync */
 #include "snapshot_state.h"
 
 #include <errno.h>

@@ -176,6 +176,18 @@ def drain(db, broker, agent, mirror=None):
     return [(key, props, json.loads(body)) for key, props, body in msgs]
 
 
+def stream_and_drain(db, broker, args):
+    """Run the agent until it streams, drain, stop it: (messages, its log)."""
+    agent = Agent(args)
+    try:
+        agent.wait_log("streaming from replication slot", timeout=600)
+        msgs = drain(db, broker, agent)
+        assert agent.stop() == 0
+        return msgs, agent.log()
+    finally:
+        agent.close()
+
+
 def check_consistent(db, msgs, cp):
     reads = [(k, p, r) for k, p, r in msgs if r["action"] == "L"]
     changes = [r for k, p, r in msgs if r["action"] in ("I", "U", "D")]
@@ -261,14 +273,8 @@ def test_snapshot_only_exits_then_streams_from_its_point(db, broker, tmp_path):
     state = read_state(tmp_path)
     assert state["status"] == "done" and state["rows"] == str(BIG + 2000 + 2)
     execute(db, "insert into big values (0, 'after', 0)")
-    agent = Agent(agent_args(db, broker, tmp_path))
-    try:
-        agent.wait_log("streaming from replication slot")
-        msgs = drain(db, broker, agent)
-        assert agent.stop() == 0
-    finally:
-        agent.close()
-    assert "initial load:" not in agent.log()  # loaded once, not again
+    msgs, log = stream_and_drain(db, broker, agent_args(db, broker, tmp_path))
+    assert "initial load:" not in log  # loaded once, not again
     reads = [r for _, _, r in msgs if r["action"] == "L"]
     assert len(reads) == BIG + 2000 + 2
     inserts = [r for _, _, r in msgs if r["action"] == "I"]
@@ -402,39 +408,45 @@ def loaded_once(db, msgs, state):
     assert nchanges == 0
 
 
+def start_blocked_in_create(db, args):
+    """An agent whose CREATE_REPLICATION_SLOT waits for a transaction the
+    test holds open: (the agent, the connection holding the transaction)."""
+    holder = connect(db, autocommit=False)
+    agent = Agent(args)
+    try:
+        holder.cursor().execute("insert into big values (0, 'held', 0)")
+        wait_until(lambda: create_waits_for_transaction(db), "slot creation waiting", agent)
+    except BaseException:
+        holder.close()
+        agent.close()
+        raise
+    return agent, holder
+
+
 def test_kill9_while_the_slot_is_being_created(small_db, broker, tmp_path):
     """kill -9 while CREATE_REPLICATION_SLOT waits for a running
     transaction: the server drops the half-made slot, the state file says
     "creating", and the next start creates the slot and loads although
     --create-slot is not given any more."""
     db = small_db
-    holder = connect(db, autocommit=False)
-    first = Agent(agent_args(db, broker, tmp_path))
-    second = None
+    first, holder = start_blocked_in_create(db, agent_args(db, broker, tmp_path))
     try:
-        holder.cursor().execute("insert into big values (0, 'held', 0)")
-        wait_until(lambda: create_waits_for_transaction(db), "slot creation waiting", first)
         assert read_state(tmp_path)["status"] == "creating"
         first.kill9()
         holder.commit()
         wait_until(lambda: no_walsender(db), "the killed agent's walsender gone")
         assert slot_info(db, SLOT) is None
-
-        args = [a for a in agent_args(db, broker, tmp_path) if a not in ("--create-slot", "--if-not-exists")]
-        second = Agent(args)
-        second.wait_log("streaming from replication slot")
-        msgs = drain(db, broker, second)
-        assert second.stop() == 0
-        assert ('a previous start was about to create slot "%s" for an initial load and stopped'
-                % SLOT) in second.log()
-        state = read_state(tmp_path)
-        assert state["status"] == "done"
-        loaded_once(db, msgs, state)
     finally:
         holder.close()
         first.close()
-        if second is not None:
-            second.close()
+
+    args = [a for a in agent_args(db, broker, tmp_path) if a not in ("--create-slot", "--if-not-exists")]
+    msgs, log = stream_and_drain(db, broker, args)
+    assert ('a previous start was about to create slot "%s" for an initial load and stopped'
+            % SLOT) in log
+    state = read_state(tmp_path)
+    assert state["status"] == "done"
+    loaded_once(db, msgs, state)
 
 
 def test_agent_dies_after_the_server_created_the_slot(small_db, broker, tmp_path):
@@ -447,43 +459,31 @@ def test_agent_dies_after_the_server_created_the_slot(small_db, broker, tmp_path
     without the "creating" state the agent would stream from the old slot
     and never send the rows that existed before it."""
     db = small_db
-    holder = connect(db, autocommit=False)
     args = agent_args(db, broker, tmp_path)
-    first = Agent(args)
-    second = None
+    first, holder = start_blocked_in_create(db, args)
     try:
-        holder.cursor().execute("insert into big values (0, 'held', 0)")
-        wait_until(lambda: create_waits_for_transaction(db), "slot creation waiting", first)
         first.proc.send_signal(signal.SIGSTOP)
         holder.commit()
         # the slot is persistent and released once its creator answered
         wait_until(lambda: (slot_info(db, SLOT) or (1,))[0] is None, "slot created and released")
         first.kill9()
-        assert read_state(tmp_path)["status"] == "creating"
-        old_cp = slot_info(db, SLOT)[1]
-        execute(db, "insert into big select g, 'later', 0 from generate_series(1001, 1100) g",
-                "update comp set v = 'changed' where a = 1", "delete from big where id = 5")
-
-        second = Agent(args)
-        second.wait_log("streaming from replication slot")
-        msgs = drain(db, broker, second)
-        assert second.stop() == 0
-        log = second.log()
-        assert ('slot "%s" was created for an initial load by a start that stopped before recording it'
-                % SLOT) in log
-        assert 'dropped replication slot "%s"' % SLOT in log
-        state = read_state(tmp_path)
-        assert state["status"] == "done"
-        assert lsn_int(state["consistent_point"]) > lsn_int(old_cp)
-        loaded_once(db, msgs, state)
-        assert any(r["action"] == "L" and r["new"]["v"] == "later" for _, _, r in msgs)
     finally:
         holder.close()
-        if first.proc.poll() is None:
-            first.proc.send_signal(signal.SIGCONT)
         first.close()
-        if second is not None:
-            second.close()
+    assert read_state(tmp_path)["status"] == "creating"
+    old_cp = slot_info(db, SLOT)[1]
+    execute(db, "insert into big select g, 'later', 0 from generate_series(1001, 1100) g",
+            "update comp set v = 'changed' where a = 1", "delete from big where id = 5")
+
+    msgs, log = stream_and_drain(db, broker, args)
+    assert ('slot "%s" was created for an initial load by a start that stopped before recording it'
+            % SLOT) in log
+    assert 'dropped replication slot "%s"' % SLOT in log
+    state = read_state(tmp_path)
+    assert state["status"] == "done"
+    assert lsn_int(state["consistent_point"]) > lsn_int(old_cp)
+    loaded_once(db, msgs, state)
+    assert any(r["action"] == "L" and r["new"]["v"] == "later" for _, _, r in msgs)
 
 
 def test_creating_state_beside_a_slot(small_db, broker, tmp_path):
@@ -506,13 +506,8 @@ def test_creating_state_beside_a_slot(small_db, broker, tmp_path):
     assert read_state(tmp_path)["create_lsn"] == after
 
     write_state(tmp_path, db, create_lsn=before)
-    agent = Agent(agent_args(db, broker, tmp_path))
-    try:
-        agent.wait_log("streaming from replication slot")
-        msgs = drain(db, broker, agent)
-        assert agent.stop() == 0
-    finally:
-        agent.close()
+    msgs, log = stream_and_drain(db, broker, agent_args(db, broker, tmp_path))
+    assert 'dropped replication slot "%s"' % SLOT in log
     state = read_state(tmp_path)
     assert state["status"] == "done"
     loaded_once(db, msgs, state)

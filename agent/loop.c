@@ -689,7 +689,8 @@ loop_prepare(struct agent *a, char *err, size_t errlen)
 		case SNAPSHOT_STREAM:
 			return LOOP_OK;
 		case SNAPSHOT_DONE:
-			log_info("initial load done (--snapshot=only): exiting");
+			log_info(a->cfg.reload_table != NULL ? "reload done (--reload-table): exiting" :
+					 "initial load done (--snapshot=only): exiting");
 			return LOOP_STOP;
 		case SNAPSHOT_STOP:
 			log_info("stopped during the initial load (it starts over on the next start)");

@@ -56,6 +56,7 @@ struct snapshot_load
 	struct agent *a;
 	PGconn	   *conn;
 	char	   *options;		/* text[] literal of the plugin options */
+	const char *only;			/* --reload-table's list, or NULL: all */
 	char		lsn[LSN_BUFLEN];	/* consistent point (or read position) */
 	struct snapshot_table *tables;
 	int			ntables;
@@ -351,6 +352,65 @@ snapshot_check_extension(struct snapshot_load *l, char *err, size_t errlen)
 	return r;
 }
 
+/* name is one of the comma-separated names of list. */
+static bool
+snapshot_listed(const char *list, const char *name, size_t namelen)
+{
+	for (const char *p = list;;)
+	{
+		size_t		n = strcspn(p, ",");
+
+		if (n == namelen && strncmp(p, name, n) == 0)
+			return true;
+		if (p[n] == '\0')
+			return false;
+		p += n + 1;
+	}
+}
+
+/*
+ * --reload-table: every name must be a table the stream includes (else a
+ * typo, or a table the filters leave out, would reload nothing quietly).
+ */
+static enum snapshot_status
+snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
+{
+	struct snapshot_buf missing = {0};
+
+	for (const char *p = l->only;;)
+	{
+		size_t		n = strcspn(p, ",");
+		bool		found = false;
+
+		for (int i = 0; i < l->ntables && !found; i++)
+			found = strlen(l->tables[i].name) == n &&
+				strncmp(l->tables[i].name, p, n) == 0;
+		if (!found)
+		{
+			snapshot_buf_add(&missing, missing.len ? ", " : "", missing.len ? 2 : 0);
+			snapshot_buf_add(&missing, p, n);
+		}
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (missing.oom)
+	{
+		free(missing.s);
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	if (missing.len > 0)
+	{
+		snprintf(err, errlen,
+				 "--reload-table: %s %s not among the tables the stream includes (a permanent table, spelled schema.table as in the log; see -o add-tables/filter-tables)",
+				 missing.s, strchr(missing.s, ',') ? "are" : "is");
+		free(missing.s);
+		return SNAPSHOT_FATAL;
+	}
+	return SNAPSHOT_STREAM;
+}
+
 /* The tables, in the extension's stable order; unreadable ones are fatal. */
 static enum snapshot_status
 snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
@@ -384,7 +444,12 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		struct snapshot_table *t = &l->tables[l->ntables++];
+		struct snapshot_table *t;
+
+		if (l->only != NULL &&
+			!snapshot_listed(l->only, PQgetvalue(res, i, 1), (size_t) PQgetlength(res, i, 1)))
+			continue;
+		t = &l->tables[l->ntables++];
 
 		t->oid = strdup(PQgetvalue(res, i, 0));
 		t->name = strdup(PQgetvalue(res, i, 1));
@@ -414,7 +479,7 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 		return SNAPSHOT_FATAL;
 	}
 	free(denied.s);
-	return SNAPSHOT_STREAM;
+	return l->only != NULL ? snapshot_check_listed(l, err, errlen) : SNAPSHOT_STREAM;
 }
 
 /*
@@ -533,11 +598,13 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 {
 	struct snapshot_load l;
 	enum snapshot_status r;
+	const char *what;
 	double		secs;
 	double		rate;
 
 	memset(&l, 0, sizeof(l));
 	l.a = a;
+	l.only = a->cfg.reload_table;	/* set only without a slot (snapshot_prepare) */
 	if ((l.options = snapshot_options_literal(&a->cfg)) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -578,7 +645,8 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 	if ((r = snapshot_list_tables(&l, err, errlen)) != SNAPSHOT_STREAM)
 		goto done;
 
-	log_info("initial load: %d table(s) at %s%s, chunks of %d rows",
+	what = l.only != NULL ? "reload" : "initial load";
+	log_info("%s: %d table(s) at %s%s, chunks of %d rows", what,
 			 l.ntables, l.lsn,
 			 snapshot_name ? " (the slot's consistent point)" : " (not consistent with the slot: duplicates possible)",
 			 a->cfg.snapshot_chunk_rows);
@@ -591,15 +659,16 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 		r = SNAPSHOT_FATAL;
 	if (r == SNAPSHOT_STREAM)
 	{
-		log_info("initial load: %" PRIu64 " rows read, waiting for every sink to confirm them",
-				 l.rows);
+		log_info("%s: %" PRIu64 " rows read, waiting for every sink to confirm them",
+				 what, l.rows);
 		r = snapshot_wait(a, true, err, errlen);
 	}
 	if (r == SNAPSHOT_STREAM)
 	{
 		rate = snapshot_progress_rate(&l.progress, &secs);
-		log_info("initial load complete: %d table(s), %" PRIu64 " rows in %.1f s (%.0f rows/s), confirmed by every sink; consistent point %s",
-				 l.ntables, l.rows, secs, rate, l.lsn);
+		log_info("%s complete: %d table(s), %" PRIu64 " rows in %.1f s (%.0f rows/s), confirmed by every sink; %s %s",
+				 what, l.ntables, l.rows, secs, rate,
+				 snapshot_name ? "consistent point" : "snapshot at", l.lsn);
 		if (st != NULL)
 		{
 			st->tables = l.ntables;
@@ -712,6 +781,17 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 	 * agent creates, drops or loads this slot until this session ends, so
 	 * what is read below stays true while it is acted on.
 	 */
+	/*
+	 * --reload-table: rows under a snapshot of this connection's own, to
+	 * the sinks, beside the agent that streams the slot; the slot is not
+	 * touched, nor its lock taken (docs/snapshot.md, "Reloading tables").
+	 */
+	if (a->cfg.reload_table != NULL)
+	{
+		r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+		return r == SNAPSHOT_STREAM ? SNAPSHOT_DONE : r;
+	}
+
 	s->for_load = mode != CONFIG_SNAPSHOT_NEVER;
 	r = snapshot_stream_status(stream_prepare(s, err, errlen));
 	if (r != SNAPSHOT_STREAM || mode == CONFIG_SNAPSHOT_NEVER)

@@ -575,3 +575,71 @@ def test_second_agent_while_one_loads(small_db, broker, tmp_path):
         execute(db, "select pg_drop_replication_slot(slot_name) from pg_replication_slots"
                 " where database = current_database()",
                 f"drop owned by {role}", f"drop role {role}")
+
+
+# ---- reloading tables beside the streaming agent (docs/snapshot.md,
+# "Reloading tables") ----
+
+def test_reload_one_table_beside_the_streaming_agent(small_db, broker, mirror, tmp_path):
+    """A second agent with --reload-table, run while the first streams,
+    publishes every row of that table (and no other) as reads under a
+    snapshot of its own and exits 0; the streaming agent goes on untouched.
+    The mirror, whose collection for that table was emptied behind the
+    agents' back, holds the table again; a consumer replaying everything in
+    order holds the tables."""
+    db = small_db
+    args = agent_args(db, broker, tmp_path, "--max-inflight-events", "500", "--batch-max-events", "100",
+                      *mirror.agent_args())
+    streamer = Agent(args)
+    try:
+        streamer.wait_log("streaming from replication slot")
+        cp = read_state(tmp_path)["consistent_point"]
+        execute(db, "update comp set v = 'before reload' where a = 2")
+        wait_confirmed(db, SLOT, query(db, "select pg_current_wal_lsn()::text")[0][0], streamer)
+        pid = slot_info(db, SLOT)[0]
+        mirror.db["comp"].delete_many({})
+
+        rc, _, err = run_agent(args + ["--reload-table", "public.comp"], timeout=300)
+        assert rc == 0, err
+        assert "reload: 1 table(s) at" in err and "reload done (--reload-table): exiting" in err
+        assert "replication slot" not in err  # the slot was not touched
+        assert slot_info(db, SLOT)[0] == pid and streamer.proc.poll() is None
+
+        execute(db, "update comp set v = 'after reload' where a = 3")
+        msgs = drain(db, broker, streamer)
+        check_mirror(db, mirror)
+        assert streamer.stop() == 0
+    finally:
+        streamer.close()
+
+    reloaded = [(p, r) for _, p, r in msgs if r["action"] == "L" and r["lsn"] != cp]
+    (comp_rows,), = query(db, "select count(*) from comp")
+    assert {r["table"] for _, r in reloaded} == {"comp"} and len(reloaded) == comp_rows
+    rlsn = reloaded[0][1]["lsn"]
+    assert lsn_int(rlsn) > lsn_int(cp)
+    assert [p.message_id for p, _ in reloaded] == \
+        ["snapshot:%s:public.comp:%d" % (rlsn, n) for n in range(1, comp_rows + 1)]
+    assert all(r["new"]["v"] != "after reload" for _, r in reloaded)
+    assert sum(r["new"]["v"] == "before reload" for _, r in reloaded) > 0
+    events = [r for _, _, r in msgs if r["action"] in ("L", "I", "U", "D")]
+    assert replay(events) == source_rows(db)
+
+
+def test_reload_table_names_are_checked(small_db, broker, tmp_path):
+    """A name that is no table the stream includes (absent, or left out by
+    the stream's filters) stops the reload before any row is sent; so does
+    a name that is not schema.table."""
+    base = agent_args(small_db, broker, tmp_path)
+    for extra, message in (
+            (["--reload-table", "public.comp,public.nope"],
+             "--reload-table: public.nope is not among the tables the stream includes"),
+            (["-o", "filter-tables=public.comp", "--reload-table", "public.comp,public.ty"],
+             "--reload-table: public.comp is not among the tables the stream includes")):
+        rc, _, err = run_agent(base + extra)
+        assert rc == 2, err
+        assert message in err
+    rc, _, err = run_agent(base + ["--reload-table", "comp"])
+    assert rc == 1
+    assert 'reload-table: "comp" is not a table name as schema.table' in err
+    assert broker.collect(0, settle=1.0, timeout=5) == []
+    assert slot_info(small_db, SLOT) is None

@@ -22,7 +22,8 @@ enum agent_exit
 {
 	AGENT_EXIT_STOP = 0,		/* SIGTERM/SIGINT: stopped after draining */
 	AGENT_EXIT_CONFIG = 1,		/* usage or configuration error */
-	AGENT_EXIT_RUNTIME = 2		/* unrecoverable runtime error */
+	AGENT_EXIT_RUNTIME = 2,		/* unrecoverable runtime error */
+	AGENT_EXIT_BUSY = 3			/* another agent is loading the slot */
 };
 
 /* Counters for the periodic stats: line. */

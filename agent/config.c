@@ -43,6 +43,7 @@ static bool config_check_routing_key(const char *v, char *msg, size_t len);
 static bool config_check_mongo_uri(const char *v, char *msg, size_t len);
 static bool config_check_mongo_collection(const char *v, char *msg, size_t len);
 static bool config_check_mongo_wc(const char *v, char *msg, size_t len);
+static bool config_check_table_list(const char *v, char *msg, size_t len);
 
 static const struct config_enum_value config_envelopes[] = {
 	{"native", ENVELOPE_NATIVE}, {"debezium", ENVELOPE_DEBEZIUM},
@@ -171,6 +172,9 @@ const struct config_option config_options[] = {
 		"N", "rows fetched per round trip during the load", 0, NULL},
 	{"state-dir", 0, CONFIG_STRING, F(state_dir), ".", 0, 0, NULL, NULL,
 		"DIR", "directory of the load's state file <slot>.snapshot", CONFIG_NONEMPTY, NULL},
+	{"reload-table", 0, CONFIG_STRING, F(reload_table), NULL, 0, 0, NULL, config_check_table_list,
+		"SCHEMA.TABLE[,...]", "reload these tables as reads beside a streaming agent, then exit (no slot used)",
+	CONFIG_NULLABLE | CONFIG_NOFILE | CONFIG_NOENV, NULL},
 
 	{"max-inflight-events", 0, CONFIG_INT, F(max_inflight_events), "10000", 1, 10000000, NULL, NULL,
 		"N", "unconfirmed events before reading pauses", CONFIG_RELOAD, "Flow control"},
@@ -533,6 +537,31 @@ config_check_mongo_collection(const char *v, char *msg, size_t len)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * schema.table names, comma-separated, as the agent's log and message ids
+ * spell them (unquoted): each needs a dot with a name on both sides.
+ */
+static bool
+config_check_table_list(const char *v, char *msg, size_t len)
+{
+	const char *p = v;
+
+	for (;;)
+	{
+		size_t		n = strcspn(p, ",");
+		const char *dot = memchr(p, '.', n);
+
+		if (dot == NULL || dot == p || dot == p + n - 1)
+		{
+			snprintf(msg, len, "\"%.*s\" is not a table name as schema.table", (int) n, p);
+			return false;
+		}
+		if (p[n] == '\0')
+			return true;
+		p += n + 1;
+	}
 }
 
 static bool
@@ -1183,7 +1212,7 @@ config_print_help(FILE *out)
 			"Precedence: defaults < config file < environment < command line.\n"
 			"[SIGHUP] marks settings that SIGHUP reloads from the file and environment.\n\n"
 			"Exit status: 0 stop requested, 1 usage or configuration error,\n"
-			"2 unrecoverable runtime error.\n");
+			"2 unrecoverable runtime error, 3 another walcast-agent is loading the slot.\n");
 }
 
 /* ---- public entry points ---- */

@@ -125,6 +125,7 @@ struct agent_config
 	enum config_snapshot snapshot;
 	int			snapshot_chunk_rows;
 	char	   *state_dir;
+	char	   *reload_table;	/* "schema.table,...": reload these, exit */
 
 	/* flow control and lifecycle */
 	int			max_inflight_events;

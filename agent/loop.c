@@ -51,7 +51,8 @@ enum loop_result
 	LOOP_OK,
 	LOOP_STOP,					/* stop requested, drained */
 	LOOP_RETRY,					/* reconnect after a backoff */
-	LOOP_FATAL					/* exit 2 */
+	LOOP_FATAL,					/* exit 2 */
+	LOOP_BUSY					/* exit 3: another agent is loading the slot */
 };
 
 struct loop_timers
@@ -688,7 +689,8 @@ loop_prepare(struct agent *a, char *err, size_t errlen)
 		case SNAPSHOT_STREAM:
 			return LOOP_OK;
 		case SNAPSHOT_DONE:
-			log_info("initial load done (--snapshot=only): exiting");
+			log_info(a->cfg.reload_table != NULL ? "reload done (--reload-table): exiting" :
+					 "initial load done (--snapshot=only): exiting");
 			return LOOP_STOP;
 		case SNAPSHOT_STOP:
 			log_info("stopped during the initial load (it starts over on the next start)");
@@ -697,6 +699,15 @@ loop_prepare(struct agent *a, char *err, size_t errlen)
 			return loop_failure(a, 1, 0, err);
 		case SNAPSHOT_UNREACHABLE:
 			return loop_failure(a, 0, 1, err);
+		case SNAPSHOT_BUSY:
+
+			/*
+			 * Not retried: the other agent streams once its load is done,
+			 * and this one would then only wait for the slot.  Two agents
+			 * on one slot is a deployment mistake to show, not to ride out.
+			 */
+			log_error("%s", err);
+			return LOOP_BUSY;
 		case SNAPSHOT_FATAL:
 			break;
 	}
@@ -801,6 +812,11 @@ agent_run(struct agent *a)
 		if (r == LOOP_FATAL)
 		{
 			rc = AGENT_EXIT_RUNTIME;
+			break;
+		}
+		if (r == LOOP_BUSY)
+		{
+			rc = AGENT_EXIT_BUSY;
 			break;
 		}
 		if (*a->stop_requested)

@@ -6,7 +6,8 @@
  *
  * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
  * SIGINT, or --help/--version/--print-config), 1 usage or configuration
- * error, 2 unrecoverable runtime error (docs/agent-operations.md).
+ * error, 2 unrecoverable runtime error, 3 another walcast-agent is loading
+ * the slot (docs/agent-operations.md).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,8 @@ main(int argc, char **argv)
 	rc = agent_run(&a);
 	if (rc == AGENT_EXIT_RUNTIME)
 		log_info("exiting with code 2 (unrecoverable error)");
+	else if (rc == AGENT_EXIT_BUSY)
+		log_info("exiting with code 3 (another walcast-agent is loading the slot)");
 
 	config_free(&a.cfg);
 	log_close();

@@ -33,6 +33,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "snapshot_plan.h"
 #include "snapshot_progress.h"
 #include "snapshot_state.h"
 
@@ -55,6 +56,7 @@ struct snapshot_load
 	struct agent *a;
 	PGconn	   *conn;
 	char	   *options;		/* text[] literal of the plugin options */
+	const char *only;			/* --reload-table's list, or NULL: all */
 	char		lsn[LSN_BUFLEN];	/* consistent point (or read position) */
 	struct snapshot_table *tables;
 	int			ntables;
@@ -350,6 +352,65 @@ snapshot_check_extension(struct snapshot_load *l, char *err, size_t errlen)
 	return r;
 }
 
+/* name is one of the comma-separated names of list. */
+static bool
+snapshot_listed(const char *list, const char *name, size_t namelen)
+{
+	for (const char *p = list;;)
+	{
+		size_t		n = strcspn(p, ",");
+
+		if (n == namelen && strncmp(p, name, n) == 0)
+			return true;
+		if (p[n] == '\0')
+			return false;
+		p += n + 1;
+	}
+}
+
+/*
+ * --reload-table: every name must be a table the stream includes (else a
+ * typo, or a table the filters leave out, would reload nothing quietly).
+ */
+static enum snapshot_status
+snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
+{
+	struct snapshot_buf missing = {0};
+
+	for (const char *p = l->only;;)
+	{
+		size_t		n = strcspn(p, ",");
+		bool		found = false;
+
+		for (int i = 0; i < l->ntables && !found; i++)
+			found = strlen(l->tables[i].name) == n &&
+				strncmp(l->tables[i].name, p, n) == 0;
+		if (!found)
+		{
+			snapshot_buf_add(&missing, missing.len ? ", " : "", missing.len ? 2 : 0);
+			snapshot_buf_add(&missing, p, n);
+		}
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (missing.oom)
+	{
+		free(missing.s);
+		snprintf(err, errlen, "out of memory");
+		return SNAPSHOT_FATAL;
+	}
+	if (missing.len > 0)
+	{
+		snprintf(err, errlen,
+				 "--reload-table: %s %s not among the tables the stream includes (a permanent table, spelled schema.table as in the log; see -o add-tables/filter-tables)",
+				 missing.s, strchr(missing.s, ',') ? "are" : "is");
+		free(missing.s);
+		return SNAPSHOT_FATAL;
+	}
+	return SNAPSHOT_STREAM;
+}
+
 /* The tables, in the extension's stable order; unreadable ones are fatal. */
 static enum snapshot_status
 snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
@@ -383,7 +444,12 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		struct snapshot_table *t = &l->tables[l->ntables++];
+		struct snapshot_table *t;
+
+		if (l->only != NULL &&
+			!snapshot_listed(l->only, PQgetvalue(res, i, 1), (size_t) PQgetlength(res, i, 1)))
+			continue;
+		t = &l->tables[l->ntables++];
 
 		t->oid = strdup(PQgetvalue(res, i, 0));
 		t->name = strdup(PQgetvalue(res, i, 1));
@@ -413,7 +479,7 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 		return SNAPSHOT_FATAL;
 	}
 	free(denied.s);
-	return SNAPSHOT_STREAM;
+	return l->only != NULL ? snapshot_check_listed(l, err, errlen) : SNAPSHOT_STREAM;
 }
 
 /*
@@ -532,11 +598,13 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 {
 	struct snapshot_load l;
 	enum snapshot_status r;
+	const char *what;
 	double		secs;
 	double		rate;
 
 	memset(&l, 0, sizeof(l));
 	l.a = a;
+	l.only = a->cfg.reload_table;	/* set only without a slot (snapshot_prepare) */
 	if ((l.options = snapshot_options_literal(&a->cfg)) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -577,7 +645,8 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 	if ((r = snapshot_list_tables(&l, err, errlen)) != SNAPSHOT_STREAM)
 		goto done;
 
-	log_info("initial load: %d table(s) at %s%s, chunks of %d rows",
+	what = l.only != NULL ? "reload" : "initial load";
+	log_info("%s: %d table(s) at %s%s, chunks of %d rows", what,
 			 l.ntables, l.lsn,
 			 snapshot_name ? " (the slot's consistent point)" : " (not consistent with the slot: duplicates possible)",
 			 a->cfg.snapshot_chunk_rows);
@@ -590,15 +659,16 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 		r = SNAPSHOT_FATAL;
 	if (r == SNAPSHOT_STREAM)
 	{
-		log_info("initial load: %" PRIu64 " rows read, waiting for every sink to confirm them",
-				 l.rows);
+		log_info("%s: %" PRIu64 " rows read, waiting for every sink to confirm them",
+				 what, l.rows);
 		r = snapshot_wait(a, true, err, errlen);
 	}
 	if (r == SNAPSHOT_STREAM)
 	{
 		rate = snapshot_progress_rate(&l.progress, &secs);
-		log_info("initial load complete: %d table(s), %" PRIu64 " rows in %.1f s (%.0f rows/s), confirmed by every sink; consistent point %s",
-				 l.ntables, l.rows, secs, rate, l.lsn);
+		log_info("%s complete: %d table(s), %" PRIu64 " rows in %.1f s (%.0f rows/s), confirmed by every sink; %s %s",
+				 what, l.ntables, l.rows, secs, rate,
+				 snapshot_name ? "consistent point" : "snapshot at", l.lsn);
 		if (st != NULL)
 		{
 			st->tables = l.ntables;
@@ -627,6 +697,8 @@ snapshot_stream_status(enum stream_status st)
 			return SNAPSHOT_UNREACHABLE;
 		case STREAM_RETRY:
 			return SNAPSHOT_RETRY;
+		case STREAM_BUSY:
+			return SNAPSHOT_BUSY;
 		default:
 			return SNAPSHOT_FATAL;
 	}
@@ -641,24 +713,47 @@ snapshot_state_matches(const struct snapshot_state *st, const struct stream *s,
 }
 
 /*
- * The slot was just created with an exported snapshot: record the load,
- * do it, record its completion.
+ * Create the slot with an exported snapshot (after dropping the old one,
+ * for a restart), load under it, and record every step in the state file.
+ * "creating" is durable before the server is asked to drop or create
+ * anything, and "loading" before a row is read: whatever point a start
+ * dies at, the next one finds a file that says what the slot is
+ * (snapshot_plan.c), and the crash window between CREATE_REPLICATION_SLOT
+ * and the agent hearing of its result loses nothing.
  */
 static enum snapshot_status
-snapshot_consistent_load(struct agent *a, const char *path, char *err,
-						 size_t errlen)
+snapshot_consistent_load(struct agent *a, const char *path, bool drop_first,
+						 char *err, size_t errlen)
 {
 	struct stream *s = &a->stream;
 	struct snapshot_state st;
 	enum snapshot_status r;
 
 	memset(&st, 0, sizeof(st));
-	st.status = SNAPSHOT_STATE_LOADING;
+	st.status = SNAPSHOT_STATE_CREATING;
 	snprintf(st.system_id, sizeof(st.system_id), "%s", s->system_id);
 	snprintf(st.database, sizeof(st.database), "%s", s->database);
 	snprintf(st.slot, sizeof(st.slot), "%s", a->cfg.slot);
-	st.consistent_point = s->consistent_point;
 	st.created_slot = true;
+
+	/*
+	 * A slot created from now on has its consistent point at or after the
+	 * WAL position IDENTIFY_SYSTEM reported; the slot about to be dropped
+	 * is confirmed where it is.  Either passes snapshot_plan's check that
+	 * the slot found after a crash is the agent's.
+	 */
+	st.create_lsn = s->identify_lsn;
+	if (drop_first && s->slot_confirmed_lsn < st.create_lsn)
+		st.create_lsn = s->slot_confirmed_lsn;
+	if (!snapshot_state_write(path, &st, err, errlen))
+		return SNAPSHOT_FATAL;
+	if (drop_first && !stream_drop_slot(s, err, errlen))
+		return SNAPSHOT_RETRY;
+	if ((r = snapshot_stream_status(stream_create_slot(s, err, errlen))) != SNAPSHOT_STREAM)
+		return r;
+
+	st.status = SNAPSHOT_STATE_LOADING;
+	st.consistent_point = s->consistent_point;
 	if (!snapshot_state_write(path, &st, err, errlen))
 		return SNAPSHOT_FATAL;
 	r = snapshot_load(a, s->snapshot_name, s->consistent_point, &st, err, errlen);
@@ -676,29 +771,44 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 	struct stream *s = &a->stream;
 	enum config_snapshot mode = a->cfg.snapshot;
 	struct snapshot_state st;
+	struct snapshot_plan_input in;
+	char		why[1024];
 	char	   *path = NULL;
 	enum snapshot_status r;
 
-	s->export_snapshot = false;
-	s->force_create = false;
-	if (mode == CONFIG_SNAPSHOT_NEVER)
-		return snapshot_stream_status(stream_prepare(s, err, errlen));
+	/*
+	 * stream_prepare takes the slot's lock first: from then on no other
+	 * agent creates, drops or loads this slot until this session ends, so
+	 * what is read below stays true while it is acted on.
+	 */
+	/*
+	 * --reload-table: rows under a snapshot of this connection's own, to
+	 * the sinks, beside the agent that streams the slot; the slot is not
+	 * touched, nor its lock taken (docs/snapshot.md, "Reloading tables").
+	 */
+	if (a->cfg.reload_table != NULL)
+	{
+		r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+		return r == SNAPSHOT_STREAM ? SNAPSHOT_DONE : r;
+	}
+
+	s->for_load = mode != CONFIG_SNAPSHOT_NEVER;
+	r = snapshot_stream_status(stream_prepare(s, err, errlen));
+	if (r != SNAPSHOT_STREAM || mode == CONFIG_SNAPSHOT_NEVER)
+		return r;
 
 	path = snapshot_state_path(a->cfg.state_dir, a->cfg.slot);
 	if (path == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		return SNAPSHOT_FATAL;
+		r = SNAPSHOT_FATAL;
+		goto done;
 	}
 	if (!snapshot_state_read(path, &st, err, errlen))
 	{
 		r = SNAPSHOT_FATAL;
 		goto done;
 	}
-
-	s->export_snapshot = true;
-	if ((r = snapshot_stream_status(stream_prepare(s, err, errlen))) != SNAPSHOT_STREAM)
-		goto done;
 	if (st.status != SNAPSHOT_STATE_NONE && !snapshot_state_matches(&st, s, a->cfg.slot))
 	{
 		log_warning("snapshot state file \"%s\" describes slot \"%s\" of database \"%s\" on system %s, not this one: ignored",
@@ -706,72 +816,49 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 		st.status = SNAPSHOT_STATE_NONE;
 	}
 
-	if (!s->created && st.status == SNAPSHOT_STATE_LOADING)
+	memset(&in, 0, sizeof(in));
+	in.mode = mode;
+	in.create_slot = a->cfg.create_slot;
+	in.slot = a->cfg.slot;
+	in.state_path = path;
+	in.slot_exists = s->exists;
+	in.slot_confirmed = s->slot_confirmed_lsn;
+	in.st = &st;
+	switch (snapshot_plan(&in, why, sizeof(why)))
 	{
-		char		cp[LSN_BUFLEN];
-		char		now[LSN_BUFLEN];
-
-		lsn_format(st.consistent_point, cp, sizeof(cp));
-		lsn_format(s->slot_confirmed_lsn, now, sizeof(now));
-
-		/*
-		 * A load that did not complete (the agent died or stopped): its
-		 * exported snapshot died with its connection.  If the agent
-		 * created the slot for it and the slot has not moved, nothing of
-		 * the stream was consumed: dropping the slot and creating it
-		 * anew, with a new snapshot, loses nothing.  Otherwise it would.
-		 */
-		if (!st.created_slot || s->slot_confirmed_lsn != st.consistent_point)
-		{
-			snprintf(err, errlen,
-					 "the initial load of slot \"%s\" did not complete (%s), and the slot %s: recreating it could lose changes, so the agent will not; drop the slot and delete the state file to start over, or delete the state file and use --snapshot=always or never (docs/snapshot.md)",
-					 a->cfg.slot, path,
-					 !st.created_slot ? "was not created by the agent for it" :
-					 "has moved past its consistent point");
-			log_debug("state consistent point %s, slot confirmed %s", cp, now);
-			stream_close(s, false);
+		case SNAPSHOT_PLAN_STREAM:
+			if (why[0] != '\0')
+				log_info("%s", why);
+			r = SNAPSHOT_STREAM;
+			break;
+		case SNAPSHOT_PLAN_LOAD_OWN:
+			r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_CREATE:
+			if (why[0] != '\0')
+				log_warning("%s", why);
+			r = snapshot_consistent_load(a, path, false, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_RECREATE:
+			log_warning("%s", why);
+			r = snapshot_consistent_load(a, path, true, err, errlen);
+			break;
+		case SNAPSHOT_PLAN_MISSING:
+			stream_missing_slot_error(s, err, errlen);
 			r = SNAPSHOT_FATAL;
-			goto done;
-		}
-		log_warning("the initial load of slot \"%s\" (consistent point %s) did not complete: dropping the slot, which has consumed nothing, and creating it anew for a new load",
-					a->cfg.slot, cp);
-		if (!stream_drop_slot(s, err, errlen))
-		{
-			r = SNAPSHOT_RETRY;
-			goto done;
-		}
-		s->force_create = true;
-		r = snapshot_stream_status(stream_prepare(s, err, errlen));
-		s->force_create = false;
-		if (r != SNAPSHOT_STREAM)
-			goto done;
-		if (!s->created)
-		{
-			snprintf(err, errlen, "replication slot \"%s\" reappeared while the agent recreated it",
-					 a->cfg.slot);
-			stream_close(s, false);
-			r = SNAPSHOT_RETRY;
-			goto done;
-		}
-	}
-
-	if (s->created)
-		r = snapshot_consistent_load(a, path, err, errlen);
-	else if (mode == CONFIG_SNAPSHOT_ALWAYS || mode == CONFIG_SNAPSHOT_ONLY)
-		r = snapshot_load(a, NULL, 0, NULL, err, errlen);
-	else
-	{
-		if (st.status == SNAPSHOT_STATE_NONE)
-			log_info("replication slot \"%s\" was not created by this agent with a load (no state in \"%s\"): streaming without an initial load (--snapshot=always loads anyway)",
-					 a->cfg.slot, path);
-		r = SNAPSHOT_STREAM;
+			break;
+		case SNAPSHOT_PLAN_REFUSE:
+		default:
+			snprintf(err, errlen, "%s", why);
+			r = SNAPSHOT_FATAL;
+			break;
 	}
 	if (r == SNAPSHOT_STREAM && mode == CONFIG_SNAPSHOT_ONLY)
 		r = SNAPSHOT_DONE;
-	if (r != SNAPSHOT_STREAM)
-		stream_close(s, false);
 
 done:
+	if (r != SNAPSHOT_STREAM)
+		stream_close(s, false);
 	free(path);
 	return r;
 }

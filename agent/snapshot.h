@@ -26,13 +26,14 @@ enum snapshot_status
 	SNAPSHOT_STOP,				/* stop requested during the load */
 	SNAPSHOT_RETRY,				/* connection or sink lost: new session */
 	SNAPSHOT_UNREACHABLE,		/* could not connect */
-	SNAPSHOT_FATAL				/* err says why; retrying cannot help */
+	SNAPSHOT_FATAL,				/* err says why; retrying cannot help */
+	SNAPSHOT_BUSY				/* another agent holds the slot (is loading) */
 };
 
 /*
  * On SNAPSHOT_STREAM the replication connection awaits stream_begin;
- * otherwise it is closed, and err says why for RETRY, UNREACHABLE and
- * FATAL.
+ * otherwise it is closed, and err says why for RETRY, UNREACHABLE, FATAL
+ * and BUSY.
  */
 extern enum snapshot_status snapshot_prepare(struct agent *a, char *err,
 											 size_t errlen);

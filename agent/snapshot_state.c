@@ -5,8 +5,11 @@
  * Written like PostgreSQL writes its small state files (durable_rename in
  * fd.c): a temporary file is written and fsync'd, renamed over the old
  * one, and the directory fsync'd, so a crash leaves either the old or the
- * new file, never a torn one.
+ * new file, never a torn one, and a rename the agent went on from is on
+ * disk.  Read strictly: a file that does not parse stops the agent rather
+ * than being taken for "no load recorded", which would skip a load.
  */
+#define _POSIX_C_SOURCE 200809L	/* strdup, fsync */
 #include "snapshot_state.h"
 
 #include <errno.h>
@@ -19,9 +22,36 @@
 
 #include "event.h"
 
-#define STATE_LINE_MAX 512
+/* The file is a few hundred bytes; anything this large is not ours. */
+#define STATE_FILE_MAX 16384
 
-static const char *const state_names[] = {"none", "loading", "done"};
+static const char *const state_names[] = {"none", "creating", "loading", "done"};
+
+#define STATE_NSTATUS ((int) (sizeof(state_names) / sizeof(state_names[0])))
+
+/* The keys, as bits, to find duplicates and missing ones. */
+enum
+{
+	KEY_STATUS = 1 << 0,
+	KEY_SYSTEM_ID = 1 << 1,
+	KEY_DATABASE = 1 << 2,
+	KEY_SLOT = 1 << 3,
+	KEY_CREATE_LSN = 1 << 4,
+	KEY_CONSISTENT_POINT = 1 << 5,
+	KEY_CREATED_SLOT = 1 << 6,
+	KEY_TABLES = 1 << 7,
+	KEY_ROWS = 1 << 8
+};
+
+/* What every status needs besides itself; rows and tables are counters. */
+#define KEYS_COMMON (KEY_STATUS | KEY_SYSTEM_ID | KEY_DATABASE | KEY_SLOT | KEY_CREATED_SLOT)
+
+const char *
+snapshot_state_name(enum snapshot_state_status status)
+{
+	return (int) status >= 0 && (int) status < STATE_NSTATUS ?
+		state_names[status] : "?";
+}
 
 char *
 snapshot_state_path(const char *dir, const char *slot)
@@ -35,101 +65,269 @@ snapshot_state_path(const char *dir, const char *slot)
 }
 
 static bool
-state_set(struct snapshot_state *st, const char *key, const char *val)
+state_copy(char *dst, size_t len, const char *val)
+{
+	return val[0] != '\0' && (size_t) snprintf(dst, len, "%s", val) < len;
+}
+
+static bool
+state_number(const char *val, uint64_t *out)
 {
 	char	   *end;
 
-	if (strcmp(key, "status") == 0)
-	{
-		for (int i = 1; i < 3; i++)
-			if (strcmp(val, state_names[i]) == 0)
-			{
-				st->status = (enum snapshot_state_status) i;
-				return true;
-			}
+	if (val[0] < '0' || val[0] > '9')
 		return false;
-	}
-	if (strcmp(key, "system_id") == 0)
-		return (size_t) snprintf(st->system_id, sizeof(st->system_id), "%s", val) < sizeof(st->system_id);
-	if (strcmp(key, "database") == 0)
-		return (size_t) snprintf(st->database, sizeof(st->database), "%s", val) < sizeof(st->database);
-	if (strcmp(key, "slot") == 0)
-		return (size_t) snprintf(st->slot, sizeof(st->slot), "%s", val) < sizeof(st->slot);
-	if (strcmp(key, "consistent_point") == 0)
-		return lsn_parse(val, &st->consistent_point);
-	if (strcmp(key, "created_slot") == 0)
+	errno = 0;
+	*out = strtoull(val, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static const struct
+{
+	const char *name;
+	int			bit;
+}			state_keys[] = {
+	{"status", KEY_STATUS},
+	{"system_id", KEY_SYSTEM_ID},
+	{"database", KEY_DATABASE},
+	{"slot", KEY_SLOT},
+	{"create_lsn", KEY_CREATE_LSN},
+	{"consistent_point", KEY_CONSISTENT_POINT},
+	{"created_slot", KEY_CREATED_SLOT},
+	{"tables", KEY_TABLES},
+	{"rows", KEY_ROWS},
+};
+
+/* The bit of a known key; 0 for an unknown one (a newer agent's). */
+static int
+state_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(state_keys) / sizeof(state_keys[0]); i++)
+		if (strcmp(key, state_keys[i].name) == 0)
+			return state_keys[i].bit;
+	return 0;
+}
+
+/* One known key's value into *st. */
+static bool
+state_set(struct snapshot_state *st, int key, const char *val)
+{
+	uint64_t	n;
+
+	switch (key)
 	{
-		st->created_slot = strcmp(val, "true") == 0;
-		return st->created_slot || strcmp(val, "false") == 0;
+		case KEY_STATUS:
+			for (int i = 1; i < STATE_NSTATUS; i++)
+				if (strcmp(val, state_names[i]) == 0)
+				{
+					st->status = (enum snapshot_state_status) i;
+					return true;
+				}
+			return false;
+		case KEY_SYSTEM_ID:
+			return state_copy(st->system_id, sizeof(st->system_id), val);
+		case KEY_DATABASE:
+			return state_copy(st->database, sizeof(st->database), val);
+		case KEY_SLOT:
+			return state_copy(st->slot, sizeof(st->slot), val);
+		case KEY_CREATE_LSN:
+			return lsn_parse(val, &st->create_lsn);
+		case KEY_CONSISTENT_POINT:
+			return lsn_parse(val, &st->consistent_point);
+		case KEY_CREATED_SLOT:
+			st->created_slot = strcmp(val, "true") == 0;
+			return st->created_slot || strcmp(val, "false") == 0;
+		case KEY_ROWS:
+			return state_number(val, &st->rows);
+		case KEY_TABLES:
+			if (!state_number(val, &n) || n > INT64_MAX)
+				return false;
+			st->tables = (int64_t) n;
+			return true;
 	}
-	if (strcmp(key, "rows") == 0)
-	{
-		errno = 0;
-		st->rows = strtoull(val, &end, 10);
-		return errno == 0 && end != val && *end == '\0';
-	}
-	if (strcmp(key, "tables") == 0)
-	{
-		errno = 0;
-		st->tables = strtoll(val, &end, 10);
-		return errno == 0 && end != val && *end == '\0';
-	}
-	return true;				/* unknown keys: written by a newer agent */
+	return true;
 }
 
 bool
-snapshot_state_read(const char *path, struct snapshot_state *st, char *err,
-					size_t errlen)
+snapshot_state_parse(const char *text, const char *name,
+					 struct snapshot_state *st, char *err, size_t errlen)
 {
-	FILE	   *f;
-	char		line[STATE_LINE_MAX];
+	char		line[512];
+	const char *p = text;
 	int			lineno = 0;
+	int			seen = 0;
+	int			need;
 
 	memset(st, 0, sizeof(*st));
-	f = fopen(path, "r");
-	if (f == NULL)
+	while (*p != '\0')
 	{
-		if (errno == ENOENT)
-			return true;
-		snprintf(err, errlen, "could not read snapshot state file \"%s\": %s",
-				 path, strerror(errno));
-		return false;
-	}
-	while (fgets(line, sizeof(line), f) != NULL)
-	{
+		size_t		n = strcspn(p, "\n");
 		char	   *eq;
-		char	   *key = line;
-		char	   *val;
-		size_t		n;
+		int			bit;
 
 		lineno++;
-		n = strcspn(line, "\r\n");
+		if (n >= sizeof(line))
+		{
+			snprintf(err, errlen, "snapshot state file \"%s\", line %d: line too long",
+					 name, lineno);
+			return false;
+		}
+		memcpy(line, p, n);
 		line[n] = '\0';
+		p += n + (p[n] == '\n' ? 1 : 0);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		eq = strstr(line, " = ");
 		if (eq == NULL)
 			goto bad;
 		*eq = '\0';
-		val = eq + 3;
-		if (!state_set(st, key, val))
+		bit = state_key(line);
+		if (!state_set(st, bit, eq + 3))
+		{
+			*eq = ' ';
 			goto bad;
+		}
+		if (seen & bit)
+		{
+			snprintf(err, errlen, "snapshot state file \"%s\", line %d: \"%s\" appears twice",
+					 name, lineno, line);
+			return false;
+		}
+		seen |= bit;
 	}
-	fclose(f);
-	if (st->status == SNAPSHOT_STATE_NONE || st->slot[0] == '\0' ||
-		st->system_id[0] == '\0')
+
+	need = KEYS_COMMON;
+	if (st->status == SNAPSHOT_STATE_CREATING)
+		need |= KEY_CREATE_LSN;
+	else if (st->status != SNAPSHOT_STATE_NONE)
+		need |= KEY_CONSISTENT_POINT;
+	if ((seen & need) != need)
 	{
+		/* a torn or hand-made file: what it describes is unknown */
 		snprintf(err, errlen, "snapshot state file \"%s\" is incomplete (delete it only if you know the load it describes is finished or abandoned)",
-				 path);
+				 name);
 		return false;
 	}
 	return true;
 
 bad:
-	fclose(f);
 	snprintf(err, errlen, "snapshot state file \"%s\", line %d: cannot parse \"%s\"",
-			 path, lineno, line);
+			 name, lineno, line);
 	return false;
+}
+
+bool
+snapshot_state_format(const struct snapshot_state *st, char *buf,
+					  size_t buflen)
+{
+	char		create[LSN_BUFLEN];
+	char		cp[LSN_BUFLEN];
+	int			n;
+
+	lsn_format(st->create_lsn, create, sizeof(create));
+	lsn_format(st->consistent_point, cp, sizeof(cp));
+	n = snprintf(buf, buflen,
+				 "# walcast-agent initial load state (docs/snapshot.md); do not edit\n"
+				 "status = %s\nsystem_id = %s\ndatabase = %s\nslot = %s\n"
+				 "create_lsn = %s\nconsistent_point = %s\ncreated_slot = %s\n"
+				 "tables = %" PRId64 "\nrows = %" PRIu64 "\n",
+				 snapshot_state_name(st->status), st->system_id, st->database,
+				 st->slot, create, cp, st->created_slot ? "true" : "false",
+				 st->tables, st->rows);
+	return n >= 0 && (size_t) n < buflen;
+}
+
+bool
+snapshot_state_read(const char *path, struct snapshot_state *st, char *err,
+					size_t errlen)
+{
+	char	   *text = malloc(STATE_FILE_MAX + 1);
+	FILE	   *f;
+	size_t		n;
+	bool		ok;
+
+	memset(st, 0, sizeof(*st));
+	if (text == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		free(text);
+		if (errno == ENOENT)
+			return true;
+		snprintf(err, errlen, "could not read snapshot state file \"%s\": %s",
+				 path, strerror(errno));
+		return false;
+	}
+	n = fread(text, 1, STATE_FILE_MAX + 1, f);
+	ok = !ferror(f);
+	fclose(f);
+	if (!ok || n > STATE_FILE_MAX)
+	{
+		snprintf(err, errlen, "could not read snapshot state file \"%s\": %s",
+				 path, ok ? "larger than a state file can be" : "read error");
+		free(text);
+		return false;
+	}
+	text[n] = '\0';
+	if (strlen(text) != n)
+	{
+		snprintf(err, errlen, "snapshot state file \"%s\" contains a NUL byte (a torn or foreign file)",
+				 path);
+		free(text);
+		return false;
+	}
+	ok = snapshot_state_parse(text, path, st, err, errlen);
+	free(text);
+	return ok;
+}
+
+/* fsync the directory holding path, so a rename in it is durable. */
+static bool
+state_fsync_dir(const char *path)
+{
+	char	   *dir = strdup(path);
+	char	   *slash;
+	int			fd;
+	bool		ok;
+
+	if (dir == NULL)
+	{
+		errno = ENOMEM;
+		return false;
+	}
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	fd = open(slash == NULL ? "." : (dir[0] ? dir : "/"), O_RDONLY);
+	free(dir);
+	if (fd < 0)
+		return false;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+static bool
+state_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0)
+	{
+		ssize_t		w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		buf += w;
+		len -= (size_t) w;
+	}
+	return true;
 }
 
 bool
@@ -138,63 +336,38 @@ snapshot_state_write(const char *path, const struct snapshot_state *st,
 {
 	size_t		n = strlen(path) + 8;
 	char	   *tmp = malloc(n);
-	char	   *dir = strdup(path);
-	char	   *slash;
-	char		cp[LSN_BUFLEN];
-	FILE	   *f = NULL;
-	int			fd;
+	char		text[1024];
+	int			fd = -1;
 	bool		ok = false;
 
-	if (tmp == NULL || dir == NULL)
+	if (tmp == NULL || !snapshot_state_format(st, text, sizeof(text)))
 	{
+		free(tmp);
 		snprintf(err, errlen, "out of memory");
-		goto done;
+		return false;
 	}
 	snprintf(tmp, n, "%s.tmp", path);
-	lsn_format(st->consistent_point, cp, sizeof(cp));
-	f = fopen(tmp, "w");
-	if (f == NULL)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0 || !state_write_all(fd, text, strlen(text)) || fsync(fd) != 0)
 		goto fail;
-	fprintf(f, "# walcast-agent initial load state (docs/snapshot.md); do not edit\n"
-			"status = %s\nsystem_id = %s\ndatabase = %s\nslot = %s\n"
-			"consistent_point = %s\ncreated_slot = %s\ntables = %" PRId64 "\n"
-			"rows = %" PRIu64 "\n",
-			state_names[st->status], st->system_id, st->database, st->slot,
-			cp, st->created_slot ? "true" : "false", st->tables, st->rows);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		goto fail;
-	if (fclose(f) != 0)
+	if (close(fd) != 0)
 	{
-		f = NULL;
+		fd = -1;
 		goto fail;
 	}
-	f = NULL;
-	if (rename(tmp, path) != 0)
+	fd = -1;
+	if (rename(tmp, path) != 0 || !state_fsync_dir(path))
 		goto fail;
-	slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	fd = open(slash != NULL ? (dir[0] ? dir : "/") : ".", O_RDONLY);
-	if (fd < 0)
-		goto fail;
-	if (fsync(fd) != 0)
-	{
-		close(fd);
-		goto fail;
-	}
-	close(fd);
 	ok = true;
 	goto done;
 
 fail:
 	snprintf(err, errlen, "could not write snapshot state file \"%s\": %s (see --state-dir)",
 			 path, strerror(errno));
-	if (f != NULL)
-		fclose(f);
-	if (tmp != NULL)
-		unlink(tmp);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
 done:
 	free(tmp);
-	free(dir);
 	return ok;
 }

@@ -29,6 +29,17 @@
 /* SQLSTATEs that decide what a failed command means. */
 #define SQLSTATE_OBJECT_IN_USE "55006"
 
+/*
+ * The slot's lock: pg_try_advisory_lock(STREAM_LOCK_CLASS, hashtext(slot)),
+ * "walc" in ASCII as the first key, so that it shows in pg_locks as
+ * classid 2002873443, objid hashtext(slot), objsubid 2.  A session whose
+ * agent died ends within moments of its socket closing: wait that long
+ * before calling the holder another agent.
+ */
+#define STREAM_LOCK_CLASS "2002873443"
+#define STREAM_LOCK_WAIT_MS 5000
+#define STREAM_LOCK_POLL_MS 100
+
 /* Plugin options the agent asks for unless -o says otherwise. */
 static const char *const stream_default_options[][2] = {
 	/* route/envelope need the key columns (flat's entry_id, debezium) */
@@ -37,6 +48,8 @@ static const char *const stream_default_options[][2] = {
 	 * message, not per byte (docs/contract.md, batch-bytes) */
 	{"batch-bytes", "65536"},
 };
+
+static void stream_fail(struct stream *s);
 
 void
 stream_init(struct stream *s, const struct agent_config *cfg)
@@ -285,6 +298,8 @@ stream_identify(struct stream *s, char *err, size_t errlen)
 	{
 		snprintf(s->system_id, sizeof(s->system_id), "%s", PQgetvalue(res, 0, 0));
 		snprintf(s->database, sizeof(s->database), "%s", PQgetvalue(res, 0, 3));
+		if (!lsn_parse(PQgetvalue(res, 0, 2), &s->identify_lsn))
+			s->identify_lsn = 0;
 		log_info("connected to PostgreSQL system %s, timeline %s, database \"%s\", WAL at %s",
 				 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 				 PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2));
@@ -324,7 +339,7 @@ stream_read_timeout(struct stream *s)
 					s->cfg->status_interval, s->wal_sender_timeout_ms);
 }
 
-static enum stream_status
+enum stream_status
 stream_create_slot(struct stream *s, char *err, size_t errlen)
 {
 	char	   *cmd = NULL;
@@ -344,12 +359,13 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 	if (!stream_append_str(&cmd, &len, &cap, "CREATE_REPLICATION_SLOT ") ||
 		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"') ||
 		!stream_append_str(&cmd, &len, &cap,
-						   s->export_snapshot ?
+						   s->for_load ?
 						   " LOGICAL " STREAM_PLUGIN " EXPORT_SNAPSHOT" :
 						   " LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT"))
 	{
 		free(cmd);
 		snprintf(err, errlen, "out of memory");
+		stream_fail(s);
 		return STREAM_FATAL;
 	}
 	res = PQexec(s->conn, cmd);
@@ -367,6 +383,7 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 	{
 		/* slot_name, consistent_point, snapshot_name, output_plugin */
 		s->created = true;
+		s->exists = true;
 		if (PQnfields(res) > 1 && !PQgetisnull(res, 0, 1) &&
 			!lsn_parse(PQgetvalue(res, 0, 1), &s->consistent_point))
 			s->consistent_point = 0;
@@ -381,6 +398,104 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 				 s->snapshot_name);
 	}
 	PQclear(res);
+	if (rc != STREAM_OK)
+		stream_fail(s);
+	return rc;
+}
+
+void
+stream_missing_slot_error(const struct stream *s, char *err, size_t errlen)
+{
+	/*
+	 * Also the message when a slot disappears while we run: recreating it
+	 * silently would start from "now" and lose every change the agent had
+	 * not yet confirmed.
+	 */
+	snprintf(err, errlen,
+			 "replication slot \"%s\" does not exist (create it with --create-slot; if it was dropped, changes since its last confirmed position are lost)",
+			 s->cfg->slot);
+}
+
+static void
+stream_active_error(const struct stream *s, const char *pid, char *err,
+					size_t errlen)
+{
+	/*
+	 * Typically our own previous walsender after a crash, until the server
+	 * notices (wal_sender_timeout); or a second agent.
+	 */
+	snprintf(err, errlen,
+			 "replication slot \"%s\" is active for PID %s (another consumer, or a stale connection; SELECT pg_terminate_backend(%s) ends it)",
+			 s->cfg->slot, pid, pid);
+}
+
+/*
+ * One session at a time decides about a slot (see stream.h): take its
+ * lock, or say who holds it.  The look-up of the slot and of the holder
+ * rides on the same query, so what is reported is what was seen when the
+ * lock was refused.
+ */
+static enum stream_status
+stream_lock_slot(struct stream *s, char *err, size_t errlen)
+{
+	char	   *sql = NULL;
+	size_t		len = 0;
+	size_t		cap = 0;
+	int			waited = 0;
+	enum stream_status rc = STREAM_OK;
+
+	if (!stream_append_str(&sql, &len, &cap,
+						   "SELECT pg_catalog.pg_try_advisory_lock(" STREAM_LOCK_CLASS ", pg_catalog.hashtext(k)), "
+						   "(SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = k), "
+						   "(SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
+						   " AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+						   " AND classid = " STREAM_LOCK_CLASS " AND objid = pg_catalog.hashtext(k)::oid AND objsubid = 2 LIMIT 1) "
+						   "FROM (SELECT ") ||
+		!stream_append_quoted(&sql, &len, &cap, s->cfg->slot, '\'') ||
+		!stream_append_str(&sql, &len, &cap, "::text AS k) AS slot"))
+	{
+		free(sql);
+		snprintf(err, errlen, "out of memory");
+		return STREAM_FATAL;
+	}
+	for (;;)
+	{
+		PGresult   *res = PQexec(s->conn, sql);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		{
+			stream_set_result_error(err, errlen, "could not take the slot's lock",
+									res, s->conn);
+			rc = STREAM_RETRY;
+		}
+		else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+			rc = STREAM_OK;
+		else if (!PQgetisnull(res, 0, 1))
+		{
+			stream_active_error(s, PQgetvalue(res, 0, 1), err, errlen);
+			rc = STREAM_RETRY;
+		}
+		else if (waited < STREAM_LOCK_WAIT_MS)
+			rc = STREAM_AGAIN;
+		else
+		{
+			const char *pid = PQgetisnull(res, 0, 2) ? "?" : PQgetvalue(res, 0, 2);
+
+			snprintf(err, errlen,
+					 "another walcast-agent is loading slot \"%s\": the session of PID %s holds the slot's lock (docs/snapshot.md, \"One agent per slot\"; if no agent is running there, end that stale session: SELECT pg_terminate_backend(%s))",
+					 s->cfg->slot, pid, pid);
+			rc = STREAM_BUSY;
+		}
+		PQclear(res);
+		if (rc != STREAM_AGAIN)
+			break;
+		if (waited == 0)
+			log_info("replication slot \"%s\" is locked by another session while idle: waiting up to %d s for it",
+					 s->cfg->slot, STREAM_LOCK_WAIT_MS / 1000);
+		(void) poll(NULL, 0, STREAM_LOCK_POLL_MS);
+		waited += STREAM_LOCK_POLL_MS;
+	}
+	free(sql);
 	return rc;
 }
 
@@ -423,20 +538,16 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
-		if (s->cfg->create_slot || s->force_create)
+		s->exists = false;
+		if (s->for_load)
+			return STREAM_OK;	/* snapshot.c decides, and creates */
+		if (s->cfg->create_slot)
 			return stream_create_slot(s, err, errlen);
-
-		/*
-		 * Also the message when a slot disappears while we run: recreating
-		 * it silently would start from "now" and lose every change the
-		 * agent had not yet confirmed.
-		 */
-		snprintf(err, errlen,
-				 "replication slot \"%s\" does not exist (create it with --create-slot; if it was dropped, changes since its last confirmed position are lost)",
-				 slot);
+		stream_missing_slot_error(s, err, errlen);
 		return STREAM_FATAL;
 	}
 
+	s->exists = true;
 	if (s->cfg->create_slot && !s->cfg->if_not_exists)
 	{
 		snprintf(err, errlen,
@@ -474,13 +585,7 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	}
 	else if (!PQgetisnull(res, 0, 3))
 	{
-		/*
-		 * Typically our own previous walsender after a crash, until the
-		 * server notices (wal_sender_timeout); or a second agent.
-		 */
-		snprintf(err, errlen,
-				 "replication slot \"%s\" is active for PID %s (another consumer, or a stale connection; SELECT pg_terminate_backend(%s) ends it)",
-				 slot, PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 3));
+		stream_active_error(s, PQgetvalue(res, 0, 3), err, errlen);
 		rc = STREAM_RETRY;
 	}
 	else
@@ -544,11 +649,17 @@ stream_prepare(struct stream *s, char *err, size_t errlen)
 	s->reply_requested = false;
 	s->keepalive_end = 0;
 	s->created = false;
+	s->exists = false;
 	s->snapshot_name[0] = '\0';
 	s->consistent_point = 0;
 
+	/*
+	 * Lock before looking: what check_slot sees then stays true until this
+	 * connection closes, as far as other agents are concerned.
+	 */
 	if ((rc = stream_connect(s, err, errlen)) != STREAM_OK ||
 		(rc = stream_identify(s, err, errlen)) != STREAM_OK ||
+		(rc = stream_lock_slot(s, err, errlen)) != STREAM_OK ||
 		(rc = stream_check_slot(s, err, errlen)) != STREAM_OK)
 		stream_fail(s);
 	return rc;
@@ -606,9 +717,13 @@ stream_drop_slot(struct stream *s, char *err, size_t errlen)
 		stream_set_result_error(err, errlen, what, res, s->conn);
 	}
 	else
+	{
 		log_info("dropped replication slot \"%s\"", s->cfg->slot);
+		s->exists = false;
+	}
 	PQclear(res);
-	stream_fail(s);
+	if (!ok)
+		stream_fail(s);
 	return ok;
 }
 

@@ -33,7 +33,8 @@ enum stream_status
 	STREAM_AGAIN,				/* nothing complete: poll the socket */
 	STREAM_RETRY,				/* connection lost, slot busy: retry later */
 	STREAM_UNREACHABLE,			/* could not connect or authenticate */
-	STREAM_FATAL				/* slot missing, invalidated, wrong plugin... */
+	STREAM_FATAL,				/* slot missing, invalidated, wrong plugin... */
+	STREAM_BUSY					/* another agent holds the slot's lock (loading) */
 };
 
 struct stream
@@ -54,16 +55,17 @@ struct stream
 	int			wal_sender_timeout_ms;	/* 0 = disabled or unknown */
 
 	/*
-	 * The initial load (snapshot.c).  Set before stream_prepare:
-	 * export_snapshot creates the slot (when it is created) with an
-	 * exported snapshot; force_create creates an absent slot even without
-	 * --create-slot.  Filled by stream_prepare.
+	 * The initial load (snapshot.c).  Set before stream_prepare: for_load
+	 * leaves an absent slot to the caller (exists = false), who creates it
+	 * with stream_create_slot, with an exported snapshot.  Filled by
+	 * stream_prepare and stream_create_slot.
 	 */
-	bool		export_snapshot;
-	bool		force_create;
+	bool		for_load;
+	bool		exists;			/* the slot exists (after stream_prepare) */
 	bool		created;		/* this session created the slot */
 	char		snapshot_name[64];	/* exported snapshot, "" when none */
 	uint64_t	consistent_point;	/* of the slot created, else 0 */
+	uint64_t	identify_lsn;	/* IDENTIFY_SYSTEM's xlogpos */
 	char		system_id[32];	/* IDENTIFY_SYSTEM's systemid */
 	char		database[128];	/* and dbname */
 };
@@ -74,17 +76,34 @@ extern enum stream_status stream_open(struct stream *s, char *err,
 
 /*
  * stream_open in two steps, for the initial load: stream_prepare connects,
- * identifies the system and checks (or creates) the slot; the connection
- * then stays idle, which keeps an exported snapshot alive, until
- * stream_begin starts streaming.  stream_drop_slot drops the slot over the
- * prepared connection (the load's restart, docs/snapshot.md); the
- * connection is closed afterwards.
+ * identifies the system, takes the slot's lock and checks (or, unless
+ * for_load, creates) the slot; the connection then stays idle, which keeps
+ * an exported snapshot alive, until stream_begin starts streaming.
+ *
+ * The slot's lock (docs/snapshot.md, "One agent per slot") is a
+ * session-level advisory lock of the replication connection, held until
+ * it closes: while one agent prepares, loads or streams, another cannot
+ * decide about the slot.  Taken when free; when another session holds it
+ * and the slot is active, STREAM_RETRY (as for any active slot); when the
+ * slot is idle, i.e. the holder is loading (or is the session of an agent
+ * that just died and ends within moments), it waits a few seconds, then
+ * STREAM_BUSY naming the holder's PID.
+ *
+ * With for_load, stream_create_slot creates the absent slot with an
+ * exported snapshot, and stream_drop_slot drops it (the load's restart);
+ * both keep the connection for what follows, and close it on failure.
  */
 extern enum stream_status stream_prepare(struct stream *s, char *err,
 										 size_t errlen);
 extern enum stream_status stream_begin(struct stream *s, char *err,
 									   size_t errlen);
+extern enum stream_status stream_create_slot(struct stream *s, char *err,
+											 size_t errlen);
 extern bool stream_drop_slot(struct stream *s, char *err, size_t errlen);
+
+/* The error for a slot that does not exist and may not be created. */
+extern void stream_missing_slot_error(const struct stream *s, char *err,
+									  size_t errlen);
 
 /*
  * The plugin options START_REPLICATION passes (the agent's defaults, then

@@ -1,4 +1,6 @@
-# agent/test/test.mk: cmocka unit tests of the agent's pure modules.
+# agent/test/test.mk: cmocka unit tests of the agent's pure modules (records,
+# envelopes, routing, configuration, logging, the initial load's state file
+# and decision table).
 #
 # Self-contained: usable standalone (make -C agent -f test/test.mk check) or
 # included from agent/Makefile (include test/test.mk); paths are relative to
@@ -9,9 +11,10 @@
 # line per program.  Programs run from agent/ (test_config reads
 # walcast-agent.conf.example).
 
-TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c config_scrub.c log.c
+TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c config_scrub.c log.c \
+	snapshot_state.c snapshot_plan.c
 TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log \
-	test/test_scrub
+	test/test_scrub test/test_snapshot_state test/test_snapshot_plan
 
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -I. \
 	$(shell pkg-config --cflags jansson cmocka libpq librabbitmq libmongoc-1.0)

@@ -236,7 +236,18 @@ test_cli(void **state)
 
 	assert_int_equal(LOAD(&cfg, err, "-v"), CONFIG_OK);
 	assert_int_equal(cfg.verbose, 1);
+	assert_null(cfg.reload_table);
 	config_free(&cfg);
+
+	/* command line only: the environment does not set it */
+	setenv("WALCAST_RELOAD_TABLE", "s.a", 1);
+	assert_int_equal(LOAD(&cfg, err, "--reload-table", "public.a,s.b.c"), CONFIG_OK);
+	assert_string_equal(cfg.reload_table, "public.a,s.b.c");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "-v"), CONFIG_OK);
+	assert_null(cfg.reload_table);
+	config_free(&cfg);
+	unsetenv("WALCAST_RELOAD_TABLE");
 }
 
 static void
@@ -365,6 +376,11 @@ test_value_errors(void **state)
 	EXPECT_ERROR("--amqp-uri: not a valid amqp:// or amqps:// URI", "--amqp-uri", "http://u:secret@h");
 	EXPECT_ERROR("--dbname: not a valid connection string", "-d", "host=x password");
 	EXPECT_ERROR("--mongo-uri: not a valid mongodb:// URI", "--mongo-uri", "mongodb://u:secret@");
+	EXPECT_ERROR("--reload-table: \"orders\" is not a table name as schema.table", "--reload-table", "orders");
+	EXPECT_ERROR("--reload-table: \".orders\" is not a table name as schema.table", "--reload-table", ".orders");
+	EXPECT_ERROR("--reload-table: \"public.\" is not a table name as schema.table", "--reload-table", "public.");
+	EXPECT_ERROR("--reload-table: \"\" is not a table name as schema.table", "--reload-table", "a.b,");
+	EXPECT_ERROR("--reload-table: \"c\" is not a table name as schema.table", "--reload-table", "a.b,c,d.e");
 	EXPECT_ERROR("--mongo-uri: not a valid mongodb:// URI", "--mongo-uri", "http://u:secret@h");
 	EXPECT_ERROR("--mongo-collection: unknown placeholder at \"{op}\" (use {schema} and {table})",
 				 "--mongo-collection", "{table}_{op}");
@@ -513,6 +529,8 @@ test_file_errors(void **state)
 	expect_file_error("config = /etc/x\n", "1: config cannot be set in a config file");
 	expect_file_error("help = 1\n", "1: help cannot be set in a config file");
 	expect_file_error("print_config = true\n", "1: print_config cannot be set in a config file");
+	/* a daemon's file naming tables would reload them on every start */
+	expect_file_error("reload_table = public.a\n", "1: reload_table cannot be set in a config file");
 	expect_file_error("envelope = \"\"\n", "1: envelope: \"\" is not one of native, debezium, flat");
 	expect_file_error("option = a=1\noption = a=2\n", "2: option: \"a\" given twice");
 	expect_file_error("amqp_uri = ftp://x\n", "1: amqp_uri: not a valid amqp:// or amqps:// URI");

@@ -1,8 +1,8 @@
 /*
  * test_envelope.c
  *		Unit tests of envelope.c: the three envelopes for every operation,
- *		byte-exact, plus composite keys, unchanged TOAST columns, reals and
- *		error cases.
+ *		the initial load's reads included, byte-exact, plus composite keys,
+ *		unchanged TOAST columns, reals and error cases.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +46,11 @@ static const char *const MSG =
 static const char *const MSG_BIN =
 "{\"action\":\"M\",\"xid\":748,\"lsn\":\"0/8000\",\"commit_lsn\":\"0/9000\"," TS ",\"seq\":1,"
 "\"transactional\":true,\"prefix\":\"bin\",\"content_base64\":\"AAEC\"}";
+
+/* A snapshot row: the consistent point, no transaction fields. */
+static const char *const READ =
+"{\"action\":\"L\",\"lsn\":\"0/1D89ED50\",\"schema\":\"public\",\"table\":\"a\","
+"\"pk\":[\"id\"],\"new\":{\"id\":1,\"v\":\"v1\"}}";
 
 /* Render json with kind; returns a NUL-terminated copy (caller frees) or NULL with err. */
 static char *
@@ -110,7 +115,7 @@ test_kind_names(void **state)
 static void
 test_native(void **state)
 {
-	const char *const all[] = {INS, UPD, DEL, TRUNC, MSG, MSG_BIN};
+	const char *const all[] = {INS, UPD, DEL, TRUNC, MSG, MSG_BIN, READ};
 
 	(void) state;
 	/* The record's bytes, unchanged (even its spelling of reals and escapes). */
@@ -153,6 +158,48 @@ test_debezium(void **state)
 		   "{" SOURCE_HEAD "\"ts_ms\":" TS_MS ",\"snapshot\":\"false\",\"schema\":\"\","
 		   "\"table\":\"\",\"txId\":748,\"lsn\":32768,\"sequence\":\"[null,\\\"32768\\\"]\"},"
 		   "\"op\":\"m\",\"ts_ms\":1700000000000,\"message\":{\"prefix\":\"bin\",\"content\":\"AAEC\"}}");
+}
+
+/*
+ * Debezium's snapshot read: op "r", no before, source.snapshot "true", the
+ * consistent point as source.lsn; no commit, so no txId and source.ts_ms
+ * is the time of publishing (as Debezium's snapshot events have).
+ */
+static void
+test_debezium_read(void **state)
+{
+	(void) state;
+	expect(ENVELOPE_DEBEZIUM, READ,
+		   "{\"before\":null,\"after\":{\"id\":1,\"v\":\"v1\"},"
+		   SOURCE_HEAD "\"ts_ms\":1700000000000,\"snapshot\":\"true\",\"schema\":\"public\","
+		   "\"table\":\"a\",\"txId\":null,\"lsn\":495578448,\"sequence\":\"[null,\\\"495578448\\\"]\"},"
+		   "\"op\":\"r\",\"ts_ms\":1700000000000}");
+	/* the same row inserted: only op, snapshot, txId and times differ */
+	expect(ENVELOPE_DEBEZIUM,
+		   "{\"action\":\"I\",\"xid\":7,\"lsn\":\"0/1D89ED50\",\"commit_lsn\":\"0/1D89EE00\","
+		   "\"seq\":1,\"schema\":\"public\",\"table\":\"a\",\"pk\":[\"id\"],\"new\":{\"id\":1,\"v\":\"v1\"}}",
+		   "{\"before\":null,\"after\":{\"id\":1,\"v\":\"v1\"},"
+		   SOURCE_HEAD "\"ts_ms\":1700000000000,\"snapshot\":\"false\",\"schema\":\"public\","
+		   "\"table\":\"a\",\"txId\":7,\"lsn\":495578448,\"sequence\":\"[null,\\\"495578448\\\"]\"},"
+		   "\"op\":\"c\",\"ts_ms\":1700000000000}");
+}
+
+/* Flat: the row, __op "read", the key as entry_id (composite: an object). */
+static void
+test_flat_read(void **state)
+{
+	(void) state;
+	expect(ENVELOPE_FLAT, READ,
+		   "{\"type\":\"a\",\"entry_id\":1,\"id\":1,\"v\":\"v1\",\"__schema\":\"public\","
+		   "\"__op\":\"read\",\"__deleted\":false}");
+	expect(ENVELOPE_FLAT,
+		   "{\"action\":\"L\",\"lsn\":\"0/10\",\"schema\":\"s\",\"table\":\"comp\","
+		   "\"pk\":[\"a\",\"b\"],\"new\":{\"b\":\"k1\",\"a\":1,\"v\":null}}",
+		   "{\"type\":\"comp\",\"entry_id\":{\"a\":1,\"b\":\"k1\"},\"b\":\"k1\",\"a\":1,\"v\":null,"
+		   "\"__schema\":\"s\",\"__op\":\"read\",\"__deleted\":false}");
+	expect_error(ENVELOPE_FLAT,
+				 "{\"action\":\"L\",\"lsn\":\"0/10\",\"schema\":\"s\",\"table\":\"t\",\"new\":{\"id\":1}}",
+				 "record has no \"pk\" (the flat envelope needs the plugin option include-pk=true)");
 }
 
 static void
@@ -308,6 +355,8 @@ main(void)
 		cmocka_unit_test(test_native),
 		cmocka_unit_test(test_debezium),
 		cmocka_unit_test(test_debezium_edges),
+		cmocka_unit_test(test_debezium_read),
+		cmocka_unit_test(test_flat_read),
 		cmocka_unit_test(test_flat),
 		cmocka_unit_test(test_flat_keys),
 		cmocka_unit_test(test_reals),

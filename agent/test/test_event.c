@@ -1,7 +1,7 @@
 /*
  * test_event.c
  *		Unit tests of event.c: every action, LSN edge cases, malformed
- *		records and message ids.
+ *		records, message ids, and the initial load's read records ("L").
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +34,7 @@ test_actions(void **state)
 		{"{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\",\"old\":null}", EVENT_DELETE},
 		{"{\"action\":\"T\",\"schema\":\"s\",\"table\":\"t\"}", EVENT_TRUNCATE},
 		{"{\"action\":\"M\",\"transactional\":true,\"prefix\":\"p\"}", EVENT_MESSAGE},
+		{"{\"action\":\"L\",\"schema\":\"s\",\"table\":\"t\",\"new\":{}}", EVENT_READ},
 		{"{\"action\":\"S\",\"xid\":7}", EVENT_OTHER},
 		{"{\"action\":\"E\"}", EVENT_OTHER},
 		{"{\"action\":\"A\",\"xid\":7}", EVENT_OTHER},
@@ -156,6 +157,68 @@ test_message_id(void **state)
 	event_free(&ev);
 }
 
+/*
+ * A snapshot row (docs/snapshot.md, "Events"): the consistent point in
+ * lsn, no transaction fields, the id the load sets, a row change for the
+ * checks that need schema and table.
+ */
+static void
+test_read(void **state)
+{
+	const char *json = "{\"action\":\"L\",\"lsn\":\"0/1D89ED50\",\"schema\":\"public\","
+		"\"table\":\"a\",\"pk\":[\"id\"],\"new\":{\"id\":1,\"v\":\"v1\"}}";
+	struct event ev;
+	char		err[256];
+	char		id[EVENT_MESSAGE_ID_BUFLEN];
+	char		longest[EVENT_MESSAGE_ID_BUFLEN + 1];
+	char		name[64];
+
+	(void) state;
+	assert_true(parse(&ev, json, err));
+	assert_int_equal(ev.op, EVENT_READ);
+	assert_string_equal(event_op_name(ev.op), "read");
+	assert_true(event_is_row_change(ev.op));
+	assert_string_equal(ev.schema, "public");
+	assert_string_equal(ev.table, "a");
+	assert_true(ev.lsn == 0x1D89ED50ULL);
+	assert_true(ev.commit_lsn == 0 && ev.end_lsn == 0);
+	assert_int_equal(ev.seq, -1);
+	assert_int_equal(ev.xid, -1);
+	assert_true(ev.transactional);
+
+	/* without the load's id, nothing tells two rows apart: the lsn alone */
+	event_message_id(&ev, id, sizeof(id));
+	assert_string_equal(id, "0/1D89ED50");
+	ev.message_id = "snapshot:0/1D89ED50:public.a:1";
+	event_message_id(&ev, id, sizeof(id));
+	assert_string_equal(id, "snapshot:0/1D89ED50:public.a:1");
+	event_free(&ev);
+
+	/* the longest id the load makes fits the documented buffer */
+	memset(name, 'n', 63);
+	name[63] = '\0';
+	snprintf(longest, sizeof(longest), "snapshot:FFFFFFFF/FFFFFFFF:%s.%s:18446744073709551615",
+			 name, name);
+	assert_int_equal(strlen(longest) + 1, EVENT_MESSAGE_ID_BUFLEN);
+	assert_true(parse(&ev, json, err));
+	ev.message_id = longest;
+	event_message_id(&ev, id, sizeof(id));
+	assert_string_equal(id, longest);
+	event_free(&ev);
+
+	/* a read names its table, like every row change */
+	assert_false(parse(&ev, "{\"action\":\"L\",\"lsn\":\"0/1\",\"table\":\"a\",\"new\":{}}", err));
+	assert_string_equal(err, "read record has no \"schema\" or \"table\"");
+	assert_false(parse(&ev, "{\"action\":\"L\",\"lsn\":\"0/1\",\"schema\":\"s\",\"new\":{}}", err));
+	assert_string_equal(err, "read record has no \"schema\" or \"table\"");
+	assert_false(parse(&ev, "{\"action\":\"L\",\"lsn\":\"1D89ED50\",\"schema\":\"s\",\"table\":\"t\"}", err));
+	assert_string_equal(err, "field \"lsn\" is not an LSN (\"X/X\")");
+	/* "LL" is no action this agent knows: skipped, not a read */
+	assert_true(parse(&ev, "{\"action\":\"LL\",\"schema\":\"s\",\"table\":\"t\"}", err));
+	assert_int_equal(ev.op, EVENT_OTHER);
+	event_free(&ev);
+}
+
 static void
 test_lsn_parse(void **state)
 {
@@ -273,6 +336,7 @@ test_op_names(void **state)
 	assert_string_equal(event_op_name(EVENT_BEGIN), "begin");
 	assert_string_equal(event_op_name(EVENT_COMMIT), "commit");
 	assert_string_equal(event_op_name(EVENT_OTHER), "other");
+	assert_string_equal(event_op_name(EVENT_READ), "read");
 }
 
 int
@@ -284,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_absent_fields),
 		cmocka_unit_test(test_message),
 		cmocka_unit_test(test_message_id),
+		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_lsn_parse),
 		cmocka_unit_test(test_lsn_format),
 		cmocka_unit_test(test_malformed),

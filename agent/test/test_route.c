@@ -56,6 +56,9 @@ test_default(void **state)
 		{"{\"action\":\"M\",\"transactional\":true,\"prefix\":\"audit\"}", "_.audit.message"},
 		{"{\"action\":\"M\",\"transactional\":false,\"prefix\":\"\"}", "_._.message"},
 		{"{\"action\":\"B\"}", "_._.begin"},
+		/* the initial load's rows (docs/snapshot.md) */
+		{"{\"action\":\"L\",\"lsn\":\"0/10\",\"schema\":\"public\",\"table\":\"a\",\"new\":{}}",
+		"public.a.read"},
 	};
 	char		buf[ROUTE_KEY_BUFLEN];
 
@@ -77,6 +80,9 @@ test_custom(void **state)
 	assert_string_equal(render("fixed", INSERT, buf, sizeof(buf)), "fixed");
 	assert_string_equal(render("", INSERT, buf, sizeof(buf)), "");
 	assert_string_equal(render("{table}{table}", INSERT, buf, sizeof(buf)), "ordersorders");
+	/* a read has no transaction: {xid} is "_" */
+	assert_string_equal(render("{op}.{xid}", "{\"action\":\"L\",\"schema\":\"s\",\"table\":\"t\"}",
+							   buf, sizeof(buf)), "read._");
 	/* no xid (non-transactional message) */
 	assert_string_equal(render("x.{xid}", "{\"action\":\"M\",\"transactional\":false,\"prefix\":\"p\"}",
 							   buf, sizeof(buf)), "x._");

@@ -165,10 +165,13 @@ class Broker:
     def agent_args(self):
         return ["--amqp-uri", self.uri, "--exchange", self.exchange]
 
-    def collect(self, count, timeout=120, settle=1.0):
+    def collect(self, count, timeout=120, settle=1.0, until=None):
         """Consume until at least count messages arrived in total (and the
         queue then stays empty for `settle` seconds; settle=0 returns at
-        once), or timeout.  Survives a broker restart by reconnecting."""
+        once), or timeout.  With until (a test on a message's body), stop
+        right after the first message that passes it instead: a marker
+        published last, so no pause in delivery ends the wait early.
+        Survives a broker restart by reconnecting."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -183,7 +186,7 @@ class Broker:
                 for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2):
                     if method is None:
                         now = time.monotonic()
-                        if len(self.messages) >= count:
+                        if len(self.messages) >= count and until is None:
                             idle_since = idle_since or now
                             if now - idle_since >= settle:
                                 break
@@ -193,6 +196,10 @@ class Broker:
                     idle_since = None
                     self.messages.append((method.routing_key, props, body))
                     ch.basic_ack(method.delivery_tag)
+                    if until is not None:
+                        if until(body):
+                            break
+                        continue
                     if settle == 0 and len(self.messages) >= count:
                         break
                 ch.cancel()

@@ -25,61 +25,13 @@
 #include <libpq-fe.h>
 #include <mongoc/mongoc.h>
 
+#include "strbuf.h"
+
 #define CONFIG_MASK "****"
-
-struct config_mask_buf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
-};
-
-static void
-config_mask_put(struct config_mask_buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->cap - b->len < n + 1)
-	{
-		size_t		cap = (b->cap ? b->cap : 64);
-		char	   *p;
-
-		while (cap - b->len < n + 1)
-			cap *= 2;
-		if ((p = realloc(b->data, cap)) == NULL)
-		{
-			b->failed = true;
-			return;
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-config_mask_puts(struct config_mask_buf *b, const char *s)
-{
-	config_mask_put(b, s, strlen(s));
-}
-
-static char *
-config_mask_result(struct config_mask_buf *b)
-{
-	if (b->failed)
-	{
-		free(b->data);
-		return NULL;
-	}
-	return b->data;
-}
 
 /* Percent-encode all but RFC 3986 unreserved characters. */
 static void
-config_mask_pct(struct config_mask_buf *b, const char *s)
+config_mask_pct(struct strbuf *b, const char *s)
 {
 	for (; *s; s++)
 	{
@@ -88,11 +40,11 @@ config_mask_pct(struct config_mask_buf *b, const char *s)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
-			config_mask_put(b, s, 1);
+			strbuf_add(b, s, 1);
 		else
 		{
 			snprintf(hex, sizeof(hex), "%%%02X", c);
-			config_mask_puts(b, hex);
+			strbuf_puts(b, hex);
 		}
 	}
 }
@@ -102,7 +54,7 @@ static char *
 config_mask_amqp(const char *uri)
 {
 	struct amqp_connection_info info;
-	struct config_mask_buf b = {0};
+	struct strbuf b = {0};
 	char	   *copy = strdup(uri);
 	char		port[16];
 
@@ -113,40 +65,40 @@ config_mask_amqp(const char *uri)
 		free(copy);
 		return strdup(CONFIG_MASK);
 	}
-	config_mask_puts(&b, info.ssl ? "amqps://" : "amqp://");
+	strbuf_puts(&b, info.ssl ? "amqps://" : "amqp://");
 	config_mask_pct(&b, info.user);
-	config_mask_puts(&b, ":" CONFIG_MASK "@");
+	strbuf_puts(&b, ":" CONFIG_MASK "@");
 	/* An IPv6 literal needs its brackets back. */
 	if (strchr(info.host, ':') != NULL)
 	{
-		config_mask_puts(&b, "[");
-		config_mask_puts(&b, info.host);
-		config_mask_puts(&b, "]");
+		strbuf_puts(&b, "[");
+		strbuf_puts(&b, info.host);
+		strbuf_puts(&b, "]");
 	}
 	else
-		config_mask_puts(&b, info.host);
+		strbuf_puts(&b, info.host);
 	snprintf(port, sizeof(port), ":%d/", info.port);
-	config_mask_puts(&b, port);
+	strbuf_puts(&b, port);
 	config_mask_pct(&b, info.vhost);
 	free(copy);
-	return config_mask_result(&b);
+	return strbuf_finish(&b);
 }
 
 /* keyword='value' with libpq's quoting rules (backslash escapes ' and \). */
 static void
-config_mask_conninfo_pair(struct config_mask_buf *b, const char *kw, const char *v)
+config_mask_conninfo_pair(struct strbuf *b, const char *kw, const char *v)
 {
 	if (b->len > 0)
-		config_mask_puts(b, " ");
-	config_mask_puts(b, kw);
-	config_mask_puts(b, "='");
+		strbuf_puts(b, " ");
+	strbuf_puts(b, kw);
+	strbuf_puts(b, "='");
 	for (; *v; v++)
 	{
 		if (*v == '\'' || *v == '\\')
-			config_mask_puts(b, "\\");
-		config_mask_put(b, v, 1);
+			strbuf_puts(b, "\\");
+		strbuf_add(b, v, 1);
 	}
-	config_mask_puts(b, "'");
+	strbuf_puts(b, "'");
 }
 
 static char *
@@ -154,7 +106,7 @@ config_mask_conninfo(const char *conninfo)
 {
 	char	   *errmsg = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
-	struct config_mask_buf b = {0};
+	struct strbuf b = {0};
 	bool		secret = false;
 
 	if (opts == NULL)
@@ -178,7 +130,7 @@ config_mask_conninfo(const char *conninfo)
 	PQconninfoFree(opts);
 	if (b.data == NULL && !b.failed)
 		return strdup("");
-	return config_mask_result(&b);
+	return strbuf_finish(&b);
 }
 
 /* URI options whose value is a secret (the rest are shown). */
@@ -199,7 +151,7 @@ config_mask_mongo_secret_option(const char *name, size_t len)
 static char *
 config_mask_mongo(const char *uri)
 {
-	struct config_mask_buf b = {0};
+	struct strbuf b = {0};
 	mongoc_uri_t *parsed = mongoc_uri_new_with_error(uri, NULL);
 	const char *p = strstr(uri, "://") + 3;
 	const char *hosts_end = p + strcspn(p, "/?");
@@ -213,17 +165,17 @@ config_mask_mongo(const char *uri)
 	for (q = p; q < hosts_end; q++)
 		if (*q == '@')
 			at = q;
-	config_mask_put(&b, uri, (size_t) (p - uri));
+	strbuf_add(&b, uri, (size_t) (p - uri));
 	if (at != NULL)
 	{
 		size_t		userlen = strcspn(p, ":@");
 
-		config_mask_put(&b, p, userlen);
+		strbuf_add(&b, p, userlen);
 		if (p[userlen] == ':')
-			config_mask_puts(&b, ":" CONFIG_MASK);
+			strbuf_puts(&b, ":" CONFIG_MASK);
 		p = at;
 	}
-	config_mask_put(&b, p, strcspn(p, "?"));
+	strbuf_add(&b, p, strcspn(p, "?"));
 	p += strcspn(p, "?");
 	/* Options: name=value pairs separated by '&'. */
 	while (*p != '\0')
@@ -233,14 +185,14 @@ config_mask_mongo(const char *uri)
 
 		if (eq != NULL && config_mask_mongo_secret_option(p + 1, (size_t) (eq - p - 1)))
 		{
-			config_mask_put(&b, p, (size_t) (eq - p) + 1);
-			config_mask_puts(&b, CONFIG_MASK);
+			strbuf_add(&b, p, (size_t) (eq - p) + 1);
+			strbuf_puts(&b, CONFIG_MASK);
 		}
 		else
-			config_mask_put(&b, p, n);
+			strbuf_add(&b, p, n);
 		p += n;
 	}
-	return config_mask_result(&b);
+	return strbuf_finish(&b);
 }
 
 char *

@@ -36,6 +36,7 @@
 #include "snapshot_plan.h"
 #include "snapshot_progress.h"
 #include "snapshot_state.h"
+#include "strbuf.h"
 
 /* Sleep at most this long while waiting for confirms (heartbeats). */
 #define SNAPSHOT_MAX_SLEEP_MS 1000
@@ -97,69 +98,30 @@ snapshot_exec(struct snapshot_load *l, const char *sql, char *err,
 	return ok;
 }
 
-struct snapshot_buf
-{
-	char	   *s;
-	size_t		len;
-	size_t		cap;
-	bool		oom;
-};
-
-static void
-snapshot_buf_add(struct snapshot_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap * 2 : 256;
-		char	   *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL)
-		{
-			b->oom = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-snapshot_buf_str(struct snapshot_buf *b, const char *s)
-{
-	snapshot_buf_add(b, s, strlen(s));
-}
-
 /* One element of a text[] literal: "...", with \ and " escaped. */
 static void
-snapshot_buf_array_item(struct snapshot_buf *b, const char *s)
+snapshot_buf_array_item(struct strbuf *b, const char *s)
 {
-	snapshot_buf_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 	for (; *s; s++)
 	{
 		if (*s == '"' || *s == '\\')
-			snapshot_buf_add(b, "\\", 1);
-		snapshot_buf_add(b, s, 1);
+			strbuf_add(b, "\\", 1);
+		strbuf_add(b, s, 1);
 	}
-	snapshot_buf_add(b, "\"", 1);
+	strbuf_add(b, "\"", 1);
 }
 
 static bool
 snapshot_option_item(const char *name, const char *value, void *arg)
 {
-	struct snapshot_buf *b = arg;
+	struct strbuf *b = arg;
 	size_t		n = strlen(name) + (value ? strlen(value) : 0) + 2;
 	char	   *item = malloc(n);
 
 	if (item == NULL)
 	{
-		b->oom = true;
+		b->failed = true;
 		return false;
 	}
 	/* the extension reads "name=value", or "name" alone for true */
@@ -167,27 +129,27 @@ snapshot_option_item(const char *name, const char *value, void *arg)
 		snprintf(item, n, "%s=%s", name, value);
 	else
 		snprintf(item, n, "%s", name);
-	snapshot_buf_add(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
+	strbuf_add(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
 	snapshot_buf_array_item(b, item);
 	free(item);
-	return !b->oom;
+	return !b->failed;
 }
 
 /* The stream's plugin options as a text[] literal, malloc'd. */
 static char *
 snapshot_options_literal(const struct agent_config *cfg)
 {
-	struct snapshot_buf b = {0};
+	struct strbuf b = {0};
 
-	snapshot_buf_add(&b, "{", 1);
+	strbuf_add(&b, "{", 1);
 	(void) stream_for_each_option(cfg, snapshot_option_item, &b);
-	snapshot_buf_add(&b, "}", 1);
-	if (b.oom)
+	strbuf_add(&b, "}", 1);
+	if (b.failed)
 	{
-		free(b.s);
+		free(b.data);
 		return NULL;
 	}
-	return b.s;
+	return b.data;
 }
 
 /* ---- sinks ---- */
@@ -375,7 +337,7 @@ snapshot_listed(const char *list, const char *name, size_t namelen)
 static enum snapshot_status
 snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
 {
-	struct snapshot_buf missing = {0};
+	struct strbuf missing = {0};
 
 	for (const char *p = l->only;;)
 	{
@@ -387,16 +349,16 @@ snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
 				strncmp(l->tables[i].name, p, n) == 0;
 		if (!found)
 		{
-			snapshot_buf_add(&missing, missing.len ? ", " : "", missing.len ? 2 : 0);
-			snapshot_buf_add(&missing, p, n);
+			strbuf_add(&missing, missing.len ? ", " : "", missing.len ? 2 : 0);
+			strbuf_add(&missing, p, n);
 		}
 		if (p[n] == '\0')
 			break;
 		p += n + 1;
 	}
-	if (missing.oom)
+	if (missing.failed)
 	{
-		free(missing.s);
+		free(missing.data);
 		snprintf(err, errlen, "out of memory");
 		return SNAPSHOT_FATAL;
 	}
@@ -404,8 +366,8 @@ snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
 	{
 		snprintf(err, errlen,
 				 "--reload-table: %s %s not among the tables the stream includes (a permanent table, spelled schema.table as in the log; see -o add-tables/filter-tables)",
-				 missing.s, strchr(missing.s, ',') ? "are" : "is");
-		free(missing.s);
+				 missing.data, strchr(missing.data, ',') ? "are" : "is");
+		free(missing.data);
 		return SNAPSHOT_FATAL;
 	}
 	return SNAPSHOT_STREAM;
@@ -417,7 +379,7 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 {
 	const char *params[1] = {l->options};
 	PGresult   *res;
-	struct snapshot_buf denied = {0};
+	struct strbuf denied = {0};
 	int			n;
 
 	res = PQexecParams(l->conn,
@@ -465,8 +427,8 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 		}
 		if (strcmp(PQgetvalue(res, i, 5), "t") != 0)
 		{
-			snapshot_buf_add(&denied, denied.len ? ", " : "", denied.len ? 2 : 0);
-			snapshot_buf_add(&denied, t->name, strlen(t->name));
+			strbuf_add(&denied, denied.len ? ", " : "", denied.len ? 2 : 0);
+			strbuf_add(&denied, t->name, strlen(t->name));
 		}
 	}
 	PQclear(res);
@@ -474,11 +436,11 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 	{
 		snprintf(err, errlen,
 				 "initial load: role \"%s\" may not read table(s) %s (GRANT SELECT on them to the agent's role, or leave them out of the stream with -o filter-tables=...)",
-				 PQuser(l->conn), denied.s);
-		free(denied.s);
+				 PQuser(l->conn), denied.data);
+		free(denied.data);
 		return SNAPSHOT_FATAL;
 	}
-	free(denied.s);
+	free(denied.data);
 	return l->only != NULL ? snapshot_check_listed(l, err, errlen) : SNAPSHOT_STREAM;
 }
 
@@ -491,7 +453,7 @@ snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
 			   size_t errlen)
 {
 	struct agent *a = l->a;
-	struct snapshot_buf sql = {0};
+	struct strbuf sql = {0};
 	char	   *opts = PQescapeLiteral(l->conn, l->options, strlen(l->options));
 	char		fetch[64];
 	enum snapshot_status r = SNAPSHOT_STREAM;
@@ -503,30 +465,30 @@ snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
 		snprintf(err, errlen, "out of memory");
 		return SNAPSHOT_FATAL;
 	}
-	snapshot_buf_str(&sql, "DECLARE walcast_snapshot NO SCROLL CURSOR FOR SELECT walcast.snapshot_record(");
-	snapshot_buf_str(&sql, t->oid);
+	strbuf_puts(&sql, "DECLARE walcast_snapshot NO SCROLL CURSOR FOR SELECT walcast.snapshot_record(");
+	strbuf_puts(&sql, t->oid);
 	/* t.*, not t: a column named t would win over the row */
-	snapshot_buf_str(&sql, "::oid::regclass, t.*, ");
-	snapshot_buf_str(&sql, opts);
-	snapshot_buf_str(&sql, "::text[], '");
-	snapshot_buf_str(&sql, l->lsn);
-	snapshot_buf_str(&sql, "'::pg_lsn) FROM ONLY ");
-	snapshot_buf_str(&sql, t->qualified);
-	snapshot_buf_str(&sql, " AS t");
+	strbuf_puts(&sql, "::oid::regclass, t.*, ");
+	strbuf_puts(&sql, opts);
+	strbuf_puts(&sql, "::text[], '");
+	strbuf_puts(&sql, l->lsn);
+	strbuf_puts(&sql, "'::pg_lsn) FROM ONLY ");
+	strbuf_puts(&sql, t->qualified);
+	strbuf_puts(&sql, " AS t");
 	if (t->order_by != NULL)
 	{
-		snapshot_buf_str(&sql, " ORDER BY ");
-		snapshot_buf_str(&sql, t->order_by);
+		strbuf_puts(&sql, " ORDER BY ");
+		strbuf_puts(&sql, t->order_by);
 	}
 	PQfreemem(opts);
-	if (sql.oom)
+	if (sql.failed)
 	{
-		free(sql.s);
+		free(sql.data);
 		snprintf(err, errlen, "out of memory");
 		return SNAPSHOT_FATAL;
 	}
-	ok = snapshot_exec(l, sql.s, err, errlen);
-	free(sql.s);
+	ok = snapshot_exec(l, sql.data, err, errlen);
+	free(sql.data);
 	if (!ok)
 		return SNAPSHOT_FATAL;
 

@@ -11,7 +11,7 @@
 # line per program.  Programs run from agent/ (test_config reads
 # walcast-agent.conf.example).
 
-TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c config_scrub.c log.c \
+TEST_MODULES = event.c envelope.c route.c config.c config_file.c config_mask.c config_scrub.c log.c strbuf.c \
 	snapshot_state.c snapshot_plan.c
 TEST_PROGS = test/test_event test/test_route test/test_envelope test/test_config test/test_log \
 	test/test_scrub test/test_snapshot_state test/test_snapshot_plan

@@ -4,6 +4,7 @@
  */
 #include "ack.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,17 @@ ack_reset(struct ack_tracker *t)
 	t->head = 0;
 	t->count = 0;
 	t->in_txn = false;
+}
+
+uint64_t
+ack_resume(struct ack_tracker *t, const char *history)
+{
+	if (strcmp(t->history, history) != 0)
+	{
+		snprintf(t->history, sizeof(t->history), "%s", history);
+		t->flush_lsn = 0;
+	}
+	return t->flush_lsn;
 }
 
 void

@@ -48,6 +48,7 @@ struct ack_tracker
 	size_t		count;			/* entries in flight */
 	bool		in_txn;			/* a BEGIN was seen, its COMMIT not yet */
 	uint64_t	flush_lsn;		/* what may be reported as flushed */
+	char		history[64];	/* the WAL history flush_lsn belongs to */
 };
 
 extern void ack_init(struct ack_tracker *t, int nsinks);
@@ -58,6 +59,20 @@ extern void ack_free(struct ack_tracker *t);
  * the slot).  flush_lsn is kept: it was confirmed and stays true.
  */
 extern void ack_reset(struct ack_tracker *t);
+
+/*
+ * Where a new session starts streaming (START_REPLICATION's position; 0 =
+ * the slot's confirmed_flush_lsn).  The flush LSN kept from an earlier
+ * session of this process, not the slot's position: that may be behind
+ * (the status carrying it was lost with the connection, e.g. a walsender
+ * timeout), and replaying what every sink already confirmed costs time
+ * and, for the MongoDB mirror, shows older rows again until the replay
+ * has caught up (docs/mongo.md, "Replay").  history names the server's
+ * WAL history (system identifier and timeline): on another one (a promoted
+ * standby, a restored backup) the kept position may not exist or may
+ * follow other changes, so it is forgotten and the slot decides.
+ */
+extern uint64_t ack_resume(struct ack_tracker *t, const char *history);
 
 extern void ack_begin(struct ack_tracker *t);
 

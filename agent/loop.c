@@ -452,6 +452,20 @@ loop_read(struct agent *a, struct loop_timers *t, bool *more)
 			case STREAM_RECORD:
 				if ((r = loop_record(a, rec, len)) != LOOP_OK)
 					return r;
+
+				/*
+				 * A turn is long when a sink is slow (the MongoDB mirror
+				 * writes from inside publish once its queue is full): the
+				 * status is due within it too, or wal_sender_timeout ends
+				 * the session, and what was confirmed meanwhile would be
+				 * replayed.
+				 */
+				if (loop_now_ms() >= t->next_status)
+				{
+					loop_advance(a);
+					if (!loop_send_status(a, t, false))
+						return LOOP_RETRY;
+				}
 				break;
 			case STREAM_KEEPALIVE:
 				ack_keepalive(&a->ack, a->stream.keepalive_end);
@@ -714,6 +728,21 @@ loop_prepare(struct agent *a, char *err, size_t errlen)
 	return loop_failure(a, 0, 0, err);
 }
 
+/*
+ * Start after what this process knows every sink confirmed (ack_resume),
+ * and tell the server so at once: the slot's own position is the last
+ * status it received.
+ */
+static void
+loop_resume(struct agent *a)
+{
+	char		history[64];
+
+	snprintf(history, sizeof(history), "%s/%s", a->stream.system_id, a->stream.timeline);
+	a->stream.start_lsn = ack_resume(&a->ack, history);
+	a->reported_flush = 0;
+}
+
 static enum loop_result
 loop_session(struct agent *a)
 {
@@ -738,6 +767,7 @@ loop_session(struct agent *a)
 		loop_close_sinks(a);
 		return r;
 	}
+	loop_resume(a);
 	rs = stream_begin(&a->stream, err, sizeof(err));
 	if (rs != STREAM_OK)
 	{

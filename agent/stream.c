@@ -224,19 +224,25 @@ stream_command_option(const char *name, const char *value, void *arg)
 }
 
 /*
- * START_REPLICATION SLOT s LOGICAL 0/0 ("name" 'value', ...).  Start
- * position 0/0 means "from the slot's confirmed_flush_lsn": the server, not
- * the agent, remembers what was acknowledged, so a restarted agent resumes
- * exactly after the last transaction every sink confirmed.
+ * START_REPLICATION SLOT s LOGICAL X/X ("name" 'value', ...).  Position
+ * 0/0 means "from the slot's confirmed_flush_lsn": the server, not the
+ * agent, remembers what was acknowledged, so a restarted agent resumes
+ * exactly after the last transaction every sink confirmed.  A later
+ * position (ack_resume: what this process knows was confirmed, when the
+ * server never heard it) makes the server skip the transactions that
+ * commit before it; an earlier one is moved up to the slot's.
  */
 static char *
-stream_start_command(const struct agent_config *cfg)
+stream_start_command(const struct agent_config *cfg, uint64_t start_lsn)
 {
 	struct stream_command c = {NULL, 0, 0, true};
+	char		pos[LSN_BUFLEN];
 
+	lsn_format(start_lsn, pos, sizeof(pos));
 	if (!stream_append_str(&c.cmd, &c.len, &c.cap, "START_REPLICATION SLOT ") ||
 		!stream_append_quoted(&c.cmd, &c.len, &c.cap, cfg->slot, '"') ||
-		!stream_append_str(&c.cmd, &c.len, &c.cap, " LOGICAL 0/0") ||
+		!stream_append_str(&c.cmd, &c.len, &c.cap, " LOGICAL ") ||
+		!stream_append_str(&c.cmd, &c.len, &c.cap, pos) ||
 		!stream_for_each_option(cfg, stream_command_option, &c) ||
 		(!c.first && !stream_append_str(&c.cmd, &c.len, &c.cap, ")")))
 	{
@@ -297,6 +303,7 @@ stream_identify(struct stream *s, char *err, size_t errlen)
 	else
 	{
 		snprintf(s->system_id, sizeof(s->system_id), "%s", PQgetvalue(res, 0, 0));
+		snprintf(s->timeline, sizeof(s->timeline), "%s", PQgetvalue(res, 0, 1));
 		snprintf(s->database, sizeof(s->database), "%s", PQgetvalue(res, 0, 3));
 		if (!lsn_parse(PQgetvalue(res, 0, 2), &s->identify_lsn))
 			s->identify_lsn = 0;
@@ -604,7 +611,7 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 static enum stream_status
 stream_start(struct stream *s, char *err, size_t errlen)
 {
-	char	   *cmd = stream_start_command(s->cfg);
+	char	   *cmd = stream_start_command(s->cfg, s->start_lsn);
 	PGresult   *res;
 	enum stream_status rc = STREAM_OK;
 
@@ -676,7 +683,16 @@ stream_begin(struct stream *s, char *err, size_t errlen)
 		stream_fail(s);
 		return rc;
 	}
-	log_info("streaming from replication slot \"%s\"", s->cfg->slot);
+	if (s->start_lsn != 0)
+	{
+		char		pos[LSN_BUFLEN];
+
+		lsn_format(s->start_lsn, pos, sizeof(pos));
+		log_info("streaming from replication slot \"%s\", after %s (confirmed by every sink before the reconnect)",
+				 s->cfg->slot, pos);
+	}
+	else
+		log_info("streaming from replication slot \"%s\"", s->cfg->slot);
 	return STREAM_OK;
 }
 

@@ -67,7 +67,9 @@ struct stream
 	uint64_t	consistent_point;	/* of the slot created, else 0 */
 	uint64_t	identify_lsn;	/* IDENTIFY_SYSTEM's xlogpos */
 	char		system_id[32];	/* IDENTIFY_SYSTEM's systemid */
+	char		timeline[16];	/* and timeline */
 	char		database[128];	/* and dbname */
+	uint64_t	start_lsn;		/* START_REPLICATION's position, 0 = the slot's */
 };
 
 extern void stream_init(struct stream *s, const struct agent_config *cfg);

@@ -174,6 +174,35 @@ test_reset_keeps_flush(void **state)
 	ack_free(&t);
 }
 
+/*
+ * A new session starts after what was confirmed before, on the same WAL
+ * history only; on another (a promoted standby) the slot decides.
+ */
+static void
+test_resume_same_history_only(void **state)
+{
+	struct ack_tracker t;
+
+	(void) state;
+	ack_init(&t, 1);
+	assert_int_equal(ack_resume(&t, "7301/1"), 0);	/* first session */
+	commit1(&t, 0x100, 1);
+	assert_int_equal(advance1(&t, 1), 0x100);
+	ack_reset(&t);
+	assert_int_equal(ack_resume(&t, "7301/1"), 0x100);
+	commit1(&t, 0x300, 1);
+	assert_int_equal(advance1(&t, 1), 0x300);
+	ack_reset(&t);
+	assert_int_equal(ack_resume(&t, "7301/2"), 0);	/* new timeline */
+	assert_int_equal(t.flush_lsn, 0);
+	assert_int_equal(ack_resume(&t, "7301/2"), 0);
+	commit1(&t, 0x200, 1);
+	assert_int_equal(advance1(&t, 1), 0x200);
+	ack_reset(&t);
+	assert_int_equal(ack_resume(&t, "9999/2"), 0);	/* another system */
+	ack_free(&t);
+}
+
 static void
 test_ring_grows_and_wraps(void **state)
 {
@@ -233,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_standalone_message),
 		cmocka_unit_test(test_keepalive_only_when_idle),
 		cmocka_unit_test(test_reset_keeps_flush),
+		cmocka_unit_test(test_resume_same_history_only),
 		cmocka_unit_test(test_ring_grows_and_wraps),
 		cmocka_unit_test(test_two_sinks),
 	};

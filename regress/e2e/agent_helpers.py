@@ -9,7 +9,10 @@ import json
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
+import threading
 import tempfile
 import time
 import uuid
@@ -315,19 +318,26 @@ def make_test_ca(directory, name="ca"):
             (("ca", name + ".crt"), ("cert", "server.crt"), ("key", "server.key"))}
 
 
-class TlsProxy:
-    """TLS in front of the test broker (which speaks plain AMQP): what the
-    agent meets at an amqps:// endpoint, without reconfiguring RabbitMQ."""
+def _close_sockets(*socks):
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            s.close()
+        except OSError:
+            pass
 
-    def __init__(self, certfile, keyfile, upstream):
-        import socket
-        import ssl
-        import threading
-        self._socket = socket
-        self._threading = threading
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(certfile, keyfile)
+
+class _Proxy:
+    """A TCP proxy on a port of its own, in front of upstream (host, port);
+    a thread per direction.  Subclasses wrap the client's socket (_wrap)
+    and may drop what the client sends (_drop)."""
+
+    def __init__(self, upstream):
         self.upstream = upstream
+        self.conns = []
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
@@ -335,40 +345,84 @@ class TlsProxy:
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
+    def _wrap(self, raw):
+        return raw
+
+    def _drop(self):
+        return False
+
     def _accept(self):
         while not self.closed:
             try:
                 raw, _ = self.listener.accept()
             except OSError:
                 return
-            self._threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
 
     def _serve(self, raw):
         try:
-            tls = self.ctx.wrap_socket(raw, server_side=True)
+            client = self._wrap(raw)
         except OSError:
             raw.close()
             return
-        up = self._socket.create_connection(self.upstream)
-        self._threading.Thread(target=self._pipe, args=(up, tls), daemon=True).start()
-        self._pipe(tls, up)
+        server = socket.create_connection(self.upstream)
+        self.conns.append((client, server))
+        threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+        self._pipe(client, server, True)
 
-    @staticmethod
-    def _pipe(src, dst):
+    def _pipe(self, src, dst, from_client):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                dst.sendall(data)
+                if not (from_client and self._drop()):
+                    dst.sendall(data)
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.close()
-            except OSError:
-                pass
+        _close_sockets(src, dst)
 
     def close(self):
         self.closed = True
         self.listener.close()
+        conns, self.conns = self.conns, []
+        for pair in conns:
+            _close_sockets(*pair)
+
+
+class TlsProxy(_Proxy):
+    """TLS in front of the test broker (which speaks plain AMQP): what the
+    agent meets at an amqps:// endpoint, without reconfiguring RabbitMQ."""
+
+    def __init__(self, certfile, keyfile, upstream):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(certfile, keyfile)
+        super().__init__(upstream)
+
+    def _wrap(self, raw):
+        return self.ctx.wrap_socket(raw, server_side=True)
+
+
+class CuttableProxy(_Proxy):
+    """A plain TCP proxy in front of PostgreSQL, to lose what the agent
+    says without the agent noticing: mute() drops the agent's bytes (its
+    status updates) while the server's still arrive, and cut() then closes
+    every connection, as a walsender timeout or a network failure would.
+    Later connections pass through normally."""
+
+    muted = False
+
+    def dsn(self, dsn):
+        return re.sub(r"port=\d+", "port=%d" % self.port, dsn)
+
+    def _drop(self):
+        return self.muted
+
+    def mute(self):
+        self.muted = True
+
+    def cut(self):
+        conns, self.conns = self.conns, []
+        self.muted = False
+        for pair in conns:
+            _close_sockets(*pair)

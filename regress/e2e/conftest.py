@@ -61,6 +61,18 @@ def pg(pg_dsn):
 
 
 @pytest.fixture
+def short_sender_timeout(pg):
+    """wal_sender_timeout of 3 s for the test: a walsender that hears
+    nothing from the agent for that long ends the session."""
+    cur = pg.cursor()
+    cur.execute("alter system set wal_sender_timeout = '3s'")
+    cur.execute("select pg_reload_conf()")
+    yield
+    cur.execute("alter system reset wal_sender_timeout")
+    cur.execute("select pg_reload_conf()")
+
+
+@pytest.fixture
 def fresh_db(pg_dsn):
     """A database of its own for one test, dropped afterwards.
 

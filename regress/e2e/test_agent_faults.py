@@ -5,16 +5,17 @@ restart, SIGTERM and a blocked broker lose nothing.
 Checked with check_delivery (agent_helpers.py): lost, duplicated (with the
 same message id and content only), reordered per table.
 """
+import re
 import threading
 import time
 import uuid
 
 import pytest
 
-from agent_helpers import (Agent, broker, check_delivery, connect,  # noqa: F401
-                           events_of, execute, lsn_int, prepare_db, rabbitmqctl,
-                           slot_info)
-from conftest import server
+from agent_helpers import (Agent, CuttableProxy, broker, check_delivery,  # noqa: F401
+                           connect, events_of, execute, lsn_int, prepare_db,
+                           rabbitmqctl, slot_info)
+from conftest import server, short_sender_timeout  # noqa: F401
 
 SLOT = "wc_agent_faults"
 TXNS = 1000
@@ -157,16 +158,6 @@ def test_sigterm_exits_zero_with_everything_confirmed(db, broker):
     assert active_pid is None
 
 
-@pytest.fixture
-def short_sender_timeout(pg):
-    cur = pg.cursor()
-    cur.execute("alter system set wal_sender_timeout = '3s'")
-    cur.execute("select pg_reload_conf()")
-    yield
-    cur.execute("alter system reset wal_sender_timeout")
-    cur.execute("select pg_reload_conf()")
-
-
 def test_status_keeps_flowing_while_broker_blocked(db, broker, short_sender_timeout):
     agent = Agent(agent_args(db, broker))
     try:
@@ -196,6 +187,59 @@ def test_status_keeps_flowing_while_broker_blocked(db, broker, short_sender_time
     assert ids == list(range(1, 111))
     assert "lost the replication connection" not in log
     assert "reconnecting" not in log
+
+
+def current_lsn(dsn):
+    conn = connect(dsn)
+    cur = conn.cursor()
+    cur.execute("select pg_current_wal_lsn()::text")
+    lsn = lsn_int(cur.fetchone()[0])
+    conn.close()
+    return lsn
+
+
+def test_reconnect_resumes_after_what_was_confirmed(db, broker):
+    """The server never heard that the second batch was confirmed (its
+    status updates were lost, then the connection): the agent resumes
+    after it anyway, because it knows, and nothing is published twice."""
+    host, port = re.search(r"host=(\S+) port=(\d+)", db).groups()
+    proxy = CuttableProxy((host, int(port)))
+    agent = Agent(agent_args(proxy.dsn(db), broker, "-v"))
+    try:
+        agent.wait_log("streaming from replication slot")
+        execute(db, "insert into ta select g, g from generate_series(1, 100) g")
+        assert len(broker.collect(100, settle=0)) == 100
+        before = current_lsn(db)
+        agent.wait_log(r"reported \S+ as flushed")
+        proxy.mute()
+        conn = connect(db, autocommit=False)
+        cur = conn.cursor()
+        cur.execute("insert into ta select g, g from generate_series(101, 300) g")
+        cur.execute("select pg_current_wal_insert_lsn()::text")
+        end = lsn_int(cur.fetchone()[0])     # before the commit record
+        conn.commit()
+        conn.close()
+        assert len(broker.collect(300, settle=0)) == 300
+        # Confirmed by RabbitMQ and reported, into the void.
+        deadline = time.monotonic() + 60
+        while max([lsn_int(x) for x in re.findall(r"reported (\S+) as flushed", agent.log())]) < end:
+            assert time.monotonic() < deadline, agent.log()
+            time.sleep(0.1)
+        confirmed = lsn_int(slot_info(db, SLOT)[1])
+        assert confirmed <= before < end
+        proxy.cut()
+        agent.wait_log("(streaming from replication slot(.|\n)*){2}")
+        execute(db, "insert into ta select g, g from generate_series(301, 310) g")
+        messages = broker.collect(310, timeout=120, settle=2)
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+        proxy.close()
+    ids = [ev["new"]["id"] for _, ev in events_of(messages)]
+    assert ids == list(range(1, 311)), log
+    resumed = re.search(r"streaming from replication slot \S+, after (\S+)", log).group(1)
+    assert lsn_int(resumed) >= end
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import threading
 import pymongo
 import pytest
 
-from agent_helpers import Agent, create_slot, execute
-from conftest import connect, server
-from mongo_helpers import Mirror, emit_marker, wait_confirmed, FERRETDB
+from agent_helpers import Agent, create_slot, execute, slot_info
+from conftest import connect, server, short_sender_timeout  # noqa: F401
+from mongo_helpers import Mirror, emit_marker, mirror, wait_confirmed, FERRETDB  # noqa: F401
 
 SCHEMA = [
     "create table w1 (id int primary key, v int, s text, n numeric, ts timestamptz)",
@@ -186,3 +186,30 @@ def wait_until(pred, agent, timeout=300):
             raise AssertionError("agent exited:\n" + agent.log())
         time.sleep(0.1)
     raise AssertionError("condition not reached:\n" + agent.log())
+
+
+N_SLOW = 1000
+
+
+def test_status_keeps_flowing_while_the_mirror_writes(db, mirror, short_sender_timeout):
+    """1000 rows inserted, then updated in one transaction, one document
+    per round trip (--mongo-bulk-max 1) on the composite-key table, which
+    FerretDB scans for every update: the agent spends far longer than the
+    3 s wal_sender_timeout on what it has already received, so its status
+    updates must go out meanwhile, or the server ends the session and the
+    mirror starts over from the slot."""
+    agent = Agent(["-d", db, "-S", "wc_mongo_a", "-s", "1"]
+                  + mirror.agent_args("--mongo-bulk-max", "1"))
+    try:
+        agent.wait_log("streaming from replication slot")
+        pid = slot_info(db, "wc_mongo_a")[0]
+        execute(db, "insert into w2 select g %% 100, g, 'p' from generate_series(1, %d) g" % N_SLOW,
+                "update w2 set payload = 'changed'")
+        wait_confirmed(db, "wc_mongo_a", emit_marker(db), agent, timeout=600)
+        assert slot_info(db, "wc_mongo_a")[0] == pid
+        assert agent.stop() == 0
+        log = agent.log()
+    finally:
+        agent.close()
+    assert mirror.db.w2.count_documents({"payload": "changed"}) == N_SLOW
+    assert "reconnecting" not in log, log

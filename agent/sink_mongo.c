@@ -126,9 +126,8 @@ sink_mongo_op_error(const struct sink_mongo_op *op, const char *what,
  * collection, so keys are looked up one at a time).
  */
 static enum sink_status
-sink_mongo_is_applied(struct mongo_sink *ms, mongoc_collection_t *coll,
-					  const struct sink_mongo_op *op, bool *applied,
-					  char *err, size_t errlen)
+sink_mongo_is_applied(mongoc_collection_t *coll, const struct sink_mongo_op *op,
+					  bool *applied, char *err, size_t errlen)
 {
 	bson_t		q = BSON_INITIALIZER;
 	bson_t		cond;
@@ -140,7 +139,6 @@ sink_mongo_is_applied(struct mongo_sink *ms, mongoc_collection_t *coll,
 	const bson_t *doc;
 	enum sink_status st = SINK_OK;
 
-	(void) ms;
 	if (bson_iter_init_find(&it, op->filter, "_id"))
 		bson_append_value(&q, "_id", 3, bson_iter_value(&it));
 	bson_append_document_begin(&q, SINK_MONGO_META ".lsn", -1, &cond);
@@ -171,11 +169,11 @@ sink_mongo_is_applied(struct mongo_sink *ms, mongoc_collection_t *coll,
  * is reported.
  */
 static enum sink_status
-sink_mongo_check_stale(struct mongo_sink *ms, mongoc_collection_t *coll,
-					   const struct sink_mongo_op *op, char *err, size_t errlen)
+sink_mongo_check_stale(mongoc_collection_t *coll, const struct sink_mongo_op *op,
+					   char *err, size_t errlen)
 {
 	bool		applied;
-	enum sink_status st = sink_mongo_is_applied(ms, coll, op, &applied, err, errlen);
+	enum sink_status st = sink_mongo_is_applied(coll, op, &applied, err, errlen);
 
 	if (st != SINK_OK)
 		return st;
@@ -291,7 +289,7 @@ sink_mongo_prune(struct mongo_sink *ms, mongoc_collection_t *coll, size_t from,
 		if (op->applied || op->lsn <= 0 ||
 			(op->kind != SINK_MONGO_REPLACE && op->kind != SINK_MONGO_UPDATE))
 			continue;
-		if ((st = sink_mongo_is_applied(ms, coll, op, &op->applied, err, errlen)) != SINK_OK)
+		if ((st = sink_mongo_is_applied(coll, op, &op->applied, err, errlen)) != SINK_OK)
 			return st;
 		skipped += op->applied;
 	}
@@ -381,7 +379,7 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 			{
 				if (sink_mongo_upsert_from(ms, at, end))
 					i = at;
-				else if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
+				else if ((st = sink_mongo_check_stale(coll, ms->ops[at], err, errlen)) == SINK_OK)
 					i = end;
 			}
 			else if (code == SINK_MONGO_DUPLICATE_KEY)

@@ -3,9 +3,11 @@
 
 In one run, for each workload (an N-row insert transaction, then U
 one-row update transactions):
-  (a) the Mongo server's own bulk-insert rate, measured by a small
-      libmongoc program (bench/mongo_ceiling) writing as many documents of
-      the mirror's shape in ordered bulks of 200 with w=majority,j=true;
+  (a) the Mongo server's own rate, measured by a small libmongoc program
+      (bench/mongo_ceiling) with w=majority,j=true: as many inserts of
+      documents of the mirror's shape in ordered bulks of 200 for the
+      insert workload, as many plain updates by _id in bulks of the
+      agent's size for the update workload;
   (b) walcast-agent, mirror only, from the slot to documents the server
       acknowledged; done = the slot's confirmed_flush_lsn reached the
       workload's end.
@@ -41,12 +43,15 @@ MONGO_URI = os.environ["MONGO_URI"]
 SLOT = "walcast_mongo_bench"
 
 
-def ceiling(count):
+def ceiling(count, updates=0, bulk=0):
+    """The server's own rates: inserts of count documents in bulks of 200
+    and, with updates, that many plain updates by _id of them in bulks of
+    bulk.  Returns the insert rate, or the update rate when asked for."""
     db = "bench_ceiling_" + uuid.uuid4().hex[:8]
-    out = subprocess.run([CEILING, MONGO_URI, db, "c", str(count)], capture_output=True,
-                         text=True, check=True).stdout
+    args = [CEILING, MONGO_URI, db, "c", str(count)] + ([str(updates), str(bulk)] if updates else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     pymongo.MongoClient(MONGO_URI).drop_database(db)
-    return float(out.rsplit(":", 1)[1].split()[0])
+    return float(out.strip().split("\n")[-1].rsplit(":", 1)[1].split()[0])
 
 
 def mirror(conn, database, stall, bulk_max):
@@ -134,7 +139,7 @@ def main():
     cur = conn.cursor()
     for i in range(args.updates):
         cur.execute("update mongo_bench set v = v + 1 where id = %s", (1 + (i * 7919) % args.rows,))
-    ceil = ceiling(args.updates)
+    ceil = ceiling(args.updates, args.updates, update_bulk)
     secs, rss, failure = mirror(conn, database, args.stall, update_bulk)
     rows.append(("one-row updates, one transaction each", args.updates, ceil, secs, rss, failure, update_bulk))
     pymongo.MongoClient(MONGO_URI).drop_database(database)
@@ -143,10 +148,11 @@ def main():
 
     print("# walcast-agent -> Mongo mirror, %s\n" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
     print("Server: %s %s; write concern w=majority,j=true (the agent's default); "
-          "ceiling in bulks of 200; %d CPUs.\n"
+          "the server's own rate is plain inserts in bulks of 200 for the insert workload, "
+          "plain updates by _id in bulks of the agent's size for the update workload; %d CPUs.\n"
           % ("FerretDB" if ferretdb else "MongoDB",
              server.get("ferretdbVersion", server.get("version")), os.cpu_count()))
-    print("| workload | changes | server bulk-insert ceiling (docs/s) | agent --mongo-bulk-max | mirror (docs/s) | mirror / ceiling | agent peak RSS (MB) |")
+    print("| workload | changes | server's own rate (docs/s) | agent --mongo-bulk-max | mirror (docs/s) | mirror / server | agent peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|")
     for name, n, ceil, secs, rss, failure, bulk in rows:
         if failure:

@@ -17,6 +17,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "strbuf.h"
 
 /* Seconds from the Unix epoch to PostgreSQL's (2000-01-01). */
 #define STREAM_PG_EPOCH_OFFSET INT64_C(946684800)
@@ -102,57 +103,22 @@ stream_sqlstate_is(PGresult *res, const char *state)
 	return s != NULL && strcmp(s, state) == 0;
 }
 
-/* Append n bytes of src to the malloc'd string *dst (*len used, *cap allocated). */
-static bool
-stream_append(char **dst, size_t *len, size_t *cap, const char *src,
-			  size_t n)
-{
-	if (*len + n + 1 > *cap)
-	{
-		size_t		newcap = (*cap ? *cap : 256);
-		char	   *p;
-
-		while (*len + n + 1 > newcap)
-			newcap *= 2;
-		p = realloc(*dst, newcap);
-		if (p == NULL)
-			return false;
-		*dst = p;
-		*cap = newcap;
-	}
-	memcpy(*dst + *len, src, n);
-	*len += n;
-	(*dst)[*len] = '\0';
-	return true;
-}
-
-static bool
-stream_append_str(char **dst, size_t *len, size_t *cap, const char *src)
-{
-	return stream_append(dst, len, cap, src, strlen(src));
-}
-
 /*
  * Quote with q ('"' for names, '\'' for values) by doubling it: the
  * replication command scanner (repl_scanner.l) knows no backslash escapes,
  * so PQescapeLiteral's E'' form would not parse.
  */
-static bool
-stream_append_quoted(char **dst, size_t *len, size_t *cap, const char *src,
-					 char q)
+static void
+stream_append_quoted(struct strbuf *b, const char *src, char q)
 {
-	const char *p;
-
-	if (!stream_append(dst, len, cap, &q, 1))
-		return false;
-	for (p = src; *p; p++)
+	strbuf_add(b, &q, 1);
+	for (const char *p = src; *p; p++)
 	{
-		if (*p == q && !stream_append(dst, len, cap, &q, 1))
-			return false;
-		if (!stream_append(dst, len, cap, p, 1))
-			return false;
+		if (*p == q)
+			strbuf_add(b, &q, 1);
+		strbuf_add(b, p, 1);
 	}
-	return stream_append(dst, len, cap, &q, 1);
+	strbuf_add(b, &q, 1);
 }
 
 static bool
@@ -166,19 +132,17 @@ stream_user_sets(const struct agent_config *cfg, const char *name)
 	return false;
 }
 
-static bool
-stream_append_option(char **cmd, size_t *len, size_t *cap, bool *first,
-					 const char *name, const char *value)
+static void
+stream_append_option(struct strbuf *b, bool *first, const char *name,
+					 const char *value)
 {
-	if (!stream_append_str(cmd, len, cap, *first ? " (" : ", "))
-		return false;
+	strbuf_puts(b, *first ? " (" : ", ");
 	*first = false;
-	if (!stream_append_quoted(cmd, len, cap, name, '"'))
-		return false;
+	stream_append_quoted(b, name, '"');
 	if (value == NULL)
-		return true;
-	return stream_append(cmd, len, cap, " ", 1) &&
-		stream_append_quoted(cmd, len, cap, value, '\'');
+		return;
+	strbuf_add(b, " ", 1);
+	stream_append_quoted(b, value, '\'');
 }
 
 bool
@@ -208,9 +172,7 @@ stream_for_each_option(const struct agent_config *cfg, stream_option_fn fn,
 
 struct stream_command
 {
-	char	   *cmd;
-	size_t		len;
-	size_t		cap;
+	struct strbuf b;
 	bool		first;
 };
 
@@ -219,8 +181,8 @@ stream_command_option(const char *name, const char *value, void *arg)
 {
 	struct stream_command *c = arg;
 
-	return stream_append_option(&c->cmd, &c->len, &c->cap, &c->first,
-								name, value);
+	stream_append_option(&c->b, &c->first, name, value);
+	return !c->b.failed;
 }
 
 /*
@@ -235,21 +197,18 @@ stream_command_option(const char *name, const char *value, void *arg)
 static char *
 stream_start_command(const struct agent_config *cfg, uint64_t start_lsn)
 {
-	struct stream_command c = {NULL, 0, 0, true};
+	struct stream_command c = {{NULL, 0, 0, false}, true};
 	char		pos[LSN_BUFLEN];
 
 	lsn_format(start_lsn, pos, sizeof(pos));
-	if (!stream_append_str(&c.cmd, &c.len, &c.cap, "START_REPLICATION SLOT ") ||
-		!stream_append_quoted(&c.cmd, &c.len, &c.cap, cfg->slot, '"') ||
-		!stream_append_str(&c.cmd, &c.len, &c.cap, " LOGICAL ") ||
-		!stream_append_str(&c.cmd, &c.len, &c.cap, pos) ||
-		!stream_for_each_option(cfg, stream_command_option, &c) ||
-		(!c.first && !stream_append_str(&c.cmd, &c.len, &c.cap, ")")))
-	{
-		free(c.cmd);
-		return NULL;
-	}
-	return c.cmd;
+	strbuf_puts(&c.b, "START_REPLICATION SLOT ");
+	stream_append_quoted(&c.b, cfg->slot, '"');
+	strbuf_puts(&c.b, " LOGICAL ");
+	strbuf_puts(&c.b, pos);
+	(void) stream_for_each_option(cfg, stream_command_option, &c);
+	if (!c.first)
+		strbuf_puts(&c.b, ")");
+	return strbuf_finish(&c.b);
 }
 
 static enum stream_status
@@ -349,9 +308,8 @@ stream_read_timeout(struct stream *s)
 enum stream_status
 stream_create_slot(struct stream *s, char *err, size_t errlen)
 {
-	char	   *cmd = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
+	struct strbuf b = {NULL, 0, 0, false};
+	char	   *cmd;
 	PGresult   *res;
 	enum stream_status rc = STREAM_OK;
 
@@ -363,14 +321,13 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 	 * slot's consistent point, and lives while this connection runs no
 	 * other command.  Otherwise none: the agent streams from now on.
 	 */
-	if (!stream_append_str(&cmd, &len, &cap, "CREATE_REPLICATION_SLOT ") ||
-		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"') ||
-		!stream_append_str(&cmd, &len, &cap,
-						   s->for_load ?
-						   " LOGICAL " STREAM_PLUGIN " EXPORT_SNAPSHOT" :
-						   " LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT"))
+	strbuf_puts(&b, "CREATE_REPLICATION_SLOT ");
+	stream_append_quoted(&b, s->cfg->slot, '"');
+	strbuf_puts(&b, s->for_load ?
+				" LOGICAL " STREAM_PLUGIN " EXPORT_SNAPSHOT" :
+				" LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT");
+	if ((cmd = strbuf_finish(&b)) == NULL)
 	{
-		free(cmd);
 		snprintf(err, errlen, "out of memory");
 		stream_fail(s);
 		return STREAM_FATAL;
@@ -445,23 +402,21 @@ stream_active_error(const struct stream *s, const char *pid, char *err,
 static enum stream_status
 stream_lock_slot(struct stream *s, char *err, size_t errlen)
 {
-	char	   *sql = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
+	struct strbuf b = {NULL, 0, 0, false};
+	char	   *sql;
 	int			waited = 0;
 	enum stream_status rc = STREAM_OK;
 
-	if (!stream_append_str(&sql, &len, &cap,
-						   "SELECT pg_catalog.pg_try_advisory_lock(" STREAM_LOCK_CLASS ", pg_catalog.hashtext(k)), "
-						   "(SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = k), "
-						   "(SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
-						   " AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
-						   " AND classid = " STREAM_LOCK_CLASS " AND objid = pg_catalog.hashtext(k)::oid AND objsubid = 2 LIMIT 1) "
-						   "FROM (SELECT ") ||
-		!stream_append_quoted(&sql, &len, &cap, s->cfg->slot, '\'') ||
-		!stream_append_str(&sql, &len, &cap, "::text AS k) AS slot"))
+	strbuf_puts(&b, "SELECT pg_catalog.pg_try_advisory_lock(" STREAM_LOCK_CLASS ", pg_catalog.hashtext(k)), "
+				"(SELECT active_pid FROM pg_catalog.pg_replication_slots WHERE slot_name = k), "
+				"(SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted"
+				" AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())"
+				" AND classid = " STREAM_LOCK_CLASS " AND objid = pg_catalog.hashtext(k)::oid AND objsubid = 2 LIMIT 1) "
+				"FROM (SELECT ");
+	stream_append_quoted(&b, s->cfg->slot, '\'');
+	strbuf_puts(&b, "::text AS k) AS slot");
+	if ((sql = strbuf_finish(&b)) == NULL)
 	{
-		free(sql);
 		snprintf(err, errlen, "out of memory");
 		return STREAM_FATAL;
 	}
@@ -514,20 +469,18 @@ stream_lock_slot(struct stream *s, char *err, size_t errlen)
 static enum stream_status
 stream_check_slot(struct stream *s, char *err, size_t errlen)
 {
-	char	   *sql = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
+	struct strbuf b = {NULL, 0, 0, false};
+	char	   *sql;
 	PGresult   *res;
 	enum stream_status rc = STREAM_OK;
 	const char *slot = s->cfg->slot;
 
-	if (!stream_append_str(&sql, &len, &cap,
-						   "SELECT plugin, slot_type, database = current_database(), "
-						   "active_pid, wal_status, confirmed_flush_lsn, database "
-						   "FROM pg_catalog.pg_replication_slots WHERE slot_name = ") ||
-		!stream_append_quoted(&sql, &len, &cap, slot, '\''))
+	strbuf_puts(&b, "SELECT plugin, slot_type, database = current_database(), "
+				"active_pid, wal_status, confirmed_flush_lsn, database "
+				"FROM pg_catalog.pg_replication_slots WHERE slot_name = ");
+	stream_append_quoted(&b, slot, '\'');
+	if ((sql = strbuf_finish(&b)) == NULL)
 	{
-		free(sql);
 		snprintf(err, errlen, "out of memory");
 		return STREAM_FATAL;
 	}
@@ -707,16 +660,15 @@ stream_open(struct stream *s, char *err, size_t errlen)
 bool
 stream_drop_slot(struct stream *s, char *err, size_t errlen)
 {
-	char	   *cmd = NULL;
-	size_t		len = 0;
-	size_t		cap = 0;
+	struct strbuf b = {NULL, 0, 0, false};
+	char	   *cmd;
 	PGresult   *res;
 	bool		ok;
 
-	if (!stream_append_str(&cmd, &len, &cap, "DROP_REPLICATION_SLOT ") ||
-		!stream_append_quoted(&cmd, &len, &cap, s->cfg->slot, '"'))
+	strbuf_puts(&b, "DROP_REPLICATION_SLOT ");
+	stream_append_quoted(&b, s->cfg->slot, '"');
+	if ((cmd = strbuf_finish(&b)) == NULL)
 	{
-		free(cmd);
 		snprintf(err, errlen, "out of memory");
 		stream_fail(s);
 		return false;

@@ -1,20 +1,16 @@
 # agent/test/core.mk: cmocka unit tests of the agent's core modules
 # (ack.c: the LSN tracker, backoff.c: reconnect delays).
 #
-# Self-contained like test/test.mk, paths relative to agent/:
-#   make -C agent -f test/core.mk check
-# Both modules are pure (no I/O, no logging), so each test links only its
-# own module.
+# Included by agent/Makefile (make -C agent check).  Both modules are pure
+# (no I/O, no logging), so each test links only its own module.
 
 CORE_TEST_PROGS = test/test_ack test/test_backoff
 
 CORE_TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -I. \
-	$(shell pkg-config --cflags cmocka)
-CORE_TEST_LIBS = $(shell pkg-config --libs cmocka)
+	$(shell $(PKG_CONFIG) --cflags cmocka)
+CORE_TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
-.PHONY: check check-core clean-core
-
-check: check-core
+.PHONY: check-core clean-core
 
 check-core: $(CORE_TEST_PROGS)
 	@rc=0; for t in $(CORE_TEST_PROGS); do echo "== $$t"; ./$$t || rc=1; done; exit $$rc

@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "lsn.h"
+
 enum event_op
 {
 	EVENT_BEGIN,
@@ -52,8 +54,6 @@ struct event
 	const char *message_id;
 };
 
-/* Longest output of lsn_format ("FFFFFFFF/FFFFFFFF") plus the terminator. */
-#define LSN_BUFLEN 18
 /*
  * Longest output of event_message_id: a snapshot row's
  * "snapshot:<LSN>:<schema>.<table>:<n>" with names of up to 63 bytes
@@ -76,10 +76,6 @@ extern const char *event_op_name(enum event_op op);
 
 /* A change to a relation's rows (has schema and table), not B/C/M. */
 extern bool event_is_row_change(enum event_op op);
-
-/* PostgreSQL's textual LSN, "X/X" in hex (pg_lsn_in / LSN_FORMAT_ARGS). */
-extern bool lsn_parse(const char *s, uint64_t *out);
-extern void lsn_format(uint64_t lsn, char *buf, size_t len);
 
 /*
  * A message id that is identical on every replay of the slot:

@@ -33,6 +33,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "pqerr.h"
 #include "snapshot_plan.h"
 #include "snapshot_progress.h"
 #include "snapshot_state.h"
@@ -67,24 +68,6 @@ struct snapshot_load
 
 /* ---- small helpers ---- */
 
-/* libpq's multi-line messages as one line, as stream.c does. */
-static void
-snapshot_pq_error(char *err, size_t errlen, const char *what, PGconn *conn,
-				  PGresult *res)
-{
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
-	char	   *p;
-
-	if (msg == NULL || msg[0] == '\0')
-		msg = PQerrorMessage(conn);
-	snprintf(err, errlen, "%s: %s", what, msg);
-	for (p = err; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	for (p = err + strlen(err); p > err && p[-1] == ' ';)
-		*--p = '\0';
-}
-
 static bool
 snapshot_exec(struct snapshot_load *l, const char *sql, char *err,
 			  size_t errlen)
@@ -93,7 +76,7 @@ snapshot_exec(struct snapshot_load *l, const char *sql, char *err,
 	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
 	if (!ok)
-		snapshot_pq_error(err, errlen, "initial load", l->conn, res);
+		pqerr_result(err, errlen, "initial load", res, l->conn);
 	PQclear(res);
 	return ok;
 }
@@ -300,7 +283,7 @@ snapshot_check_extension(struct snapshot_load *l, char *err, size_t errlen)
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		snapshot_pq_error(err, errlen, "initial load", l->conn, res);
+		pqerr_result(err, errlen, "initial load", res, l->conn);
 		r = SNAPSHOT_RETRY;
 	}
 	else if (PQntuples(res) == 0)
@@ -391,7 +374,7 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		snapshot_pq_error(err, errlen, "initial load: listing the tables", l->conn, res);
+		pqerr_result(err, errlen, "initial load: listing the tables", res, l->conn);
 		PQclear(res);
 		/* a plugin option the extension refuses: the stream would too */
 		return SNAPSHOT_FATAL;
@@ -505,7 +488,7 @@ snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
 			char		what[256];
 
 			snprintf(what, sizeof(what), "initial load: reading %s", t->name);
-			snapshot_pq_error(err, errlen, what, l->conn, res);
+			pqerr_result(err, errlen, what, res, l->conn);
 			PQclear(res);
 			return PQstatus(l->conn) == CONNECTION_OK ? SNAPSHOT_FATAL : SNAPSHOT_RETRY;
 		}
@@ -541,8 +524,7 @@ snapshot_connect(struct snapshot_load *l, char *err, size_t errlen)
 	l->conn = PQconnectdbParams(keys, vals, 1);
 	if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
 	{
-		snapshot_pq_error(err, errlen, "initial load: could not connect to PostgreSQL",
-						  l->conn, NULL);
+		pqerr_result(err, errlen, "initial load: could not connect to PostgreSQL", NULL, l->conn);
 		return SNAPSHOT_UNREACHABLE;
 	}
 	return SNAPSHOT_STREAM;
@@ -596,7 +578,7 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 			!lsn_parse(PQgetvalue(res, 0, 0), &lsn))
 		{
-			snapshot_pq_error(err, errlen, "initial load", l.conn, res);
+			pqerr_result(err, errlen, "initial load", res, l.conn);
 			PQclear(res);
 			r = SNAPSHOT_FATAL;
 			goto done;

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "event.h"
+#include "lsn.h"
 
 enum snapshot_plan_action
 snapshot_plan(const struct snapshot_plan_input *in, char *why, size_t whylen)

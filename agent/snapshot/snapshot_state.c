@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "lsn.h"
 
 /* The file is a few hundred bytes; anything this large is not ours. */
 #define STATE_FILE_MAX 16384

@@ -15,8 +15,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "event.h"
+#include "lsn.h"
 #include "log.h"
+#include "pqerr.h"
 #include "strbuf.h"
 
 /* Seconds from the Unix epoch to PostgreSQL's (2000-01-01). */
@@ -57,42 +58,6 @@ stream_init(struct stream *s, const struct agent_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-}
-
-/*
- * libpq's messages span lines ("...failed: Connection refused\n\tIs the
- * server running..."); the agent's errors are one line each.
- */
-static void
-stream_set_error(char *err, size_t errlen, const char *prefix,
-				 const char *msg)
-{
-	size_t		n;
-	char	   *p;
-
-	snprintf(err, errlen, "%s%s", prefix, msg ? msg : "");
-	for (p = err; *p; p++)
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-			*p = ' ';
-	n = strlen(err);
-	while (n > 0 && err[n - 1] == ' ')
-		err[--n] = '\0';
-	/* collapse the double blanks left by "\n\t" */
-	for (p = err; (p = strstr(p, "  ")) != NULL;)
-		memmove(p, p + 1, strlen(p + 1) + 1);
-}
-
-static void
-stream_set_result_error(char *err, size_t errlen, const char *what,
-						PGresult *res, PGconn *conn)
-{
-	char		prefix[256];
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
-
-	if (msg == NULL || msg[0] == '\0')
-		msg = PQerrorMessage(conn);
-	snprintf(prefix, sizeof(prefix), "%s: ", what);
-	stream_set_error(err, errlen, prefix, msg);
 }
 
 static bool
@@ -232,8 +197,8 @@ stream_connect(struct stream *s, char *err, size_t errlen)
 	}
 	if (PQstatus(s->conn) != CONNECTION_OK)
 	{
-		stream_set_error(err, errlen, "could not connect to PostgreSQL: ",
-						 PQerrorMessage(s->conn));
+		pqerr_oneline(err, errlen, "could not connect to PostgreSQL: ",
+					  PQerrorMessage(s->conn));
 		return STREAM_UNREACHABLE;
 	}
 	return STREAM_OK;
@@ -248,8 +213,7 @@ stream_identify(struct stream *s, char *err, size_t errlen)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 		PQnfields(res) < 4)
 	{
-		stream_set_result_error(err, errlen, "IDENTIFY_SYSTEM failed", res,
-								s->conn);
+		pqerr_result(err, errlen, "IDENTIFY_SYSTEM failed", res, s->conn);
 		rc = STREAM_RETRY;
 	}
 	else if (PQgetisnull(res, 0, 3))
@@ -340,7 +304,7 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "could not create replication slot \"%s\"",
 				 s->cfg->slot);
-		stream_set_result_error(err, errlen, what, res, s->conn);
+		pqerr_result(err, errlen, what, res, s->conn);
 		rc = STREAM_FATAL;
 	}
 	else
@@ -426,8 +390,8 @@ stream_lock_slot(struct stream *s, char *err, size_t errlen)
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		{
-			stream_set_result_error(err, errlen, "could not take the slot's lock",
-									res, s->conn);
+			pqerr_result(err, errlen, "could not take the slot's lock",
+						 res, s->conn);
 			rc = STREAM_RETRY;
 		}
 		else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
@@ -488,9 +452,9 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	free(sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		stream_set_result_error(err, errlen,
-								"could not read pg_replication_slots", res,
-								s->conn);
+		pqerr_result(err, errlen,
+					 "could not read pg_replication_slots", res,
+					 s->conn);
 		PQclear(res);
 		return STREAM_RETRY;
 	}
@@ -582,7 +546,7 @@ stream_start(struct stream *s, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what),
 				 "could not start replication from slot \"%s\"", s->cfg->slot);
-		stream_set_result_error(err, errlen, what, res, s->conn);
+		pqerr_result(err, errlen, what, res, s->conn);
 		/* Taken between our look-up and now: the same as "active". */
 		rc = stream_sqlstate_is(res, SQLSTATE_OBJECT_IN_USE) ? STREAM_RETRY :
 			STREAM_FATAL;
@@ -682,7 +646,7 @@ stream_drop_slot(struct stream *s, char *err, size_t errlen)
 
 		snprintf(what, sizeof(what), "could not drop replication slot \"%s\"",
 				 s->cfg->slot);
-		stream_set_result_error(err, errlen, what, res, s->conn);
+		pqerr_result(err, errlen, what, res, s->conn);
 	}
 	else
 	{
@@ -753,8 +717,7 @@ stream_ended(struct stream *s, char *err, size_t errlen)
 	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
 		snprintf(err, errlen, "the server ended replication");
 	else
-		stream_set_result_error(err, errlen, "replication stream ended", res,
-								s->conn);
+		pqerr_result(err, errlen, "replication stream ended", res, s->conn);
 	PQclear(res);
 	return STREAM_RETRY;
 }
@@ -791,8 +754,8 @@ stream_next(struct stream *s, const char **rec, size_t *len, char *err,
 			return stream_ended(s, err, errlen);
 		if (r < 0)
 		{
-			stream_set_error(err, errlen, "lost the replication connection: ",
-							 PQerrorMessage(s->conn));
+			pqerr_oneline(err, errlen, "lost the replication connection: ",
+						  PQerrorMessage(s->conn));
 			return STREAM_RETRY;
 		}
 
@@ -847,8 +810,8 @@ stream_consume(struct stream *s, char *err, size_t errlen)
 {
 	if (PQconsumeInput(s->conn) == 0)
 	{
-		stream_set_error(err, errlen, "lost the replication connection: ",
-						 PQerrorMessage(s->conn));
+		pqerr_oneline(err, errlen, "lost the replication connection: ",
+					  PQerrorMessage(s->conn));
 		return false;
 	}
 	return true;
@@ -871,8 +834,8 @@ stream_send_status(struct stream *s, uint64_t flush, bool reply_requested,
 
 	if (PQputCopyData(s->conn, msg, sizeof(msg)) <= 0 || PQflush(s->conn) != 0)
 	{
-		stream_set_error(err, errlen, "could not send status to PostgreSQL: ",
-						 PQerrorMessage(s->conn));
+		pqerr_oneline(err, errlen, "could not send status to PostgreSQL: ",
+					  PQerrorMessage(s->conn));
 		return false;
 	}
 	s->reply_requested = false;

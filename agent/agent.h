@@ -57,11 +57,13 @@ struct agent
 	volatile sig_atomic_t *reload_requested;
 
 	/*
-	 * Before the first session works, failing to reach a server is a
-	 * configuration problem (wrong port, wrong password): exit with a clear
-	 * error.  Afterwards it is an outage: retry with backoff.
+	 * Before every sink and PostgreSQL were reached once, failing to reach
+	 * a server is a configuration problem (wrong port, wrong password):
+	 * exit with a clear error.  Afterwards it is an outage: retry with
+	 * backoff, also when the first session failed during its initial load.
 	 */
-	bool		ever_streamed;
+	bool		ever_connected;
+	bool		load_done;		/* a load completed in this process */
 	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
 };
 

@@ -85,7 +85,7 @@ loop_format_lsn(uint64_t lsn, char *buf)
 static enum loop_result
 loop_failure(struct agent *a, int retry, int unreachable, const char *err)
 {
-	if (unreachable && !a->ever_streamed)
+	if (unreachable && !a->ever_connected)
 	{
 		log_error("%s", err);
 		return LOOP_FATAL;
@@ -774,7 +774,6 @@ loop_session(struct agent *a)
 		loop_close_sinks(a);
 		return loop_stream_failure(a, rs, err);
 	}
-	a->ever_streamed = true;
 	a->stats.sessions++;
 
 	r = loop_stream(a);

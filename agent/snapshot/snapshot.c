@@ -736,8 +736,16 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 		return r == SNAPSHOT_STREAM ? SNAPSHOT_DONE : r;
 	}
 
+	/*
+	 * --snapshot=always loads on every start of the agent, not on every
+	 * reconnect: a session after a completed load only streams.
+	 */
+	if (mode == CONFIG_SNAPSHOT_ALWAYS && a->load_done)
+		mode = CONFIG_SNAPSHOT_NEVER;
 	s->for_load = mode != CONFIG_SNAPSHOT_NEVER;
 	r = snapshot_stream_status(stream_prepare(s, err, errlen));
+	if (r == SNAPSHOT_STREAM)
+		a->ever_connected = true;
 	if (r != SNAPSHOT_STREAM || mode == CONFIG_SNAPSHOT_NEVER)
 		return r;
 
@@ -766,6 +774,7 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 	in.slot = a->cfg.slot;
 	in.state_path = path;
 	in.slot_exists = s->exists;
+	in.slot_used = s->slot_used;
 	in.slot_confirmed = s->slot_confirmed_lsn;
 	in.st = &st;
 	switch (snapshot_plan(&in, why, sizeof(why)))
@@ -777,15 +786,18 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 			break;
 		case SNAPSHOT_PLAN_LOAD_OWN:
 			r = snapshot_load(a, NULL, 0, NULL, err, errlen);
+			a->load_done = r == SNAPSHOT_STREAM;
 			break;
 		case SNAPSHOT_PLAN_CREATE:
 			if (why[0] != '\0')
 				log_warning("%s", why);
 			r = snapshot_consistent_load(a, path, false, err, errlen);
+			a->load_done = r == SNAPSHOT_STREAM;
 			break;
 		case SNAPSHOT_PLAN_RECREATE:
 			log_warning("%s", why);
 			r = snapshot_consistent_load(a, path, true, err, errlen);
+			a->load_done = r == SNAPSHOT_STREAM;
 			break;
 		case SNAPSHOT_PLAN_MISSING:
 			stream_missing_slot_error(s, err, errlen);

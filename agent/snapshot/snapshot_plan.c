@@ -60,8 +60,13 @@ snapshot_plan(const struct snapshot_plan_input *in, char *why, size_t whylen)
 			return SNAPSHOT_PLAN_RECREATE;
 
 		case SNAPSHOT_STATE_LOADING:
+			/*
+			 * Dropped by someone while no load had completed: nothing was
+			 * streamed from it, so a new slot and a new load lose nothing,
+			 * even if this process had created it.
+			 */
 			if (!in->slot_exists)
-				break;			/* dropped by someone: as without a state */
+				return in->create_slot ? SNAPSHOT_PLAN_CREATE : SNAPSHOT_PLAN_MISSING;
 
 			/*
 			 * The exported snapshot died with the connection of the start
@@ -88,8 +93,14 @@ snapshot_plan(const struct snapshot_plan_input *in, char *why, size_t whylen)
 			break;
 	}
 
+	/*
+	 * --create-slot is about the first start.  A slot this process already
+	 * used (and whose load, if any, completed) that is now gone was dropped
+	 * under it: creating it again would hide the changes lost meanwhile.
+	 */
 	if (!in->slot_exists)
-		return in->create_slot ? SNAPSHOT_PLAN_CREATE : SNAPSHOT_PLAN_MISSING;
+		return in->create_slot && !in->slot_used ? SNAPSHOT_PLAN_CREATE :
+			SNAPSHOT_PLAN_MISSING;
 	if (in->mode == CONFIG_SNAPSHOT_ALWAYS || in->mode == CONFIG_SNAPSHOT_ONLY)
 		return SNAPSHOT_PLAN_LOAD_OWN;
 	if (st->status == SNAPSHOT_STATE_NONE)

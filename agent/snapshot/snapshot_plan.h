@@ -37,6 +37,7 @@ struct snapshot_plan_input
 	const char *slot;			/* for messages */
 	const char *state_path;		/* for messages */
 	bool		slot_exists;
+	bool		slot_used;		/* an earlier session of this process used it */
 	uint64_t	slot_confirmed; /* confirmed_flush_lsn, when it exists */
 
 	/* the state file; status NONE when absent or another slot's */

@@ -312,6 +312,7 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 		/* slot_name, consistent_point, snapshot_name, output_plugin */
 		s->created = true;
 		s->exists = true;
+		s->slot_used = true;
 		if (PQnfields(res) > 1 && !PQgetisnull(res, 0, 1) &&
 			!lsn_parse(PQgetvalue(res, 0, 1), &s->consistent_point))
 			s->consistent_point = 0;
@@ -339,9 +340,14 @@ stream_missing_slot_error(const struct stream *s, char *err, size_t errlen)
 	 * silently would start from "now" and lose every change the agent had
 	 * not yet confirmed.
 	 */
-	snprintf(err, errlen,
-			 "replication slot \"%s\" does not exist (create it with --create-slot; if it was dropped, changes since its last confirmed position are lost)",
-			 s->cfg->slot);
+	if (s->slot_used)
+		snprintf(err, errlen,
+				 "replication slot \"%s\" no longer exists: this agent used it in an earlier session, so it was dropped since, and changes after its last confirmed position may be lost; the agent will not create it again (resynchronise, then start with --create-slot)",
+				 s->cfg->slot);
+	else
+		snprintf(err, errlen,
+				 "replication slot \"%s\" does not exist (create it with --create-slot; if it was dropped, changes since its last confirmed position are lost)",
+				 s->cfg->slot);
 }
 
 static void
@@ -465,14 +471,14 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 		s->exists = false;
 		if (s->for_load)
 			return STREAM_OK;	/* snapshot.c decides, and creates */
-		if (s->cfg->create_slot)
+		if (s->cfg->create_slot && !s->slot_used)
 			return stream_create_slot(s, err, errlen);
 		stream_missing_slot_error(s, err, errlen);
 		return STREAM_FATAL;
 	}
 
 	s->exists = true;
-	if (s->cfg->create_slot && !s->cfg->if_not_exists)
+	if (s->cfg->create_slot && !s->cfg->if_not_exists && !s->slot_used)
 	{
 		snprintf(err, errlen,
 				 "replication slot \"%s\" already exists (add --if-not-exists to use it)",
@@ -586,6 +592,8 @@ stream_prepare(struct stream *s, char *err, size_t errlen)
 		(rc = stream_lock_slot(s, err, errlen)) != STREAM_OK ||
 		(rc = stream_check_slot(s, err, errlen)) != STREAM_OK)
 		stream_fail(s);
+	else if (s->exists)
+		s->slot_used = true;
 	return rc;
 }
 

@@ -63,6 +63,15 @@ struct stream
 	bool		for_load;
 	bool		exists;			/* the slot exists (after stream_prepare) */
 	bool		created;		/* this session created the slot */
+
+	/*
+	 * An earlier session of this process prepared the slot (created it or
+	 * streamed from it): it is this process's slot.  Kept across sessions,
+	 * so that a reconnect never creates it again (--create-slot is about
+	 * the first start), and a slot that vanished meanwhile is reported as
+	 * the loss it is instead of being silently replaced.
+	 */
+	bool		slot_used;
 	char		snapshot_name[64];	/* exported snapshot, "" when none */
 	uint64_t	consistent_point;	/* of the slot created, else 0 */
 	uint64_t	identify_lsn;	/* IDENTIFY_SYSTEM's xlogpos */

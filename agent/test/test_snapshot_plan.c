@@ -37,8 +37,9 @@ struct plan_case
 	const char *why;			/* a part of the message, or "" for none */
 };
 
+/* used: an earlier session of this process used the slot (a reconnect) */
 static enum snapshot_plan_action
-plan(const struct plan_case *c, char *why, size_t whylen)
+plan_used(const struct plan_case *c, bool used, char *why, size_t whylen)
 {
 	struct snapshot_state st;
 	struct snapshot_plan_input in;
@@ -54,10 +55,17 @@ plan(const struct plan_case *c, char *why, size_t whylen)
 	in.slot = "s";
 	in.state_path = "dir/s.snapshot";
 	in.slot_exists = c->slot != ABSENT;
+	in.slot_used = used;
 	in.slot_confirmed = c->slot == AT_CP ? CP : c->slot == MOVED ? CP + 0x100 :
 		c->slot == OLDER ? CREATE - 0x10 : 0;
 	in.st = &st;
 	return snapshot_plan(&in, why, whylen);
+}
+
+static enum snapshot_plan_action
+plan(const struct plan_case *c, char *why, size_t whylen)
+{
+	return plan_used(c, false, why, whylen);
 }
 
 #define I CONFIG_SNAPSHOT_INITIAL
@@ -104,15 +112,30 @@ static const struct plan_case cases[] = {
 	{SNAPSHOT_STATE_NONE, false, ABSENT, I, false, SNAPSHOT_PLAN_MISSING, ""},
 };
 
+/*
+ * A reconnect of the process that created or streamed from the slot: it
+ * never creates the slot again once a load completed (--create-slot is
+ * about the first start, issue 12); an unfinished load or creation starts
+ * over, which loses nothing since nothing was streamed.
+ */
+static const struct plan_case reconnect_cases[] = {
+	{SNAPSHOT_STATE_DONE, true, ABSENT, I, true, SNAPSHOT_PLAN_MISSING, ""},
+	{SNAPSHOT_STATE_NONE, false, ABSENT, I, true, SNAPSHOT_PLAN_MISSING, ""},
+	{SNAPSHOT_STATE_NONE, false, ABSENT, O, true, SNAPSHOT_PLAN_MISSING, ""},
+	{SNAPSHOT_STATE_LOADING, true, ABSENT, I, true, SNAPSHOT_PLAN_CREATE, ""},
+	{SNAPSHOT_STATE_CREATING, true, ABSENT, I, true, SNAPSHOT_PLAN_CREATE, "creating it now"},
+	{SNAPSHOT_STATE_LOADING, true, AT_CP, I, true, SNAPSHOT_PLAN_RECREATE, "did not complete: dropping the slot"},
+	{SNAPSHOT_STATE_DONE, true, AT_CP, I, true, SNAPSHOT_PLAN_STREAM, ""},
+};
+
 static void
-test_table(void **state)
+check_cases(const struct plan_case *cases, size_t n, bool used)
 {
 	char		why[1024];
 
-	(void) state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < n; i++)
 	{
-		enum snapshot_plan_action got = plan(&cases[i], why, sizeof(why));
+		enum snapshot_plan_action got = plan_used(&cases[i], used, why, sizeof(why));
 
 		if (got != cases[i].want)
 			fail_msg("case %zu: action %d, want %d (%s)", i, got, cases[i].want, why);
@@ -124,6 +147,20 @@ test_table(void **state)
 		else if (strstr(why, cases[i].why) == NULL)
 			fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, why, cases[i].why);
 	}
+}
+
+static void
+test_table(void **state)
+{
+	(void) state;
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]), false);
+}
+
+static void
+test_reconnect(void **state)
+{
+	(void) state;
+	check_cases(reconnect_cases, sizeof(reconnect_cases) / sizeof(reconnect_cases[0]), true);
 }
 
 /*
@@ -162,6 +199,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_drop_only_when_safe),
 	};
 

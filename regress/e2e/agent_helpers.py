@@ -404,18 +404,47 @@ class TlsProxy(_Proxy):
 
 
 class CuttableProxy(_Proxy):
-    """A plain TCP proxy in front of PostgreSQL, to lose what the agent
+    """A plain TCP proxy in front of PostgreSQL (or a sink), to lose what the agent
     says without the agent noticing: mute() drops the agent's bytes (its
     status updates) while the server's still arrive, and cut() then closes
     every connection, as a walsender timeout or a network failure would.
     Later connections pass through normally."""
 
     muted = False
+    armed = False
+    trips = 0
 
     def dsn(self, dsn):
         return re.sub(r"port=\d+", "port=%d" % self.port, dsn)
 
+    def uri(self, uri):
+        """An amqp:// or mongodb:// URI with the proxy's port."""
+        return re.sub(r"(@|//)([^:/@]+):\d+", r"\g<1>\g<2>:%d" % self.port, uri, count=1)
+
+    refuse_until = 0.0
+
+    def refuse_for(self, seconds):
+        """Close every new connection at once for a while, as a server
+        that is down: the agent finds its sink unreachable."""
+        self.refuse_until = time.monotonic() + seconds
+
+    def _wrap(self, raw):
+        if time.monotonic() < self.refuse_until:
+            raise OSError("refusing")
+        return raw
+
+    def arm(self):
+        """The next bytes the client sends are not forwarded: every
+        connection is cut instead, as when a sink fails on its first write
+        (counted in trips)."""
+        self.armed = True
+
     def _drop(self):
+        if self.armed:
+            self.armed = False
+            self.trips += 1
+            self.cut()
+            return True
         return self.muted
 
     def mute(self):

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -177,6 +178,39 @@ def test_create_slot_and_if_not_exists(db):
     finally:
         agent.close()
     assert 6 in ids
+
+
+def test_slot_dropped_under_the_agent_is_not_recreated(db):
+    """--create-slot is about the first start: when the slot this process
+    created disappears while it runs, the reconnect reports the loss (exit
+    2) instead of creating a new slot that would hide it."""
+    slot = "wc_dropped"
+    agent = Agent(["-d", db, "-S", slot, "--create-slot", "--snapshot", "never",
+                   "--reconnect-max-delay", "1"])
+    try:
+        agent.wait_log("streaming from replication slot")
+        conn = connect(db)
+        cur = conn.cursor()
+        # end the agent's walsender, then drop the slot before it is back
+        dropped = False
+        for _ in range(1000):
+            cur.execute("select pg_terminate_backend(active_pid) from pg_replication_slots "
+                        "where slot_name = %s and active_pid is not null", (slot,))
+            cur.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
+                        "where slot_name = %s and not active", (slot,))
+            dropped = cur.rowcount == 1
+            if dropped:
+                break
+            time.sleep(0.01)
+        conn.close()
+        assert dropped
+        assert agent.wait_exit() == 2
+        log = agent.log()
+    finally:
+        agent.close()
+    one_error(log, 'replication slot "wc_dropped" no longer exists: this agent used it')
+    assert log.count("created replication slot") == 1
+    assert slot_info(db, slot) is None
 
 
 def test_busy_slot_is_reported_and_retried(db):

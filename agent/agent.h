@@ -14,6 +14,7 @@
 #include "ack.h"
 #include "backoff.h"
 #include "config.h"
+#include "decoder.h"
 #include "sink.h"
 #include "stream.h"
 
@@ -41,6 +42,7 @@ struct agent
 {
 	struct agent_config cfg;
 	struct stream stream;
+	struct decoder *decoder;	/* the stream's messages -> events */
 	struct ack_tracker ack;
 	/*
 	 * The enabled sinks, in ack-tracker order: RabbitMQ (or stdout when

@@ -303,14 +303,6 @@ loop_published(struct agent *a, enum sink_status st, const char *err)
 	return st == SINK_OK ? LOOP_OK : loop_sink_failure(a, st, err);
 }
 
-static bool
-loop_is_streaming_record(const struct event *ev)
-{
-	const char *action = json_string_value(json_object_get(ev->rec, "action"));
-
-	return action != NULL && action[1] == '\0' && strchr("SEAX", action[0]);
-}
-
 /*
  * A transaction (or a non-transactional message) is complete: the sink
  * sends what it held back, and the tracker learns which sequence number
@@ -360,11 +352,12 @@ loop_event(struct agent *a, struct event *ev)
 			/*
 			 * end_lsn is the end of the commit record: once confirmed, a
 			 * restart decodes from there and skips this transaction.  Its
-			 * start (commit_lsn) would replay it.
+			 * start (commit_lsn) would replay it.  Decoders refuse commits
+			 * without it in their own words; this only guards the rule.
 			 */
 			if (ev->end_lsn == 0)
 			{
-				log_error("commit record without \"end_lsn\": the agent needs the plugin's include-lsn=true");
+				log_error("a commit without its end position: cannot acknowledge it");
 				return LOOP_FATAL;
 			}
 			a->stats.txns++;
@@ -386,18 +379,18 @@ loop_event(struct agent *a, struct event *ev)
 			/* Non-transactional: complete on its own, at its own LSN. */
 			return loop_end_unit(a, ev->lsn, true);
 
+		case EVENT_STREAM:
+
+			/*
+			 * Streamed in-progress transactions may later abort; the agent
+			 * publishes only committed changes, so it does not ask for
+			 * streaming and refuses it.
+			 */
+			log_error("the plugin is streaming in-progress transactions, which walcast-agent does not support: remove the streaming plugin option");
+			return LOOP_FATAL;
+
 		case EVENT_READ:		/* snapshot rows never come from the slot */
 		case EVENT_OTHER:
-			if (loop_is_streaming_record(ev))
-			{
-				/*
-				 * Streamed in-progress transactions may later abort; the
-				 * agent publishes only committed changes, so it does not
-				 * ask for streaming and refuses it.
-				 */
-				log_error("the plugin is streaming in-progress transactions, which walcast-agent does not support: remove the streaming plugin option");
-				return LOOP_FATAL;
-			}
 			log_debug("skipping a record of an unknown kind");
 			return LOOP_OK;
 	}
@@ -405,39 +398,30 @@ loop_event(struct agent *a, struct event *ev)
 }
 
 static enum loop_result
-loop_record(struct agent *a, const char *rec, size_t len)
+loop_decoder_failure(struct agent *a, enum decoder_status st, const char *err)
 {
-	struct event ev;
-	char		err[512];
-	char		lsn[LSN_BUFLEN];
-	enum loop_result r;
-
-	a->stats.records++;
-	if (!event_parse(&ev, rec, len, err, sizeof(err)))
-	{
-		loop_format_lsn(a->stream.received_lsn, lsn);
-		log_error("invalid record from the plugin near %s: %s", lsn, err);
-		return LOOP_FATAL;
-	}
-	r = loop_event(a, &ev);
-	event_free(&ev);
-	return r;
+	return loop_failure(a, st == DECODER_RETRY, 0, err);
 }
 
-/* Take records while the window has room; returns more=true if cut short. */
+/*
+ * Take events while the window has room; returns more=true if cut short.
+ * The decoder hands out the current message's events one at a time; only
+ * when it has none left is the next message read from the stream.
+ */
 static enum loop_result
 loop_read(struct agent *a, struct loop_timers *t, bool *more)
 {
 	char		err[1024];
-	int			n;
+	int			n = 0;
 
 	*more = false;
-	for (n = 0; loop_window_open(a); n++)
+	while (loop_window_open(a))
 	{
+		struct stream_message msg;
+		struct event ev;
+		enum decoder_status ds;
 		enum stream_status rs;
 		enum loop_result r;
-		const char *rec;
-		size_t		len;
 
 		if (*a->stop_requested)
 			return LOOP_OK;
@@ -446,28 +430,41 @@ loop_read(struct agent *a, struct loop_timers *t, bool *more)
 			*more = true;
 			return LOOP_OK;
 		}
-		rs = stream_next(&a->stream, &rec, &len, err, sizeof(err));
+		ds = decoder_next(a->decoder, &ev, err, sizeof(err));
+		if (ds == DECODER_EVENT)
+		{
+			n++;
+			a->stats.records++;
+			r = loop_event(a, &ev);
+			event_free(&ev);
+			if (r != LOOP_OK)
+				return r;
+
+			/*
+			 * A turn is long when a sink is slow (the MongoDB mirror writes
+			 * from inside publish once its queue is full): the status is
+			 * due within it too, or wal_sender_timeout ends the session,
+			 * and what was confirmed meanwhile would be replayed.
+			 */
+			if (loop_now_ms() >= t->next_status)
+			{
+				loop_advance(a);
+				if (!loop_send_status(a, t, false))
+					return LOOP_RETRY;
+			}
+			continue;
+		}
+		if (ds != DECODER_NEED_MORE)
+			return loop_decoder_failure(a, ds, err);
+
+		rs = stream_next(&a->stream, &msg, err, sizeof(err));
 		switch (rs)
 		{
-			case STREAM_RECORD:
-				if ((r = loop_record(a, rec, len)) != LOOP_OK)
-					return r;
-
-				/*
-				 * A turn is long when a sink is slow (the MongoDB mirror
-				 * writes from inside publish once its queue is full): the
-				 * status is due within it too, or wal_sender_timeout ends
-				 * the session, and what was confirmed meanwhile would be
-				 * replayed.
-				 */
-				if (loop_now_ms() >= t->next_status)
-				{
-					loop_advance(a);
-					if (!loop_send_status(a, t, false))
-						return LOOP_RETRY;
-				}
+			case STREAM_MESSAGE:
+				decoder_feed(a->decoder, msg.data_start, msg.data, msg.len);
 				break;
 			case STREAM_KEEPALIVE:
+				n++;
 				ack_keepalive(&a->ack, a->stream.keepalive_end);
 				if (a->stream.reply_requested &&
 					!loop_send_status(a, t, false))
@@ -749,6 +746,7 @@ loop_session(struct agent *a)
 	char		err[1024];
 	enum sink_status ss;
 	enum stream_status rs;
+	enum decoder_status ds;
 	enum loop_result r;
 
 	ack_reset(&a->ack);
@@ -766,6 +764,12 @@ loop_session(struct agent *a)
 	{
 		loop_close_sinks(a);
 		return r;
+	}
+	if ((ds = decoder_begin_session(a->decoder, err, sizeof(err))) != DECODER_OK)
+	{
+		stream_close(&a->stream, false);
+		loop_close_sinks(a);
+		return loop_decoder_failure(a, ds, err);
 	}
 	loop_resume(a);
 	rs = stream_begin(&a->stream, err, sizeof(err));
@@ -814,18 +818,27 @@ int
 agent_run(struct agent *a)
 {
 	char		err[512];
+	struct event_needs needs;
 	int			rc;
 
 	backoff_init(&a->backoff, LOOP_BACKOFF_BASE_MS,
 				 a->cfg.reconnect_max_delay * 1000,
 				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
-	stream_init(&a->stream, &a->cfg);
 	a->stats.last_ms = loop_now_ms();
 	if (!loop_create_sinks(a, err, sizeof(err)))
 	{
 		log_error("%s", err);
 		return AGENT_EXIT_CONFIG;
 	}
+	sink_needs(&a->cfg, &needs);
+	if ((a->decoder = decoder_create(&a->cfg, &needs, err, sizeof(err))) == NULL)
+	{
+		log_error("%s", err);
+		loop_destroy_sinks(a);
+		return AGENT_EXIT_CONFIG;
+	}
+	stream_init(&a->stream, &a->cfg, a->decoder->ops->plugin,
+				&a->decoder->options);
 	ack_init(&a->ack, a->nsinks);
 
 	for (;;)
@@ -865,6 +878,8 @@ agent_run(struct agent *a)
 	}
 
 	loop_destroy_sinks(a);
+	decoder_free(a->decoder);
+	a->decoder = NULL;
 	ack_free(&a->ack);
 	return rc;
 }

@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "agent.h"
 #include "log.h"
@@ -63,23 +62,15 @@ fail:
 	return false;
 }
 
-static bool
-main_is_false(const char *v)
-{
-	return v != NULL && (strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
-						 strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0 ||
-						 strcasecmp(v, "f") == 0 || strcasecmp(v, "n") == 0);
-}
-
 /*
  * What the core needs beyond what config.c checks: a valid slot name, and
- * the plugin fields the acknowledgement rule and message ids rest on.
+ * plugin options the decoder can work with (for every enabled sink).
  */
 static bool
 main_check(const struct agent_config *cfg, char *err, size_t errlen)
 {
+	struct event_needs needs;
 	const char *p;
-	int			i;
 
 	if (cfg->slot == NULL || cfg->slot[0] == '\0')
 	{
@@ -100,43 +91,8 @@ main_check(const struct agent_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "slot: \"%s\" is longer than 63 bytes", cfg->slot);
 		return false;
 	}
-	for (i = 0; i < cfg->plugin_options.count; i++)
-	{
-		const struct config_plugin_option *o = &cfg->plugin_options.items[i];
-
-		if ((strcmp(o->name, "include-lsn") == 0 ||
-			 strcmp(o->name, "include-seq") == 0 ||
-			 strcmp(o->name, "include-transaction") == 0) && main_is_false(o->value))
-		{
-			snprintf(err, errlen,
-					 "option: %s=%s is not possible with walcast-agent (it needs commit records and LSNs to acknowledge, and sequence numbers for message ids)",
-					 o->name, o->value);
-			return false;
-		}
-
-		/*
-		 * Streamed and prepared transactions arrive before their commit,
-		 * and may still abort: the agent would publish what never
-		 * committed.  Refuse them here rather than meet them mid-stream.
-		 */
-		if ((strcmp(o->name, "stream-changes") == 0 ||
-			 strcmp(o->name, "two-phase") == 0) && !main_is_false(o->value))
-		{
-			snprintf(err, errlen,
-					 "option: %s=%s is not supported by walcast-agent (it publishes committed transactions only)",
-					 o->name, o->value);
-			return false;
-		}
-		if (cfg->mongo_uri != NULL && strcmp(o->name, "include-pk") == 0 &&
-			main_is_false(o->value))
-		{
-			snprintf(err, errlen,
-					 "option: include-pk=%s is not possible with mongo_uri (the mirror's _id is the key)",
-					 o->value);
-			return false;
-		}
-	}
-	return true;
+	sink_needs(cfg, &needs);
+	return decoder_check(cfg, &needs, err, errlen);
 }
 
 int

@@ -849,23 +849,6 @@ config_validate(const struct agent_config *cfg, char *err, size_t errlen)
 		return false;
 	}
 
-	/*
-	 * jansson cannot hold integers beyond 64 bits and would round long
-	 * decimals to doubles, so numerics must stay strings (the plugin's
-	 * default); otherwise one wide value would stop the stream for good.
-	 */
-	for (int i = 0; i < cfg->plugin_options.count; i++)
-	{
-		bool		v;
-
-		if (strcmp(cfg->plugin_options.items[i].name, "numeric-data-types-as-string") == 0 &&
-			config_parse_bool(cfg->plugin_options.items[i].value, &v) && !v)
-		{
-			snprintf(err, errlen,
-					 "plugin option numeric-data-types-as-string=false is not supported by the agent");
-			return false;
-		}
-	}
 	return true;
 }
 

@@ -173,6 +173,9 @@ extern bool config_reload(struct agent_config *cfg, char *err, size_t errlen);
 
 extern void config_free(struct agent_config *cfg);
 
+/* true/false, on/off, yes/no, 1/0 in any case: every boolean setting. */
+extern bool config_parse_bool(const char *s, bool *out);
+
 /* A parsed --mongo-write-concern (config.c checks it, sink_mongo uses it). */
 struct config_write_concern
 {

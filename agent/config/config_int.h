@@ -71,7 +71,6 @@ extern const int config_noptions;
 
 extern int	config_option_index(const struct config_option *opt);
 extern void config_key_name(const struct config_option *opt, char *buf, size_t len);
-extern bool config_parse_bool(const char *s, bool *out);
 extern bool config_set(struct agent_config *cfg, const struct config_option *opt,
 					   const char *value, enum config_source src, int line,
 					   const char *label, char *err, size_t errlen);

@@ -1,12 +1,14 @@
 /*
  * event.h
- *		One record of the walcast output plugin, parsed for the agent.
+ *		One decoded change: what every decoder produces (decoder.h) and
+ *		every envelope, route and sink consumes.
  *
- * The plugin's record format is fixed by docs/contract.md.  The agent needs a
- * few fields to route, order and identify a record (action, relation, LSNs,
- * sequence, xid); everything else stays in the jansson tree for the
- * envelopes, and the record's bytes are kept as received for the native
- * envelope, which publishes them unchanged.
+ * The kind (op) and the fields the agent itself needs to order, identify
+ * and route a change (relation, LSNs, sequence, xid) are typed fields, so
+ * generic code never looks into the record.  The record itself is a
+ * parsed walcast record (docs/contract.md) in a jansson tree, read by the
+ * envelopes and the mirror for the row's columns; its bytes are kept as
+ * received for the native envelope, which publishes them unchanged.
  */
 #ifndef WALCAST_EVENT_H
 #define WALCAST_EVENT_H
@@ -28,8 +30,10 @@ enum event_op
 	EVENT_DELETE,
 	EVENT_TRUNCATE,
 	EVENT_MESSAGE,
-	EVENT_READ,					/* "L": a row read by a snapshot (snapshot.c) */
-	EVENT_OTHER					/* stream/2PC records the agent does not publish */
+	EVENT_READ,					/* a row read by the initial load (snapshot/) */
+	EVENT_STREAM,				/* part of a streamed in-progress transaction:
+								 * the loop refuses it */
+	EVENT_OTHER					/* prepared transactions, unknown kinds: skipped */
 };
 
 struct event
@@ -38,14 +42,14 @@ struct event
 	json_t	   *rec;			/* parsed record, owned (decref in event_free) */
 	const char *schema;			/* borrowed from rec; NULL when absent */
 	const char *table;			/* borrowed from rec; NULL when absent */
-	uint64_t	lsn;			/* 0 when absent; parsed from "X/X" */
+	uint64_t	lsn;			/* 0 when absent */
 	uint64_t	commit_lsn;
-	uint64_t	end_lsn;
+	uint64_t	end_lsn;		/* of a commit: where its transaction ends */
 	int64_t		seq;			/* -1 when absent */
 	int64_t		xid;			/* -1 when absent */
 	bool		transactional;	/* false only for non-transactional M */
 	const char *raw;			/* record bytes as received, borrowed from the
-								 * caller's buffer (must outlive the event) */
+								 * decoder's input (must outlive the event) */
 	size_t		rawlen;
 	/*
 	 * Set by the snapshot load (snapshot rows have no commit_lsn or seq):
@@ -55,23 +59,32 @@ struct event
 };
 
 /*
+ * What the enabled sinks need events to carry beyond what every decoder
+ * provides; the decoder asks its plugin for it, or refuses settings that
+ * would leave it out (sinks/sink.h: sink_needs).
+ */
+struct event_needs
+{
+	bool		types;			/* column type names */
+	bool		key;			/* key column names */
+	const char *key_setting;	/* for messages: the setting of a sink that */
+	const char *key_why;		/* needs the key, and why */
+};
+
+/*
  * Longest output of event_message_id: a snapshot row's
  * "snapshot:<LSN>:<schema>.<table>:<n>" with names of up to 63 bytes
  * (transactional events need only LSN, ':' and a 64-bit sequence).
  */
 #define EVENT_MESSAGE_ID_BUFLEN (9 + LSN_BUFLEN + 1 + 63 + 1 + 63 + 1 + 20)
 
-/*
- * Parse one record (exactly one JSON object, no trailing data).  On success
- * *ev owns a reference to the parsed tree; release it with event_free.  On
- * failure *ev holds nothing to free (event_free is still safe) and err says
- * what was wrong.
- */
-extern bool event_parse(struct event *ev, const char *data, size_t len,
-						char *err, size_t errlen);
+/* Release what the event owns; safe on an event that holds nothing. */
 extern void event_free(struct event *ev);
 
-/* "insert", "update", "delete", "truncate", "message", "read", "begin", "commit", "other" */
+/*
+ * "insert", "update", "delete", "truncate", "message", "read", "begin",
+ * "commit", "stream", "other"
+ */
 extern const char *event_op_name(enum event_op op);
 
 /* A change to a relation's rows (has schema and table), not B/C/M. */

@@ -86,6 +86,9 @@ extern struct sink *sink_stdout_new(const struct agent_config *cfg,
 									char *err, size_t errlen);
 extern struct sink *sink_mongo_new(const struct agent_config *cfg,
 								   char *err, size_t errlen);
+/* What the enabled sinks need events to carry (the decoder asks for it). */
+extern void sink_needs(const struct agent_config *cfg, struct event_needs *needs);
+
 /* Changes of tables without a key that the mirror skipped (policy skip). */
 extern uint64_t sink_mongo_skipped(const struct sink *s);
 

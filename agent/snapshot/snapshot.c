@@ -15,11 +15,12 @@
  * no other command, so that connection stays idle until the load is
  * confirmed (a walsender waiting for a command has no wal_sender_timeout).
  *
- * Rows are rendered in the database by the walcast extension's
- * walcast.snapshot_record() with the very options the stream uses
- * (stream_for_each_option), read through a cursor in key order in chunks
- * of --snapshot-chunk-rows, and published as "read" events (record action
- * "L") to every sink with the stream's confirm rules.  Nothing is
+ * Which tables, and how a row becomes a "read" event, is the decoder's
+ * (decode/decoder.h: load_tables, load_select, load_row): the walcast
+ * decoder has the plugin's own code render rows in the database, with the
+ * very options the stream uses.  Here they are read through a cursor in
+ * key order in chunks of --snapshot-chunk-rows and published to every
+ * sink with the stream's confirm rules.  Nothing is
  * acknowledged to the slot before every sink confirmed the whole load.
  */
 #include "snapshot.h"
@@ -42,25 +43,14 @@
 /* Sleep at most this long while waiting for confirms (heartbeats). */
 #define SNAPSHOT_MAX_SLEEP_MS 1000
 
-/* One table of walcast.snapshot_tables(). */
-struct snapshot_table
-{
-	char	   *oid;
-	char	   *name;			/* schema.table, as stored (for ids, logs) */
-	char	   *qualified;		/* quote_ident'ed, for SQL */
-	char	   *order_by;		/* quoted key columns, or NULL */
-	int64_t		estimated;
-};
-
 /* One load: its connection, tables, and where rows go. */
 struct snapshot_load
 {
 	struct agent *a;
 	PGconn	   *conn;
-	char	   *options;		/* text[] literal of the plugin options */
 	const char *only;			/* --reload-table's list, or NULL: all */
 	char		lsn[LSN_BUFLEN];	/* consistent point (or read position) */
-	struct snapshot_table *tables;
+	struct decoder_table *tables;	/* listed by the decoder */
 	int			ntables;
 	uint64_t	rows;
 	struct snapshot_progress progress;
@@ -79,60 +69,6 @@ snapshot_exec(struct snapshot_load *l, const char *sql, char *err,
 		pqerr_result(err, errlen, "initial load", res, l->conn);
 	PQclear(res);
 	return ok;
-}
-
-/* One element of a text[] literal: "...", with \ and " escaped. */
-static void
-snapshot_buf_array_item(struct strbuf *b, const char *s)
-{
-	strbuf_add(b, "\"", 1);
-	for (; *s; s++)
-	{
-		if (*s == '"' || *s == '\\')
-			strbuf_add(b, "\\", 1);
-		strbuf_add(b, s, 1);
-	}
-	strbuf_add(b, "\"", 1);
-}
-
-static bool
-snapshot_option_item(const char *name, const char *value, void *arg)
-{
-	struct strbuf *b = arg;
-	size_t		n = strlen(name) + (value ? strlen(value) : 0) + 2;
-	char	   *item = malloc(n);
-
-	if (item == NULL)
-	{
-		b->failed = true;
-		return false;
-	}
-	/* the extension reads "name=value", or "name" alone for true */
-	if (value != NULL)
-		snprintf(item, n, "%s=%s", name, value);
-	else
-		snprintf(item, n, "%s", name);
-	strbuf_add(b, b->len > 1 ? "," : "", b->len > 1 ? 1 : 0);
-	snapshot_buf_array_item(b, item);
-	free(item);
-	return !b->failed;
-}
-
-/* The stream's plugin options as a text[] literal, malloc'd. */
-static char *
-snapshot_options_literal(const struct agent_config *cfg)
-{
-	struct strbuf b = {0};
-
-	strbuf_add(&b, "{", 1);
-	(void) stream_for_each_option(cfg, snapshot_option_item, &b);
-	strbuf_add(&b, "}", 1);
-	if (b.failed)
-	{
-		free(b.data);
-		return NULL;
-	}
-	return b.data;
 }
 
 /* ---- sinks ---- */
@@ -212,36 +148,41 @@ snapshot_end_chunk(struct agent *a, char *err, size_t errlen)
 	return SNAPSHOT_STREAM;
 }
 
+static enum snapshot_status
+snapshot_decoder_status(enum decoder_status st)
+{
+	switch (st)
+	{
+		case DECODER_OK:
+		case DECODER_EVENT:
+			return SNAPSHOT_STREAM;
+		case DECODER_RETRY:
+			return SNAPSHOT_RETRY;
+		default:
+			return SNAPSHOT_FATAL;
+	}
+}
+
 /*
- * One row: parsed like a streamed record (event.c maps "L" to a read
- * event), identified by "snapshot:<consistent point>:<schema>.<table>:<n>"
- * (n counts the table's rows in key order from 1: the same row gets the
- * same id however often this load is repeated with this snapshot), and
- * handed to every sink.
+ * One fetched row: rendered by the decoder as a read event, identified by
+ * "snapshot:<consistent point>:<schema>.<table>:<n>" (n counts the table's
+ * rows in key order from 1: the same row gets the same id however often
+ * this load is repeated with this snapshot), and handed to every sink.
  */
 static enum snapshot_status
-snapshot_publish_row(struct snapshot_load *l, const struct snapshot_table *t,
-					 uint64_t n, const char *rec, size_t len, char *err,
+snapshot_publish_row(struct snapshot_load *l, const struct decoder_table *t,
+					 uint64_t n, const PGresult *res, int row, char *err,
 					 size_t errlen)
 {
 	struct agent *a = l->a;
 	struct event ev;
 	char		id[EVENT_MESSAGE_ID_BUFLEN];
-	char		perr[512];
 	enum snapshot_status r = SNAPSHOT_STREAM;
+	enum decoder_status ds;
 
-	if (!event_parse(&ev, rec, len, perr, sizeof(perr)))
-	{
-		snprintf(err, errlen, "initial load: invalid record from walcast.snapshot_record() for %s: %s",
-				 t->name, perr);
-		return SNAPSHOT_FATAL;
-	}
-	if (ev.op != EVENT_READ)
-	{
-		event_free(&ev);
-		snprintf(err, errlen, "initial load: walcast.snapshot_record() returned a record that is not a snapshot read (action \"L\"): is the walcast extension older than this agent?");
-		return SNAPSHOT_FATAL;
-	}
+	ds = a->decoder->ops->load_row(a->decoder, t, res, row, &ev, err, errlen);
+	if (ds != DECODER_EVENT)
+		return snapshot_decoder_status(ds);
 	snprintf(id, sizeof(id), "snapshot:%s:%s:%" PRIu64, l->lsn, t->name, n);
 	ev.message_id = id;
 	for (int i = 0; i < a->nsinks && r == SNAPSHOT_STREAM; i++)
@@ -258,43 +199,9 @@ snapshot_publish_row(struct snapshot_load *l, const struct snapshot_table *t,
 static void
 snapshot_free_tables(struct snapshot_load *l)
 {
-	for (int i = 0; i < l->ntables; i++)
-	{
-		free(l->tables[i].oid);
-		free(l->tables[i].name);
-		free(l->tables[i].qualified);
-		free(l->tables[i].order_by);
-	}
-	free(l->tables);
+	decoder_tables_free(l->tables, l->ntables);
 	l->tables = NULL;
 	l->ntables = 0;
-}
-
-/*
- * The walcast extension must be installed in the database: the rows are
- * rendered by it.  Looked up, not called and caught.
- */
-static enum snapshot_status
-snapshot_check_extension(struct snapshot_load *l, char *err, size_t errlen)
-{
-	PGresult   *res = PQexec(l->conn,
-							 "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'walcast'");
-	enum snapshot_status r = SNAPSHOT_STREAM;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		pqerr_result(err, errlen, "initial load", res, l->conn);
-		r = SNAPSHOT_RETRY;
-	}
-	else if (PQntuples(res) == 0)
-	{
-		snprintf(err, errlen,
-				 "initial load: the walcast extension is not installed in database \"%s\" (run CREATE EXTENSION walcast there once, as a superuser; or stream without a load: --snapshot=never)",
-				 PQdb(l->conn));
-		r = SNAPSHOT_FATAL;
-	}
-	PQclear(res);
-	return r;
 }
 
 /* name is one of the comma-separated names of list. */
@@ -356,65 +263,37 @@ snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
 	return SNAPSHOT_STREAM;
 }
 
-/* The tables, in the extension's stable order; unreadable ones are fatal. */
+/*
+ * The tables the decoder lists, in its stable order (only --reload-table's
+ * when given); unreadable ones are fatal.
+ */
 static enum snapshot_status
 snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 {
-	const char *params[1] = {l->options};
-	PGresult   *res;
+	struct decoder *d = l->a->decoder;
 	struct strbuf denied = {0};
+	enum decoder_status ds;
 	int			n;
 
-	res = PQexecParams(l->conn,
-					   "SELECT rel::oid, schema_name || '.' || table_name, "
-					   "quote_ident(schema_name) || '.' || quote_ident(table_name), "
-					   "(SELECT string_agg(quote_ident(k), ', ') FROM unnest(key_columns) AS k), "
-					   "estimated_rows, readable "
-					   "FROM walcast.snapshot_tables($1::text[])",
-					   1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		pqerr_result(err, errlen, "initial load: listing the tables", res, l->conn);
-		PQclear(res);
-		/* a plugin option the extension refuses: the stream would too */
-		return SNAPSHOT_FATAL;
-	}
-	n = PQntuples(res);
-	l->tables = calloc(n > 0 ? (size_t) n : 1, sizeof(*l->tables));
-	if (l->tables == NULL)
-	{
-		PQclear(res);
-		snprintf(err, errlen, "out of memory");
-		return SNAPSHOT_FATAL;
-	}
+	ds = d->ops->load_tables(d, l->conn, &l->tables, &n, err, errlen);
+	if (ds != DECODER_OK)
+		return snapshot_decoder_status(ds);
 	for (int i = 0; i < n; i++)
 	{
-		struct snapshot_table *t;
+		struct decoder_table *t = &l->tables[i];
 
-		if (l->only != NULL &&
-			!snapshot_listed(l->only, PQgetvalue(res, i, 1), (size_t) PQgetlength(res, i, 1)))
-			continue;
-		t = &l->tables[l->ntables++];
-
-		t->oid = strdup(PQgetvalue(res, i, 0));
-		t->name = strdup(PQgetvalue(res, i, 1));
-		t->qualified = strdup(PQgetvalue(res, i, 2));
-		t->order_by = PQgetisnull(res, i, 3) ? NULL : strdup(PQgetvalue(res, i, 3));
-		t->estimated = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-		if (t->oid == NULL || t->name == NULL || t->qualified == NULL ||
-			(!PQgetisnull(res, i, 3) && t->order_by == NULL))
+		if (l->only != NULL && !snapshot_listed(l->only, t->name, strlen(t->name)))
 		{
-			PQclear(res);
-			snprintf(err, errlen, "out of memory");
-			return SNAPSHOT_FATAL;
+			decoder_table_clear(t);
+			continue;
 		}
-		if (strcmp(PQgetvalue(res, i, 5), "t") != 0)
+		l->tables[l->ntables++] = *t;
+		if (!t->readable)
 		{
 			strbuf_add(&denied, denied.len ? ", " : "", denied.len ? 2 : 0);
 			strbuf_add(&denied, t->name, strlen(t->name));
 		}
 	}
-	PQclear(res);
 	if (denied.len > 0)
 	{
 		snprintf(err, errlen,
@@ -432,30 +311,27 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
  * primary key, else its replica identity index), else heap order.
  */
 static enum snapshot_status
-snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
+snapshot_table(struct snapshot_load *l, struct decoder_table *t, char *err,
 			   size_t errlen)
 {
 	struct agent *a = l->a;
 	struct strbuf sql = {0};
-	char	   *opts = PQescapeLiteral(l->conn, l->options, strlen(l->options));
 	char		fetch[64];
 	enum snapshot_status r = SNAPSHOT_STREAM;
+	enum decoder_status ds;
 	uint64_t	n = 0;
 	bool		ok;
 
-	if (opts == NULL)
+	/* The decoder renders the rows; the cursor, order and chunks are ours. */
+	strbuf_puts(&sql, "DECLARE walcast_snapshot NO SCROLL CURSOR FOR SELECT ");
+	ds = a->decoder->ops->load_select(a->decoder, l->conn, t, l->lsn, &sql,
+									  err, errlen);
+	if (ds != DECODER_OK)
 	{
-		snprintf(err, errlen, "out of memory");
-		return SNAPSHOT_FATAL;
+		free(sql.data);
+		return snapshot_decoder_status(ds);
 	}
-	strbuf_puts(&sql, "DECLARE walcast_snapshot NO SCROLL CURSOR FOR SELECT walcast.snapshot_record(");
-	strbuf_puts(&sql, t->oid);
-	/* t.*, not t: a column named t would win over the row */
-	strbuf_puts(&sql, "::oid::regclass, t.*, ");
-	strbuf_puts(&sql, opts);
-	strbuf_puts(&sql, "::text[], '");
-	strbuf_puts(&sql, l->lsn);
-	strbuf_puts(&sql, "'::pg_lsn) FROM ONLY ");
+	strbuf_puts(&sql, " FROM ONLY ");
 	strbuf_puts(&sql, t->qualified);
 	strbuf_puts(&sql, " AS t");
 	if (t->order_by != NULL)
@@ -463,7 +339,6 @@ snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
 		strbuf_puts(&sql, " ORDER BY ");
 		strbuf_puts(&sql, t->order_by);
 	}
-	PQfreemem(opts);
 	if (sql.failed)
 	{
 		free(sql.data);
@@ -494,8 +369,7 @@ snapshot_table(struct snapshot_load *l, struct snapshot_table *t, char *err,
 		}
 		rows = PQntuples(res);
 		for (int i = 0; i < rows && r == SNAPSHOT_STREAM; i++)
-			r = snapshot_publish_row(l, t, ++n, PQgetvalue(res, i, 0),
-									 (size_t) PQgetlength(res, i, 0), err, errlen);
+			r = snapshot_publish_row(l, t, ++n, res, i, err, errlen);
 		PQclear(res);
 		if (r == SNAPSHOT_STREAM)
 			r = snapshot_end_chunk(a, err, errlen);
@@ -549,11 +423,6 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 	memset(&l, 0, sizeof(l));
 	l.a = a;
 	l.only = a->cfg.reload_table;	/* set only without a slot (snapshot_prepare) */
-	if ((l.options = snapshot_options_literal(&a->cfg)) == NULL)
-	{
-		snprintf(err, errlen, "out of memory");
-		return SNAPSHOT_FATAL;
-	}
 	if ((r = snapshot_connect(&l, err, errlen)) != SNAPSHOT_STREAM)
 		goto done;
 	r = SNAPSHOT_FATAL;
@@ -568,8 +437,6 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 		if (!snapshot_exec(&l, sql, err, errlen))
 			goto done;
 	}
-	if ((r = snapshot_check_extension(&l, err, errlen)) != SNAPSHOT_STREAM)
-		goto done;
 	if (snapshot_name == NULL)
 	{
 		/* the position the snapshot of its own was taken at, for ids */
@@ -624,7 +491,6 @@ done:
 	if (l.conn != NULL)
 		PQfinish(l.conn);
 	snapshot_free_tables(&l);
-	free(l.options);
 	return r;
 }
 

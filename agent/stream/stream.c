@@ -42,22 +42,16 @@
 #define STREAM_LOCK_WAIT_MS 5000
 #define STREAM_LOCK_POLL_MS 100
 
-/* Plugin options the agent asks for unless -o says otherwise. */
-static const char *const stream_default_options[][2] = {
-	/* route/envelope need the key columns (flat's entry_id, debezium) */
-	{"include-pk", "true"},
-	/* fewer, larger replication messages: the walsender's cost is per
-	 * message, not per byte (docs/contract.md, batch-bytes) */
-	{"batch-bytes", "65536"},
-};
-
 static void stream_fail(struct stream *s);
 
 void
-stream_init(struct stream *s, const struct agent_config *cfg)
+stream_init(struct stream *s, const struct agent_config *cfg,
+			const char *plugin, const struct config_plugin_options *options)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->plugin = plugin;
+	s->options = options;
 }
 
 static bool
@@ -86,68 +80,16 @@ stream_append_quoted(struct strbuf *b, const char *src, char q)
 	strbuf_add(b, &q, 1);
 }
 
-static bool
-stream_user_sets(const struct agent_config *cfg, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < cfg->plugin_options.count; i++)
-		if (strcmp(cfg->plugin_options.items[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 static void
-stream_append_option(struct strbuf *b, bool *first, const char *name,
+stream_append_option(struct strbuf *b, bool first, const char *name,
 					 const char *value)
 {
-	strbuf_puts(b, *first ? " (" : ", ");
-	*first = false;
+	strbuf_puts(b, first ? " (" : ", ");
 	stream_append_quoted(b, name, '"');
 	if (value == NULL)
 		return;
 	strbuf_add(b, " ", 1);
 	stream_append_quoted(b, value, '\'');
-}
-
-bool
-stream_for_each_option(const struct agent_config *cfg, stream_option_fn fn,
-					   void *arg)
-{
-	size_t		i;
-	int			j;
-
-	for (i = 0; i < sizeof(stream_default_options) / sizeof(stream_default_options[0]); i++)
-	{
-		if (stream_user_sets(cfg, stream_default_options[i][0]))
-			continue;
-		if (!fn(stream_default_options[i][0], stream_default_options[i][1], arg))
-			return false;
-	}
-	/* The MongoDB mirror chooses BSON types by the columns' type names. */
-	if (cfg->mongo_uri != NULL && !stream_user_sets(cfg, "include-types") &&
-		!fn("include-types", "true", arg))
-		return false;
-	for (j = 0; j < cfg->plugin_options.count; j++)
-		if (!fn(cfg->plugin_options.items[j].name,
-				cfg->plugin_options.items[j].value, arg))
-			return false;
-	return true;
-}
-
-struct stream_command
-{
-	struct strbuf b;
-	bool		first;
-};
-
-static bool
-stream_command_option(const char *name, const char *value, void *arg)
-{
-	struct stream_command *c = arg;
-
-	stream_append_option(&c->b, &c->first, name, value);
-	return !c->b.failed;
 }
 
 /*
@@ -160,20 +102,22 @@ stream_command_option(const char *name, const char *value, void *arg)
  * commit before it; an earlier one is moved up to the slot's.
  */
 static char *
-stream_start_command(const struct agent_config *cfg, uint64_t start_lsn)
+stream_start_command(const struct stream *s, uint64_t start_lsn)
 {
-	struct stream_command c = {{NULL, 0, 0, false}, true};
+	struct strbuf b = {NULL, 0, 0, false};
 	char		pos[LSN_BUFLEN];
 
 	lsn_format(start_lsn, pos, sizeof(pos));
-	strbuf_puts(&c.b, "START_REPLICATION SLOT ");
-	stream_append_quoted(&c.b, cfg->slot, '"');
-	strbuf_puts(&c.b, " LOGICAL ");
-	strbuf_puts(&c.b, pos);
-	(void) stream_for_each_option(cfg, stream_command_option, &c);
-	if (!c.first)
-		strbuf_puts(&c.b, ")");
-	return strbuf_finish(&c.b);
+	strbuf_puts(&b, "START_REPLICATION SLOT ");
+	stream_append_quoted(&b, s->cfg->slot, '"');
+	strbuf_puts(&b, " LOGICAL ");
+	strbuf_puts(&b, pos);
+	for (int i = 0; i < s->options->count; i++)
+		stream_append_option(&b, i == 0, s->options->items[i].name,
+							 s->options->items[i].value);
+	if (s->options->count > 0)
+		strbuf_puts(&b, ")");
+	return strbuf_finish(&b);
 }
 
 static enum stream_status
@@ -287,9 +231,9 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 	 */
 	strbuf_puts(&b, "CREATE_REPLICATION_SLOT ");
 	stream_append_quoted(&b, s->cfg->slot, '"');
-	strbuf_puts(&b, s->for_load ?
-				" LOGICAL " STREAM_PLUGIN " EXPORT_SNAPSHOT" :
-				" LOGICAL " STREAM_PLUGIN " NOEXPORT_SNAPSHOT");
+	strbuf_puts(&b, " LOGICAL ");
+	stream_append_quoted(&b, s->plugin, '"');
+	strbuf_puts(&b, s->for_load ? " EXPORT_SNAPSHOT" : " NOEXPORT_SNAPSHOT");
 	if ((cmd = strbuf_finish(&b)) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -321,7 +265,7 @@ stream_create_slot(struct stream *s, char *err, size_t errlen)
 					 PQgetvalue(res, 0, 2));
 		s->slot_confirmed_lsn = s->consistent_point;
 		log_info("created replication slot \"%s\" (plugin %s) at %s%s%s",
-				 s->cfg->slot, STREAM_PLUGIN,
+				 s->cfg->slot, s->plugin,
 				 PQnfields(res) > 1 ? PQgetvalue(res, 0, 1) : "?",
 				 s->snapshot_name[0] ? ", exported snapshot " : "",
 				 s->snapshot_name);
@@ -434,7 +378,8 @@ stream_lock_slot(struct stream *s, char *err, size_t errlen)
 /*
  * Look the slot up before using it (never "try and catch the error"):
  * absent -> create it if asked, else fatal; present -> it must be a logical
- * slot of this database decoded by walcast, not invalidated, not in use.
+ * slot of this database decoded by the decoder's plugin, not invalidated,
+ * not in use.
  */
 static enum stream_status
 stream_check_slot(struct stream *s, char *err, size_t errlen)
@@ -492,11 +437,11 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 				 slot, PQgetvalue(res, 0, 1));
 		rc = STREAM_FATAL;
 	}
-	else if (strcmp(PQgetvalue(res, 0, 0), STREAM_PLUGIN) != 0)
+	else if (strcmp(PQgetvalue(res, 0, 0), s->plugin) != 0)
 	{
 		snprintf(err, errlen,
 				 "replication slot \"%s\" uses output plugin \"%s\", not \"%s\"",
-				 slot, PQgetvalue(res, 0, 0), STREAM_PLUGIN);
+				 slot, PQgetvalue(res, 0, 0), s->plugin);
 		rc = STREAM_FATAL;
 	}
 	else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)
@@ -524,7 +469,7 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 			!lsn_parse(PQgetvalue(res, 0, 5), &s->slot_confirmed_lsn))
 			s->slot_confirmed_lsn = 0;
 		log_info("replication slot \"%s\": plugin %s, confirmed up to %s",
-				 slot, STREAM_PLUGIN,
+				 slot, s->plugin,
 				 PQgetisnull(res, 0, 5) ? "(none)" : PQgetvalue(res, 0, 5));
 	}
 	PQclear(res);
@@ -534,7 +479,7 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 static enum stream_status
 stream_start(struct stream *s, char *err, size_t errlen)
 {
-	char	   *cmd = stream_start_command(s->cfg, s->start_lsn);
+	char	   *cmd = stream_start_command(s, s->start_lsn);
 	PGresult   *res;
 	enum stream_status rc = STREAM_OK;
 
@@ -575,7 +520,6 @@ stream_prepare(struct stream *s, char *err, size_t errlen)
 	enum stream_status rc;
 
 	s->copybuf = NULL;
-	s->copylen = s->pos = 0;
 	s->reply_requested = false;
 	s->keepalive_end = 0;
 	s->created = false;
@@ -701,19 +645,12 @@ stream_now_pg(void)
 		ts.tv_nsec / 1000;
 }
 
-bool
-stream_has_pending(const struct stream *s)
-{
-	return s->copybuf != NULL && s->pos < s->copylen;
-}
-
 static void
 stream_release(struct stream *s)
 {
 	if (s->copybuf)
 		PQfreemem(s->copybuf);
 	s->copybuf = NULL;
-	s->copylen = s->pos = 0;
 }
 
 /* The COPY ended: say why, from the server's final result. */
@@ -731,86 +668,71 @@ stream_ended(struct stream *s, char *err, size_t errlen)
 }
 
 enum stream_status
-stream_next(struct stream *s, const char **rec, size_t *len, char *err,
+stream_next(struct stream *s, struct stream_message *msg, char *err,
 			size_t errlen)
 {
-	for (;;)
+	char	   *buf;
+	int			r;
+	uint64_t	start;
+	uint64_t	walend;
+
+	/* The caller is done with the message handed out last. */
+	stream_release(s);
+
+	r = PQgetCopyData(s->conn, &buf, 1);
+	if (r == 0)
+		return STREAM_AGAIN;
+	if (r == -1)
+		return stream_ended(s, err, errlen);
+	if (r < 0)
 	{
-		char	   *buf;
-		int			r;
-
-		while (stream_has_pending(s))
-		{
-			char	   *start = s->copybuf + s->pos;
-			char	   *nl = memchr(start, '\n', (size_t) (s->copylen - s->pos));
-			size_t		n = nl ? (size_t) (nl - start) :
-				(size_t) (s->copylen - s->pos);
-
-			s->pos += (int) n + (nl ? 1 : 0);
-			if (n == 0)
-				continue;
-			*rec = start;
-			*len = n;
-			return STREAM_RECORD;
-		}
-		stream_release(s);
-
-		r = PQgetCopyData(s->conn, &buf, 1);
-		if (r == 0)
-			return STREAM_AGAIN;
-		if (r == -1)
-			return stream_ended(s, err, errlen);
-		if (r < 0)
-		{
-			pqerr_oneline(err, errlen, "lost the replication connection: ",
-						  PQerrorMessage(s->conn));
-			return STREAM_RETRY;
-		}
-
-		if (buf[0] == 'k')
-		{
-			if (r < STREAM_KEEPALIVE_LEN)
-			{
-				PQfreemem(buf);
-				snprintf(err, errlen, "malformed keepalive message from the server");
-				return STREAM_RETRY;
-			}
-			s->keepalive_end = stream_get_uint64(buf + 1);
-			if (s->keepalive_end > s->server_wal_end)
-				s->server_wal_end = s->keepalive_end;
-			if (buf[17])
-				s->reply_requested = true;
-			PQfreemem(buf);
-			return STREAM_KEEPALIVE;
-		}
-		if (buf[0] != 'w' || r < STREAM_XLOGDATA_HDR)
-		{
-			snprintf(err, errlen,
-					 "unexpected replication message type \"%c\" (%d bytes)",
-					 buf[0], r);
-			PQfreemem(buf);
-			return STREAM_RETRY;
-		}
-
-		/*
-		 * dataStart is where the first record of this message was decoded;
-		 * walEnd is the sender's current end of WAL.  Neither is ever
-		 * reported as flushed: only commit records' end_lsn are, once
-		 * confirmed (ack.c).
-		 */
-		{
-			uint64_t	start = stream_get_uint64(buf + 1);
-			uint64_t	walend = stream_get_uint64(buf + 9);
-
-			if (start > s->received_lsn)
-				s->received_lsn = start;
-			if (walend > s->server_wal_end)
-				s->server_wal_end = walend;
-		}
-		s->copybuf = buf;
-		s->copylen = r;
-		s->pos = STREAM_XLOGDATA_HDR;
+		pqerr_oneline(err, errlen, "lost the replication connection: ",
+					  PQerrorMessage(s->conn));
+		return STREAM_RETRY;
 	}
+
+	if (buf[0] == 'k')
+	{
+		if (r < STREAM_KEEPALIVE_LEN)
+		{
+			PQfreemem(buf);
+			snprintf(err, errlen, "malformed keepalive message from the server");
+			return STREAM_RETRY;
+		}
+		s->keepalive_end = stream_get_uint64(buf + 1);
+		if (s->keepalive_end > s->server_wal_end)
+			s->server_wal_end = s->keepalive_end;
+		if (buf[17])
+			s->reply_requested = true;
+		PQfreemem(buf);
+		return STREAM_KEEPALIVE;
+	}
+	if (buf[0] != 'w' || r < STREAM_XLOGDATA_HDR)
+	{
+		snprintf(err, errlen,
+				 "unexpected replication message type \"%c\" (%d bytes)",
+				 buf[0], r);
+		PQfreemem(buf);
+		return STREAM_RETRY;
+	}
+
+	/*
+	 * dataStart is where the first change of this message was decoded;
+	 * walEnd is the sender's current end of WAL.  Neither is ever reported
+	 * as flushed: only the ends of transactions are, once confirmed
+	 * (ack.c).
+	 */
+	start = stream_get_uint64(buf + 1);
+	walend = stream_get_uint64(buf + 9);
+	if (start > s->received_lsn)
+		s->received_lsn = start;
+	if (walend > s->server_wal_end)
+		s->server_wal_end = walend;
+	s->copybuf = buf;
+	msg->data_start = start;
+	msg->data = buf + STREAM_XLOGDATA_HDR;
+	msg->len = (size_t) (r - STREAM_XLOGDATA_HDR);
+	return STREAM_MESSAGE;
 }
 
 bool

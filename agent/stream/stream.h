@@ -6,10 +6,14 @@
  * stream_open connects (conninfo + replication=database), runs
  * IDENTIFY_SYSTEM, looks the slot up in pg_replication_slots (creating it
  * only when asked and only when absent) and starts streaming.  stream_next
- * then hands out one plugin record at a time: the plugin may pack several
- * records into one XLogData message, separated by '\n', and the records of
- * the current message stay in its buffer until all have been taken, so the
- * caller can stop between any two records when its in-flight window is full.
+ * then hands out one XLogData message at a time, whole, with its start
+ * position: what the message means is the decoder's business (decode/).
+ * The message stays valid until the next call of stream_next, so the
+ * caller can decode it piece by piece and stop between any two events
+ * when its in-flight window is full.
+ *
+ * The stream knows no output plugin: the caller names the plugin the slot
+ * must use and the options START_REPLICATION passes (the decoder's).
  */
 #ifndef WALCAST_STREAM_H
 #define WALCAST_STREAM_H
@@ -22,13 +26,11 @@
 
 #include "config.h"
 
-/* The output plugin this agent reads, fixed: the record format is its own. */
-#define STREAM_PLUGIN "walcast"
-
 enum stream_status
 {
 	STREAM_OK,
-	STREAM_RECORD,				/* *rec, *len: one record, valid until the next call */
+	STREAM_MESSAGE,				/* *msg: one XLogData message, valid until the
+								 * next call */
 	STREAM_KEEPALIVE,			/* keepalive_end is set, maybe reply_requested */
 	STREAM_AGAIN,				/* nothing complete: poll the socket */
 	STREAM_RETRY,				/* connection lost, slot busy: retry later */
@@ -37,15 +39,23 @@ enum stream_status
 	STREAM_BUSY					/* another agent holds the slot's lock (loading) */
 };
 
+/* One XLogData message: its payload and where in the WAL it starts. */
+struct stream_message
+{
+	uint64_t	data_start;		/* dataStart of the 'w' header */
+	const char *data;
+	size_t		len;
+};
+
 struct stream
 {
 	const struct agent_config *cfg;
+	const char *plugin;			/* the slot's output plugin (the decoder's) */
+	const struct config_plugin_options *options;	/* START_REPLICATION's */
 	PGconn	   *conn;
 
-	/* The XLogData message whose records are being handed out. */
+	/* The XLogData message last handed out (PQfreemem'd at the next one). */
 	char	   *copybuf;
-	int			copylen;
-	int			pos;
 
 	uint64_t	received_lsn;	/* newest position received (the "write" LSN) */
 	uint64_t	server_wal_end; /* the server's WAL end, from its messages */
@@ -81,7 +91,10 @@ struct stream
 	uint64_t	start_lsn;		/* START_REPLICATION's position, 0 = the slot's */
 };
 
-extern void stream_init(struct stream *s, const struct agent_config *cfg);
+/* plugin and options are borrowed: they must outlive the stream. */
+extern void stream_init(struct stream *s, const struct agent_config *cfg,
+						const char *plugin,
+						const struct config_plugin_options *options);
 extern enum stream_status stream_open(struct stream *s, char *err,
 									  size_t errlen);
 
@@ -116,20 +129,9 @@ extern bool stream_drop_slot(struct stream *s, char *err, size_t errlen);
 extern void stream_missing_slot_error(const struct stream *s, char *err,
 									  size_t errlen);
 
-/*
- * The plugin options START_REPLICATION passes (the agent's defaults, then
- * -o in order), one call each, until fn returns false.  The initial load
- * hands the same list to the walcast extension, so snapshot rows are
- * rendered and filtered exactly as the stream's.
- */
-typedef bool (*stream_option_fn) (const char *name, const char *value,
-								  void *arg);
-extern bool stream_for_each_option(const struct agent_config *cfg,
-								   stream_option_fn fn, void *arg);
-extern enum stream_status stream_next(struct stream *s, const char **rec,
-									  size_t *len, char *err, size_t errlen);
-/* More records of the current message are waiting to be taken. */
-extern bool stream_has_pending(const struct stream *s);
+extern enum stream_status stream_next(struct stream *s,
+									  struct stream_message *msg, char *err,
+									  size_t errlen);
 /* After poll() reported the socket readable. */
 extern bool stream_consume(struct stream *s, char *err, size_t errlen);
 

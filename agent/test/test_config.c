@@ -557,8 +557,6 @@ test_cross_option(void **state)
 				 "--batch-max-events", "20000");
 	EXPECT_ERROR("batch_max_bytes (16MB) exceeds max_inflight_bytes (8MB)",
 				 "--batch-max-bytes", "16MB", "--max-inflight-bytes", "8MB");
-	EXPECT_ERROR("plugin option numeric-data-types-as-string=false is not supported by the agent",
-				 "-o", "numeric-data-types-as-string=off");
 	EXPECT_ERROR("mongo_collection_map: \"users=people\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",
 				 "--mongo-collection-map", "users=people");
 	EXPECT_ERROR("mongo_collection_map: \"public.users=\" is not SCHEMA.TABLE=COLLECTION (a collection name cannot be empty or contain '$')",

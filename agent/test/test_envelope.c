@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "envelope.h"
+#include "walcast_record.h"
 
 #define NOW 1700000000000LL
 #define TS "\"ts\":\"2026-11-21T06:30:00.123456Z\""
@@ -61,7 +62,7 @@ render(enum envelope_kind kind, const char *json, char *err)
 	char	   *out;
 	char	   *s = NULL;
 
-	assert_true(event_parse(&ev, json, strlen(json), err, 256));
+	assert_true(walcast_record_parse(&ev, json, strlen(json), err, 256));
 	out = envelope_render_at(kind, &ev, NOW, &len, err, 256);
 	if (out != NULL)
 	{
@@ -312,7 +313,8 @@ test_errors(void **state)
 	(void) state;
 	expect_error(ENVELOPE_NATIVE, "{\"action\":\"B\"}", "begin records are not published");
 	expect_error(ENVELOPE_DEBEZIUM, "{\"action\":\"C\"}", "commit records are not published");
-	expect_error(ENVELOPE_FLAT, "{\"action\":\"S\"}", "other records are not published");
+	expect_error(ENVELOPE_FLAT, "{\"action\":\"P\"}", "other records are not published");
+	expect_error(ENVELOPE_FLAT, "{\"action\":\"S\"}", "stream records are not published");
 	expect_error(ENVELOPE_FLAT, "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"new\":{}}",
 				 "record has no \"pk\" (the flat envelope needs the plugin option include-pk=true)");
 	expect_error(ENVELOPE_FLAT, "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"new\":{},\"pk\":[1]}",
@@ -338,7 +340,7 @@ test_render_now(void **state)
 	char	   *out;
 
 	(void) state;
-	assert_true(event_parse(&ev, INS, strlen(INS), err, sizeof(err)));
+	assert_true(walcast_record_parse(&ev, INS, strlen(INS), err, sizeof(err)));
 	out = envelope_render(ENVELOPE_DEBEZIUM, &ev, &len, err, sizeof(err));
 	assert_non_null(out);
 	/* the clock is real here: only check the shape */

@@ -1,6 +1,6 @@
 /*
  * test_event.c
- *		Unit tests of event.c: every action, LSN edge cases, malformed
+ *		Unit tests of events and walcast_record.c: every action, LSN edge cases, malformed
  *		records, message ids, and the initial load's read records ("L").
  */
 #include <setjmp.h>
@@ -11,12 +11,12 @@
 
 #include <cmocka.h>
 
-#include "event.h"
+#include "walcast_record.h"
 
 static bool
 parse(struct event *ev, const char *json, char *err)
 {
-	return event_parse(ev, json, strlen(json), err, 256);
+	return walcast_record_parse(ev, json, strlen(json), err, 256);
 }
 
 static void
@@ -35,10 +35,10 @@ test_actions(void **state)
 		{"{\"action\":\"T\",\"schema\":\"s\",\"table\":\"t\"}", EVENT_TRUNCATE},
 		{"{\"action\":\"M\",\"transactional\":true,\"prefix\":\"p\"}", EVENT_MESSAGE},
 		{"{\"action\":\"L\",\"schema\":\"s\",\"table\":\"t\",\"new\":{}}", EVENT_READ},
-		{"{\"action\":\"S\",\"xid\":7}", EVENT_OTHER},
-		{"{\"action\":\"E\"}", EVENT_OTHER},
-		{"{\"action\":\"A\",\"xid\":7}", EVENT_OTHER},
-		{"{\"action\":\"X\",\"xid\":7,\"end_lsn\":\"0/30\"}", EVENT_OTHER},
+		{"{\"action\":\"S\",\"xid\":7}", EVENT_STREAM},
+		{"{\"action\":\"E\"}", EVENT_STREAM},
+		{"{\"action\":\"A\",\"xid\":7}", EVENT_STREAM},
+		{"{\"action\":\"X\",\"xid\":7,\"end_lsn\":\"0/30\"}", EVENT_STREAM},
 		{"{\"action\":\"P\"}", EVENT_OTHER},
 		{"{\"action\":\"II\"}", EVENT_OTHER},
 	};
@@ -336,6 +336,7 @@ test_op_names(void **state)
 	assert_string_equal(event_op_name(EVENT_BEGIN), "begin");
 	assert_string_equal(event_op_name(EVENT_COMMIT), "commit");
 	assert_string_equal(event_op_name(EVENT_OTHER), "other");
+	assert_string_equal(event_op_name(EVENT_STREAM), "stream");
 	assert_string_equal(event_op_name(EVENT_READ), "read");
 }
 

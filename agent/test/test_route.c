@@ -12,13 +12,14 @@
 #include <cmocka.h>
 
 #include "route.h"
+#include "walcast_record.h"
 
 static void
 load(struct event *ev, const char *json)
 {
 	char		err[256];
 
-	assert_true(event_parse(ev, json, strlen(json), err, sizeof(err)));
+	assert_true(walcast_record_parse(ev, json, strlen(json), err, sizeof(err)));
 }
 
 static char *

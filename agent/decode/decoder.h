@@ -1,0 +1,180 @@
+/*
+ * decoder.h
+ *		The seam between the replication protocol and the events: a decoder
+ *		turns one output plugin's replication messages into events, and
+ *		renders the initial load's rows as that plugin would.
+ *
+ * stream/ knows the protocol only: it hands over whole XLogData messages
+ * with their start LSN.  Everything that depends on the plugin is here:
+ * the plugin's name (the slot must use it), the START_REPLICATION options
+ * the agent sends and the ones it refuses, what a message contains, and
+ * how the load reads a table.  Decoders are chosen by plugin name from
+ * decoder_list.h, the one place the choice is made.
+ *
+ * Decoding is an iterator, so that the loop can stop between any two
+ * events when its in-flight window is full:
+ *
+ *		decoder_feed(d, data_start_lsn, data, len);	one XLogData message
+ *		while ((st = decoder_next(d, &ev, err, errlen)) == DECODER_EVENT)
+ *			{ use ev; event_free(&ev); }
+ *		st == DECODER_NEED_MORE: feed the next message
+ *
+ * The decoder may borrow data until it has returned every event of that
+ * message (the stream keeps the message alive until the loop asks for the
+ * next one); events borrow it too (ev->raw).  Some messages produce no
+ * event at all (a pgoutput Relation message): next answers NEED_MORE at
+ * once.
+ *
+ * Memory: a decoder owns its options and whatever it caches; events own
+ * their parsed record (event_free); tables listed for the load are owned
+ * by the caller (decoder_tables_free).  A decoder never exits and never
+ * logs errors: it returns a status and fills err, and the loop decides.
+ */
+#ifndef WALCAST_DECODER_H
+#define WALCAST_DECODER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "event.h"
+#include "strbuf.h"
+
+enum decoder_status
+{
+	DECODER_EVENT,				/* next: *ev holds one event (event_free it) */
+	DECODER_NEED_MORE,			/* next: the message is used up, feed another */
+	DECODER_OK,					/* begin_session, load_tables, load_select */
+	DECODER_RETRY,				/* a connection failed: a new session may work */
+	DECODER_FATAL				/* err says why; retrying cannot help */
+};
+
+/* One table of the initial load, as the decoder lists it. */
+struct decoder_table
+{
+	char	   *id;				/* the decoder's own handle (walcast: the oid) */
+	char	   *name;			/* schema.table, as events and --reload-table
+								 * spell it */
+	char	   *qualified;		/* quoted for SQL */
+	char	   *order_by;		/* quoted key columns, or NULL: heap order */
+	int64_t		estimated;		/* rows, for the progress display */
+	bool		readable;		/* the agent's role may SELECT it */
+};
+
+struct decoder;
+
+struct decoder_ops
+{
+	/* The output plugin: the slot is created with it and must use it. */
+	const char *plugin;
+
+	/*
+	 * Refuse, at startup, settings this decoder cannot honour (plugin
+	 * options, needs of the enabled sinks); false with err set.
+	 */
+	bool		(*check) (const struct agent_config *cfg,
+						  const struct event_needs *needs,
+						  char *err, size_t errlen);
+
+	/* A decoder with its START_REPLICATION options in d->options. */
+	struct decoder *(*create) (const struct agent_config *cfg,
+							   const struct event_needs *needs,
+							   char *err, size_t errlen);
+
+	/*
+	 * A replication session starts: forget whatever the last one left
+	 * (a half-decoded message, cached relations), open what a session
+	 * needs.
+	 */
+	enum decoder_status (*begin_session) (struct decoder *d, char *err,
+										  size_t errlen);
+	void		(*feed) (struct decoder *d, uint64_t data_start_lsn,
+						 const char *data, size_t len);
+	enum decoder_status (*next) (struct decoder *d, struct event *ev,
+								 char *err, size_t errlen);
+
+	/*
+	 * The initial load (snapshot/), on the load's own connection, inside
+	 * its snapshot.  load_tables: every table the stream would include,
+	 * in a stable order (first checking that rendering is possible at
+	 * all); load_select: the select list that renders one row of t ("t"
+	 * is the table's alias), lsn being the load's position; load_row: the
+	 * event of one fetched row, a read (EVENT_READ), borrowing res.
+	 */
+	enum decoder_status (*load_tables) (struct decoder *d, PGconn *conn,
+										struct decoder_table **tables,
+										int *ntables, char *err,
+										size_t errlen);
+	enum decoder_status (*load_select) (struct decoder *d, PGconn *conn,
+										const struct decoder_table *t,
+										const char *lsn, struct strbuf *sql,
+										char *err, size_t errlen);
+	enum decoder_status (*load_row) (struct decoder *d,
+									 const struct decoder_table *t,
+									 const PGresult *res, int row,
+									 struct event *ev, char *err,
+									 size_t errlen);
+
+	void		(*free) (struct decoder *d);
+};
+
+/* The part every decoder shares; a decoder's own struct starts with it. */
+struct decoder
+{
+	const struct decoder_ops *ops;
+	const struct agent_config *cfg;
+	/* START_REPLICATION's options, in order (owned; also the load's). */
+	struct config_plugin_options options;
+};
+
+/*
+ * The decoder of a plugin (NULL: the default, walcast); NULL when no
+ * decoder reads that plugin.
+ */
+extern const struct decoder_ops *decoder_find(const char *plugin);
+
+/* The decoder this configuration asks for. */
+extern const struct decoder_ops *decoder_choose(const struct agent_config *cfg);
+
+extern bool decoder_check(const struct agent_config *cfg,
+						  const struct event_needs *needs, char *err,
+						  size_t errlen);
+extern struct decoder *decoder_create(const struct agent_config *cfg,
+									  const struct event_needs *needs,
+									  char *err, size_t errlen);
+extern void decoder_free(struct decoder *d);
+
+static inline enum decoder_status
+decoder_begin_session(struct decoder *d, char *err, size_t errlen)
+{
+	return d->ops->begin_session(d, err, errlen);
+}
+
+static inline void
+decoder_feed(struct decoder *d, uint64_t data_start_lsn, const char *data,
+			 size_t len)
+{
+	d->ops->feed(d, data_start_lsn, data, len);
+}
+
+static inline enum decoder_status
+decoder_next(struct decoder *d, struct event *ev, char *err, size_t errlen)
+{
+	return d->ops->next(d, ev, err, errlen);
+}
+
+/* For decoders: the option list being built, and what the user set (-o). */
+extern bool decoder_add_option(struct decoder *d, const char *name,
+							   const char *value);
+extern bool decoder_user_sets(const struct agent_config *cfg,
+							  const char *name);
+extern bool decoder_add_user_options(struct decoder *d);
+
+/* Free what a table owns (and zero it); free n tables and the array. */
+extern void decoder_table_clear(struct decoder_table *t);
+extern void decoder_tables_free(struct decoder_table *tables, int ntables);
+
+#endif							/* WALCAST_DECODER_H */

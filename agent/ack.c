@@ -12,7 +12,7 @@ void
 ack_init(struct ack_tracker *t, int nsinks)
 {
 	memset(t, 0, sizeof(*t));
-	t->nsinks = nsinks < 1 ? 1 : (nsinks > ACK_MAX_SINKS ? ACK_MAX_SINKS : nsinks);
+	t->nsinks = nsinks < 1 ? 1 : nsinks;
 }
 
 void
@@ -48,19 +48,28 @@ ack_begin(struct ack_tracker *t)
 	t->in_txn = true;
 }
 
+/* Entry i of the ring: its end_lsn, then one sequence number per sink. */
+static uint64_t *
+ack_entry(const struct ack_tracker *t, size_t i)
+{
+	return t->ring + i * ((size_t) t->nsinks + 1);
+}
+
 /* Double the ring, unrolling it so the oldest entry is at index 0. */
 static bool
 ack_grow(struct ack_tracker *t)
 {
 	size_t		newcap = t->cap ? t->cap * 2 : 64;
-	struct ack_entry *ring;
+	size_t		stride = (size_t) t->nsinks + 1;
+	uint64_t   *ring;
 	size_t		i;
 
-	ring = malloc(newcap * sizeof(*ring));
+	ring = malloc(newcap * stride * sizeof(*ring));
 	if (ring == NULL)
 		return false;
 	for (i = 0; i < t->count; i++)
-		ring[i] = t->ring[(t->head + i) & (t->cap - 1)];
+		memcpy(ring + i * stride, ack_entry(t, (t->head + i) & (t->cap - 1)),
+			   stride * sizeof(*ring));
 	free(t->ring);
 	t->ring = ring;
 	t->cap = newcap;
@@ -71,15 +80,13 @@ ack_grow(struct ack_tracker *t)
 static bool
 ack_push(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
 {
-	struct ack_entry *e;
-	int			i;
+	uint64_t   *e;
 
 	if (t->count == t->cap && !ack_grow(t))
 		return false;
-	e = &t->ring[(t->head + t->count) & (t->cap - 1)];
-	e->end_lsn = lsn;
-	for (i = 0; i < ACK_MAX_SINKS; i++)
-		e->last_seq[i] = i < t->nsinks ? published[i] : 0;
+	e = ack_entry(t, (t->head + t->count) & (t->cap - 1));
+	e[0] = lsn;
+	memcpy(e + 1, published, (size_t) t->nsinks * sizeof(*e));
 	t->count++;
 	return true;
 }
@@ -104,13 +111,13 @@ ack_standalone(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
 }
 
 static bool
-ack_entry_complete(const struct ack_tracker *t, const struct ack_entry *e,
+ack_entry_complete(const struct ack_tracker *t, const uint64_t *e,
 				   const uint64_t *confirmed)
 {
 	int			i;
 
 	for (i = 0; i < t->nsinks; i++)
-		if (confirmed[i] < e->last_seq[i])
+		if (confirmed[i] < e[1 + i])
 			return false;
 	return true;
 }
@@ -120,13 +127,13 @@ ack_advance(struct ack_tracker *t, const uint64_t *confirmed)
 {
 	while (t->count > 0)
 	{
-		struct ack_entry *e = &t->ring[t->head];
+		const uint64_t *e = ack_entry(t, t->head);
 
 		if (!ack_entry_complete(t, e, confirmed))
 			break;
 		/* Decoding order is LSN order; max() only guards against a bug. */
-		if (e->end_lsn > t->flush_lsn)
-			t->flush_lsn = e->end_lsn;
+		if (e[0] > t->flush_lsn)
+			t->flush_lsn = e[0];
 		t->head = (t->head + 1) & (t->cap - 1);
 		t->count--;
 	}

@@ -30,19 +30,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The RabbitMQ (or stdout) sink and the MongoDB mirror. */
-#define ACK_MAX_SINKS 2
-
-struct ack_entry
-{
-	uint64_t	end_lsn;		/* position confirmed once this completes */
-	uint64_t	last_seq[ACK_MAX_SINKS];	/* per sink, see above */
-};
-
 struct ack_tracker
 {
-	int			nsinks;
-	struct ack_entry *ring;
+	int			nsinks;			/* any number: each entry has a slot per sink */
+
+	/*
+	 * The entries, nsinks + 1 numbers each: the position confirmed once the
+	 * entry completes (its end_lsn), then each sink's last sequence
+	 * number (see above).
+	 */
+	uint64_t   *ring;
 	size_t		cap;			/* allocated entries (a power of two) */
 	size_t		head;			/* oldest entry */
 	size_t		count;			/* entries in flight */
@@ -51,6 +48,7 @@ struct ack_tracker
 	char		history[64];	/* the WAL history flush_lsn belongs to */
 };
 
+/* A tracker for nsinks sinks (at least one); nothing is allocated yet. */
 extern void ack_init(struct ack_tracker *t, int nsinks);
 extern void ack_free(struct ack_tracker *t);
 

@@ -44,13 +44,10 @@ struct agent
 	struct stream stream;
 	struct decoder *decoder;	/* the stream's messages -> events */
 	struct ack_tracker ack;
-	/*
-	 * The enabled sinks, in ack-tracker order: RabbitMQ (or stdout when
-	 * neither RabbitMQ nor MongoDB is configured), then the MongoDB mirror.
-	 */
-	struct sink *sinks[ACK_MAX_SINKS];
-	int			nsinks;
-	struct sink *mongo;			/* the mirror among sinks[], or NULL */
+	/* The enabled sinks, in registry order, which is the ack tracker's. */
+	struct sink_set sinks;
+	struct pollfd *pfd;			/* room for the replication socket and
+								 * every sink's */
 	struct backoff backoff;
 	struct agent_stats stats;
 
@@ -71,8 +68,5 @@ struct agent
 
 /* Run until stopped; returns an enum agent_exit. */
 extern int	agent_run(struct agent *a);
-
-/* Every enabled sink can take more (loop.c). */
-extern bool agent_sinks_have_room(const struct agent *a);
 
 #endif							/* WALCAST_AGENT_H */

@@ -115,13 +115,9 @@ loop_stream_failure(struct agent *a, enum stream_status st, const char *err)
 static void
 loop_advance(struct agent *a)
 {
-	uint64_t	confirmed[ACK_MAX_SINKS] = {0};
 	uint64_t	before = a->ack.flush_lsn;
 
-	for (int i = 0; i < a->nsinks; i++)
-		confirmed[i] = a->sinks[i]->st.confirmed;
-
-	if (ack_advance(&a->ack, confirmed) > before)
+	if (ack_advance(&a->ack, sink_set_confirmed(&a->sinks)) > before)
 		backoff_reset(&a->backoff);
 }
 
@@ -151,21 +147,21 @@ loop_send_status(struct agent *a, struct loop_timers *t, bool reply_req)
 static void
 loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
 {
-	const struct sink_stats *st = &a->sinks[0]->st;
+	/* The first sink's counters (sink_list.h's order), then each's own. */
+	const struct sink_stats *st = &a->sinks.sinks[0]->st;
+	struct strbuf extra = {0};
 	char		flushed[LSN_BUFLEN];
 	char		received[LSN_BUFLEN];
 	uint64_t	lag = 0;
 	double		secs;
 	double		rate = 0;
-	char		skipped[24] = "";
 
 	if (a->cfg.stats_interval <= 0)
 	{
 		t->next_stats = INT64_MAX;
 		return;
 	}
-	if (a->mongo)
-		snprintf(skipped, sizeof(skipped), "%" PRIu64, sink_mongo_skipped(a->mongo));
+	sink_set_stats(&a->sinks, &extra);
 	secs = (double) (now - a->stats.last_ms) / 1000.0;
 	if (secs > 0)
 		rate = (double) (st->events - a->stats.last_events) / secs;
@@ -177,12 +173,12 @@ loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
 			 " messages=%" PRIu64 " inflight_events=%" PRIu64
 			 " inflight_bytes=%" PRIu64 " returned=%" PRIu64
 			 " confirmed_lsn=%s received_lsn=%s lag_bytes=%" PRIu64
-			 " blocked=%s sessions=%" PRIu64 "%s%s",
+			 " blocked=%s sessions=%" PRIu64 "%s",
 			 st->events, rate, a->stats.txns, st->messages,
 			 st->inflight_events, st->inflight_bytes, st->returned,
 			 flushed, received, lag, st->blocked ? "yes" : "no",
-			 a->stats.sessions, a->mongo ? " mongo_skipped=" : "",
-			 a->mongo ? skipped : "");
+			 a->stats.sessions, extra.data && !extra.failed ? extra.data : "");
+	free(extra.data);
 	a->stats.last_events = st->events;
 	a->stats.last_ms = now;
 	t->next_stats = now + (int64_t) a->cfg.stats_interval * 1000;
@@ -217,84 +213,13 @@ loop_reload(struct agent *a)
 	free(old_log);
 }
 
-/*
- * Every sink has room (one full or blocked sink holds everything back).
- * Shared with the initial load (snapshot.c), which publishes outside the
- * acknowledgement tracker.
- */
-bool
-agent_sinks_have_room(const struct agent *a)
-{
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		const struct sink_stats *st = &a->sinks[i]->st;
-
-		if (st->blocked ||
-			st->inflight_events >= (uint64_t) a->cfg.max_inflight_events ||
-			st->inflight_bytes >= (uint64_t) a->cfg.max_inflight_bytes)
-			return false;
-	}
-	return true;
-}
-
 /* The sinks have room, and so has the tracker of in-flight transactions. */
 static bool
 loop_window_open(const struct agent *a)
 {
-	return agent_sinks_have_room(a) &&
+	return sink_set_have_room(&a->sinks, (uint64_t) a->cfg.max_inflight_events,
+							  (uint64_t) a->cfg.max_inflight_bytes) &&
 		ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
-}
-
-/* Read what every sink has to say (confirms, flow control, queued writes). */
-static enum sink_status
-loop_service(struct agent *a, char *err, size_t errlen)
-{
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		enum sink_status st = a->sinks[i]->ops->service(a->sinks[i], err, errlen);
-
-		if (st != SINK_OK)
-			return st;
-	}
-	return SINK_OK;
-}
-
-/* Published but not yet confirmed, over all sinks. */
-static uint64_t
-loop_unconfirmed(const struct agent *a)
-{
-	uint64_t	n = 0;
-
-	for (int i = 0; i < a->nsinks; i++)
-		n += a->sinks[i]->st.published - a->sinks[i]->st.confirmed;
-	return n;
-}
-
-/* The sinks' descriptors from pfd[*nfd] on. */
-static void
-loop_sink_pollfds(struct agent *a, struct pollfd *pfd, int *nfd)
-{
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		pfd[*nfd].fd = a->sinks[i]->ops->pollfd(a->sinks[i], &pfd[*nfd].events);
-		pfd[*nfd].revents = 0;
-		if (pfd[*nfd].fd >= 0)
-			(*nfd)++;
-	}
-}
-
-/* Hand an event to every sink, in order; the first failure stops it. */
-static enum sink_status
-loop_publish(struct agent *a, const struct event *ev, char *err, size_t errlen)
-{
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		enum sink_status st = a->sinks[i]->ops->publish(a->sinks[i], ev, err, errlen);
-
-		if (st != SINK_OK)
-			return st;
-	}
-	return SINK_OK;
 }
 
 static enum loop_result
@@ -311,21 +236,14 @@ loop_published(struct agent *a, enum sink_status st, const char *err)
 static enum loop_result
 loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 {
-	uint64_t	published[ACK_MAX_SINKS] = {0};
 	char		err[1024];
+	enum sink_status st;
 	bool		ok;
 
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		struct sink *s = a->sinks[i];
-		enum sink_status st = s->ops->end_txn(s, err, sizeof(err));
-
-		if (st != SINK_OK)
-			return loop_sink_failure(a, st, err);
-		published[i] = s->st.published;
-	}
-	ok = standalone ? ack_standalone(&a->ack, lsn, published) :
-		ack_commit(&a->ack, lsn, published);
+	if ((st = sink_set_end_txn(&a->sinks, err, sizeof(err))) != SINK_OK)
+		return loop_sink_failure(a, st, err);
+	ok = standalone ? ack_standalone(&a->ack, lsn, a->sinks.published) :
+		ack_commit(&a->ack, lsn, a->sinks.published);
 	if (!ok)
 	{
 		log_error("out of memory tracking transactions");
@@ -368,12 +286,12 @@ loop_event(struct agent *a, struct event *ev)
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
 			a->stats.events++;
-			return loop_published(a, loop_publish(a, ev, err, sizeof(err)),
+			return loop_published(a, sink_set_publish(&a->sinks, ev, err, sizeof(err)),
 								  err);
 
 		case EVENT_MESSAGE:
 			a->stats.events++;
-			st = loop_publish(a, ev, err, sizeof(err));
+			st = sink_set_publish(&a->sinks, ev, err, sizeof(err));
 			if (st != SINK_OK || ev->transactional)
 				return loop_published(a, st, err);
 			/* Non-transactional: complete on its own, at its own LSN. */
@@ -492,40 +410,40 @@ loop_drain(struct agent *a, struct loop_timers *t)
 	char		lsn[LSN_BUFLEN];
 
 	log_info("stopping: waiting up to %d s for %" PRIu64 " unconfirmed message(s)",
-			 a->cfg.shutdown_timeout, loop_unconfirmed(a));
-	while (loop_unconfirmed(a) > 0)
+			 a->cfg.shutdown_timeout, sink_set_unconfirmed(&a->sinks));
+	while (sink_set_unconfirmed(&a->sinks) > 0)
 	{
 		int64_t		now = loop_now_ms();
-		struct pollfd pfd[ACK_MAX_SINKS];
+		struct pollfd *pfd = a->pfd;
 		int			nfd = 0;
 		int64_t		wait;
 		enum sink_status st;
 
 		if (now >= deadline)
 			break;
-		st = loop_service(a, err, sizeof(err));
+		st = sink_set_service(&a->sinks, err, sizeof(err));
 		if (st != SINK_OK)
 		{
 			log_warning("%s", err);
 			break;
 		}
 		loop_advance(a);
-		if (loop_unconfirmed(a) == 0)
+		if (sink_set_unconfirmed(&a->sinks) == 0)
 			break;
 		if (now >= t->next_status && !loop_send_status(a, t, false))
 			break;
 		wait = deadline - now;
 		if (wait > LOOP_MAX_SLEEP_MS)
 			wait = LOOP_MAX_SLEEP_MS;
-		loop_sink_pollfds(a, pfd, &nfd);
+		sink_set_pollfds(&a->sinks, pfd, &nfd);
 		if (nfd == 0)
 			break;
 		(void) poll(pfd, (nfds_t) nfd, (int) wait);
 	}
 	loop_advance(a);
-	if (loop_unconfirmed(a) > 0)
+	if (sink_set_unconfirmed(&a->sinks) > 0)
 		log_warning("%" PRIu64 " message(s) still unconfirmed at shutdown: they will be sent again after a restart",
-					loop_unconfirmed(a));
+					sink_set_unconfirmed(&a->sinks));
 	(void) loop_send_status(a, t, false);
 	loop_format_lsn(a->ack.flush_lsn, lsn);
 	log_info("stopped; confirmed position %s", lsn);
@@ -558,7 +476,7 @@ loop_stream(struct agent *a)
 
 	for (;;)
 	{
-		struct pollfd pfd[1 + ACK_MAX_SINKS];
+		struct pollfd *pfd = a->pfd;
 		enum sink_status st;
 		enum loop_result r;
 		int64_t		now;
@@ -576,7 +494,7 @@ loop_stream(struct agent *a)
 		if (*a->stop_requested)
 			return loop_drain(a, &t);
 
-		st = loop_service(a, err, sizeof(err));
+		st = sink_set_service(&a->sinks, err, sizeof(err));
 		if (st != SINK_OK)
 			return loop_sink_failure(a, st, err);
 		loop_advance(a);
@@ -588,7 +506,7 @@ loop_stream(struct agent *a)
 		 * Once more before sleeping: the MongoDB mirror writes what it
 		 * queued here, when the slot has nothing more to read right now.
 		 */
-		st = loop_service(a, err, sizeof(err));
+		st = sink_set_service(&a->sinks, err, sizeof(err));
 		if (st != SINK_OK)
 			return loop_sink_failure(a, st, err);
 		loop_advance(a);
@@ -612,7 +530,7 @@ loop_stream(struct agent *a)
 			pfd[nfd].revents = 0;
 			pgfd = nfd++;
 		}
-		loop_sink_pollfds(a, pfd, &nfd);
+		sink_set_pollfds(&a->sinks, pfd, &nfd);
 
 		wait = LOOP_MAX_SLEEP_MS;
 		if (t.next_status - now < wait)
@@ -637,54 +555,6 @@ loop_stream(struct agent *a)
 			return LOOP_RETRY;
 		}
 	}
-}
-
-static void
-loop_close_sinks(struct agent *a)
-{
-	for (int i = 0; i < a->nsinks; i++)
-		a->sinks[i]->ops->close(a->sinks[i]);
-}
-
-static void
-loop_destroy_sinks(struct agent *a)
-{
-	for (int i = 0; i < a->nsinks; i++)
-		a->sinks[i]->ops->destroy(a->sinks[i]);
-	a->nsinks = 0;
-	a->mongo = NULL;
-}
-
-/*
- * RabbitMQ when amqp_uri is set; the mirror when mongo_uri is; stdout only
- * when neither is (with the mirror alone, no amqp_uri means no RabbitMQ).
- */
-static bool
-loop_create_sinks(struct agent *a, char *err, size_t errlen)
-{
-	const struct agent_config *cfg = &a->cfg;
-	bool		amqp = cfg->amqp_uri && cfg->amqp_uri[0];
-	bool		mongo = cfg->mongo_uri && cfg->mongo_uri[0];
-	struct sink *s;
-
-	a->nsinks = 0;
-	if (amqp || !mongo)
-	{
-		s = amqp ? sink_amqp_new(cfg, err, errlen) : sink_stdout_new(cfg, err, errlen);
-		if (s == NULL)
-			return false;
-		a->sinks[a->nsinks++] = s;
-	}
-	if (mongo)
-	{
-		if ((s = sink_mongo_new(cfg, err, errlen)) == NULL)
-		{
-			loop_destroy_sinks(a);
-			return false;
-		}
-		a->sinks[a->nsinks++] = a->mongo = s;
-	}
-	return true;
 }
 
 /*
@@ -750,32 +620,24 @@ loop_session(struct agent *a)
 	enum loop_result r;
 
 	ack_reset(&a->ack);
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		ss = a->sinks[i]->ops->open(a->sinks[i], err, sizeof(err));
-		if (ss != SINK_OK)
-		{
-			while (--i >= 0)
-				a->sinks[i]->ops->close(a->sinks[i]);
-			return loop_sink_failure(a, ss, err);
-		}
-	}
+	if ((ss = sink_set_open(&a->sinks, err, sizeof(err))) != SINK_OK)
+		return loop_sink_failure(a, ss, err);
 	if ((r = loop_prepare(a, err, sizeof(err))) != LOOP_OK)
 	{
-		loop_close_sinks(a);
+		sink_set_close(&a->sinks);
 		return r;
 	}
 	if ((ds = decoder_begin_session(a->decoder, err, sizeof(err))) != DECODER_OK)
 	{
 		stream_close(&a->stream, false);
-		loop_close_sinks(a);
+		sink_set_close(&a->sinks);
 		return loop_decoder_failure(a, ds, err);
 	}
 	loop_resume(a);
 	rs = stream_begin(&a->stream, err, sizeof(err));
 	if (rs != STREAM_OK)
 	{
-		loop_close_sinks(a);
+		sink_set_close(&a->sinks);
 		return loop_stream_failure(a, rs, err);
 	}
 	a->stats.sessions++;
@@ -787,7 +649,7 @@ loop_session(struct agent *a)
 	 * last word; then the sink, dropping whatever it did not confirm.
 	 */
 	stream_close(&a->stream, r == LOOP_STOP);
-	loop_close_sinks(a);
+	sink_set_close(&a->sinks);
 	return r;
 }
 
@@ -825,21 +687,23 @@ agent_run(struct agent *a)
 				 a->cfg.reconnect_max_delay * 1000,
 				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
 	a->stats.last_ms = loop_now_ms();
-	if (!loop_create_sinks(a, err, sizeof(err)))
+	if (!sink_set_create(&a->sinks, &a->cfg, err, sizeof(err)))
 	{
 		log_error("%s", err);
 		return AGENT_EXIT_CONFIG;
 	}
 	sink_needs(&a->cfg, &needs);
-	if ((a->decoder = decoder_create(&a->cfg, &needs, err, sizeof(err))) == NULL)
+	if ((a->pfd = calloc((size_t) a->sinks.n + 1, sizeof(*a->pfd))) == NULL ||
+		(a->decoder = decoder_create(&a->cfg, &needs, err, sizeof(err))) == NULL)
 	{
-		log_error("%s", err);
-		loop_destroy_sinks(a);
+		log_error("%s", a->pfd == NULL ? "out of memory" : err);
+		free(a->pfd);
+		sink_set_destroy(&a->sinks);
 		return AGENT_EXIT_CONFIG;
 	}
 	stream_init(&a->stream, &a->cfg, a->decoder->ops->plugin,
 				&a->decoder->options);
-	ack_init(&a->ack, a->nsinks);
+	ack_init(&a->ack, a->sinks.n);
 
 	for (;;)
 	{
@@ -877,7 +741,9 @@ agent_run(struct agent *a)
 		}
 	}
 
-	loop_destroy_sinks(a);
+	sink_set_destroy(&a->sinks);
+	free(a->pfd);
+	a->pfd = NULL;
 	decoder_free(a->decoder);
 	a->decoder = NULL;
 	ack_free(&a->ack);

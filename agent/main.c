@@ -100,6 +100,7 @@ main(int argc, char **argv)
 {
 	struct agent a;
 	char		err[1024];
+	char		sinks[256];
 	int			rc;
 
 	memset(&a, 0, sizeof(a));
@@ -139,11 +140,9 @@ main(int argc, char **argv)
 	a.stop_requested = &stop_requested;
 	a.reload_requested = &reload_requested;
 
-	log_info("walcast-agent %s starting: slot \"%s\", sink %s%s", WALCAST_VERSION,
-			 a.cfg.slot,
-			 a.cfg.amqp_uri && a.cfg.amqp_uri[0] ? "amqp" :
-			 (a.cfg.mongo_uri ? "mongo" : "stdout"),
-			 a.cfg.amqp_uri && a.cfg.amqp_uri[0] && a.cfg.mongo_uri ? " and mongo" : "");
+	sink_describe(&a.cfg, sinks, sizeof(sinks));
+	log_info("walcast-agent %s starting: slot \"%s\", sink %s", WALCAST_VERSION,
+			 a.cfg.slot, sinks);
 	rc = agent_run(&a);
 	if (rc == AGENT_EXIT_RUNTIME)
 		log_info("exiting with code 2 (unrecoverable error)");

@@ -1,11 +1,16 @@
 /*
  * config.h
- *		walcast-agent configuration: one table of options drives the config
- *		file, environment and command-line parsers, --help and --print-config.
+ *		walcast-agent configuration: option tables drive the config file,
+ *		environment and command-line parsers, --help and --print-config.
  *
  * Precedence: built-in default < config file (-c FILE) < environment
  * (WALCAST_<LONG_NAME>) < command line.  The reference is
  * docs/agent-config.md.
+ *
+ * The core's settings (PostgreSQL, events, the initial load, flow control,
+ * logging) are fields of struct agent_config; every sink owns its settings
+ * block and the rows that fill it (config_table.h), next to the sink in
+ * sinks/.  Nothing here knows a sink.
  */
 #ifndef WALCAST_CONFIG_H
 #define WALCAST_CONFIG_H
@@ -19,39 +24,6 @@
 #define WALCAST_VERSION "0.1.0"
 #endif
 
-enum config_batch
-{
-	CONFIG_BATCH_CHANGE,		/* one AMQP message per event */
-	CONFIG_BATCH_TRANSACTION	/* a transaction's events per message, capped */
-};
-
-enum config_on_return
-{
-	CONFIG_ON_RETURN_FAIL,		/* an unroutable message is a fatal error */
-	CONFIG_ON_RETURN_DROP,		/* count it, warn, carry on */
-	CONFIG_ON_RETURN_ALTERNATE	/* republish to alternate_exchange */
-};
-
-/* How a value MongoDB (or a server speaking its protocol) cannot take is stored. */
-enum config_mongo_numeric
-{
-	CONFIG_MONGO_NUMERIC_DECIMAL128,	/* exact; string when beyond 34 digits */
-	CONFIG_MONGO_NUMERIC_STRING,	/* the exact digits as text (FerretDB) */
-	CONFIG_MONGO_NUMERIC_DOUBLE /* rounded to the nearest double */
-};
-
-enum config_mongo_fallback
-{
-	CONFIG_MONGO_NATIVE,		/* nested arrays as arrays, NaN as a double */
-	CONFIG_MONGO_STRING			/* as text (FerretDB 1.x refuses them) */
-};
-
-enum config_mongo_no_key
-{
-	CONFIG_MONGO_NO_KEY_SKIP,	/* count, warn once per table, carry on */
-	CONFIG_MONGO_NO_KEY_FAIL	/* stop the agent */
-};
-
 /* --snapshot: when the initial load runs (docs/snapshot.md). */
 enum config_snapshot
 {
@@ -61,7 +33,7 @@ enum config_snapshot
 	CONFIG_SNAPSHOT_ONLY		/* load, then exit 0 */
 };
 
-/* One NAME=VALUE of a list option (-o, --mongo-collection-map), in order. */
+/* One NAME=VALUE of a list option (-o, a sink's maps), in order. */
 struct config_plugin_option
 {
 	char	   *name;
@@ -85,41 +57,8 @@ struct agent_config
 	int			status_interval;	/* seconds */
 	char	   *config_file;	/* NULL when none */
 
-	/* RabbitMQ; amqp_uri NULL = events to stdout as JSON lines */
-	char	   *amqp_uri;
-	char	   *amqp_cacert;	/* NULL when unset, likewise below */
-	char	   *amqp_cert;
-	char	   *amqp_key;
-	bool		amqp_verify_peer;
-	bool		amqp_verify_hostname;
-	int			amqp_heartbeat; /* seconds, 0 = off */
-	char	   *exchange;
-	bool		exchange_passive;
-	char	   *routing_key;	/* template, already checked by route_compile */
-	char	   *queue;			/* NULL = declare no queue */
-	char	   *queue_binding_key;
+	/* events */
 	enum envelope_kind envelope;
-	enum config_batch batch;
-	int			batch_max_events;
-	size_t		batch_max_bytes;
-	enum config_on_return on_return;
-	char	   *alternate_exchange; /* set whenever on_return is ALTERNATE */
-
-	/* MongoDB mirror; mongo_uri NULL = no mirror */
-	char	   *mongo_uri;
-	char	   *mongo_database;
-	char	   *mongo_collection;	/* template: {schema} {table} */
-	struct config_plugin_options mongo_collection_map;	/* schema.table=name,
-														 * before the template */
-	char	   *mongo_write_concern;	/* checked by sink_mongo_parse_wc */
-	enum config_mongo_numeric mongo_numeric;
-	enum config_mongo_fallback mongo_nested_arrays;
-	enum config_mongo_fallback mongo_nonfinite;
-	bool		mongo_entry_id;
-	enum config_mongo_no_key mongo_no_key;
-	int			mongo_bulk_max;	/* writes per bulk request */
-	char	   *mongo_tls_ca_file;
-	char	   *mongo_tls_cert_key_file;
 
 	/* initial load */
 	enum config_snapshot snapshot;
@@ -137,6 +76,12 @@ struct agent_config
 	/* logging */
 	char	   *log_file;		/* NULL = stderr */
 	int			verbose;		/* 0 info, >= 1 debug */
+
+	/*
+	 * The settings blocks of the sections that have their own (each
+	 * sink's: config_block), indexed like the sections.
+	 */
+	void	  **blocks;
 
 	/*
 	 * Private to config.c: where each setting came from, so that
@@ -176,27 +121,14 @@ extern void config_free(struct agent_config *cfg);
 /* true/false, on/off, yes/no, 1/0 in any case: every boolean setting. */
 extern bool config_parse_bool(const char *s, bool *out);
 
-/* A parsed --mongo-write-concern (config.c checks it, sink_mongo uses it). */
-struct config_write_concern
-{
-	int			w;				/* >= 0 a number, -1 majority, -2 tag */
-	char		tag[64];
-	bool		journal;
-	bool		journal_set;
-	int			wtimeout_ms;	/* 0 = none */
-};
-
-extern bool config_parse_write_concern(const char *v,
-									   struct config_write_concern *wc,
-									   char *msg, size_t len);
-
 /*
- * A copy of an amqp(s):// URI, a mongodb(+srv):// URI or PostgreSQL conninfo (key=value or
- * postgresql:// URI) with the password replaced by "****"; malloc'd, caller
- * frees.  NULL input gives NULL.  Input that cannot be parsed is replaced
- * whole by "****" rather than risk printing a secret.
+ * A copy of PostgreSQL conninfo (key=value or postgresql:// URI) with the
+ * password replaced by "****"; malloc'd, caller frees.  NULL input gives
+ * NULL.  Input that cannot be parsed is replaced whole by "****" rather
+ * than risk printing a secret.  (Each secret setting has its own masker:
+ * config_table.h, struct config_option.mask.)
  */
-extern char *config_mask_secret_uri(const char *uri);
+extern char *config_mask_conninfo(const char *conninfo);
 
 /*
  * After config_load: overwrite passwords in argv's connection strings with

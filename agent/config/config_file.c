@@ -109,11 +109,11 @@ config_file_option(const char *key)
 	for (i = 0; key[i] != '\0' && i + 1 < sizeof(norm); i++)
 		norm[i] = key[i] == '-' ? '_' : key[i];
 	norm[i] = '\0';
-	for (int j = 0; j < config_noptions; j++)
+	for (int j = 0; j < config_count(); j++)
 	{
-		config_key_name(&config_options[j], name, sizeof(name));
+		config_key_name(config_option_at(j), name, sizeof(name));
 		if (strcmp(name, norm) == 0)
-			return &config_options[j];
+			return config_option_at(j);
 	}
 	return NULL;
 }
@@ -178,7 +178,7 @@ config_read_file(struct agent_config *cfg, const char *path,
 				 path, strerror(errno));
 		return false;
 	}
-	if ((first_line = calloc((size_t) config_noptions, sizeof(int))) == NULL)
+	if ((first_line = calloc((size_t) config_count(), sizeof(int))) == NULL)
 	{
 		fclose(f);
 		snprintf(err, errlen, "out of memory");

@@ -1,7 +1,11 @@
 /*
  * config_int.h
- *		Internals shared by config.c (table and parser), config_file.c (the
- *		config file reader) and config_mask.c (secrets); not for other modules.
+ *		Internals of the configuration engine, shared by its files:
+ *		config.c (sections, sources, load and reload), config_value.c (one
+ *		value into its field), config_file.c (the file reader),
+ *		config_print.c (--print-config, --help) and config_scrub.c; and by
+ *		the unit tests.  Not for other modules: they see config.h, and
+ *		config_table.h when they own settings.
  */
 #ifndef WALCAST_CONFIG_INT_H
 #define WALCAST_CONFIG_INT_H
@@ -9,54 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "config_table.h"
 
 /* Longest option name plus terminator, with room to spare. */
 #define CONFIG_NAME_MAX 64
-
-enum config_type
-{
-	CONFIG_STRING,
-	CONFIG_SECRET,				/* string masked by --print-config */
-	CONFIG_FLAG,				/* bool; a bare flag on the command line */
-	CONFIG_BOOL,				/* bool; takes a value everywhere */
-	CONFIG_INT,					/* int within min..max */
-	CONFIG_SIZE,				/* size_t with units, within min..max bytes */
-	CONFIG_ENUM,				/* int from a name table */
-	CONFIG_LIST,				/* struct config_plugin_options */
-	CONFIG_COUNTER,				/* int; each -v adds one, else 0..max */
-	CONFIG_ACTION				/* --help and friends: no field */
-};
-
-/* config_option.flags */
-#define CONFIG_RELOAD	0x01	/* SIGHUP re-reads it */
-#define CONFIG_NOFILE	0x02	/* not settable in the config file */
-#define CONFIG_NOENV	0x04	/* not settable from the environment */
-#define CONFIG_NULLABLE 0x08	/* empty value = unset (NULL) */
-#define CONFIG_NONEMPTY 0x10	/* empty value is an error */
-
-struct config_enum_value
-{
-	const char *name;
-	int			value;
-};
-
-struct config_option
-{
-	const char *name;			/* long option; gives file key and env var */
-	char		short_flag;		/* 0 = none */
-	enum config_type type;
-	size_t		offset;			/* field in struct agent_config */
-	const char *def;			/* default as text; NULL = unset */
-	int64_t		min;			/* CONFIG_INT/SIZE/COUNTER range */
-	int64_t		max;
-	const struct config_enum_value *values; /* CONFIG_ENUM */
-	bool		(*check) (const char *value, char *msg, size_t len);
-	const char *metavar;		/* --help: --name=METAVAR */
-	const char *help;
-	int			flags;
-	const char *group;			/* --help heading starting here, or NULL */
-};
 
 enum config_source
 {
@@ -66,11 +26,30 @@ enum config_source
 	CONFIG_SRC_CLI
 };
 
-extern const struct config_option config_options[];
-extern const int config_noptions;
+struct config_state
+{
+	enum config_source *source; /* per row (config_option_at) */
+	int		   *line;			/* config file line, for messages */
+	int			argc;			/* copy of argv, so config_reload can */
+	char	  **argv;			/* re-apply the command line on top */
+};
 
+/*
+ * Every row of every section, in --help order, numbered 0 ..
+ * config_count() - 1.
+ */
+extern int	config_count(void);
+extern const struct config_option *config_option_at(int idx);
 extern int	config_option_index(const struct config_option *opt);
+
+/* The field of opt in cfg: in struct agent_config or its section's block. */
+extern void *config_field(const struct agent_config *cfg,
+						  const struct config_option *opt);
+
+#define CONFIG_FIELD(cfg, opt, type) ((type *) config_field((cfg), (opt)))
+
 extern void config_key_name(const struct config_option *opt, char *buf, size_t len);
+extern void config_env_name(const struct config_option *opt, char *buf, size_t len);
 extern bool config_set(struct agent_config *cfg, const struct config_option *opt,
 					   const char *value, enum config_source src, int line,
 					   const char *label, char *err, size_t errlen);
@@ -78,6 +57,9 @@ extern bool config_read_file(struct agent_config *cfg, const char *path,
 							 char *err, size_t errlen);
 extern char *config_format_value(const struct agent_config *cfg,
 								 const struct config_option *opt);
+extern const char *config_enum_name(const struct config_option *opt, int value);
+extern size_t config_field_size(const struct config_option *opt);
+extern void config_list_clear(struct config_plugin_options *l);
 extern void config_print(FILE *out, const struct agent_config *cfg);
 extern void config_print_help(FILE *out);
 

@@ -4,8 +4,9 @@
  *
  * /proc/PID/cmdline shows the process's own argv strings, so once the
  * configuration has been read (config.c keeps its own copy), the password
- * part of every connection string in argv is overwritten with '*' in
- * place, the way database command-line clients do.  The length stays the
+ * part of every secret setting in argv (the rows marked CONFIG_SECRET, of
+ * the core and of every sink) is overwritten with '*' in place, the way
+ * database command-line clients do.  The length stays the
  * same: the strings live in one block the kernel reports as is.
  *
  * This narrows the window, it does not close it: the password is visible
@@ -14,7 +15,7 @@
  */
 #include <string.h>
 
-#include "config.h"
+#include "config_int.h"
 
 /* Overwrite n bytes at p with '*'. */
 static void
@@ -99,10 +100,10 @@ scrub_value(char *v)
 		scrub_conninfo(v);
 }
 
-/* Options whose values may carry a password. */
-static const char *const secret_longs[] = {"--dbname", "--amqp-uri", "--mongo-uri", NULL};
-static const char *const secret_shorts[] = {"-d", NULL};
-
+/*
+ * The secret settings (CONFIG_SECRET rows of every section) given as
+ * --name=VALUE, --name VALUE, -cVALUE or -c VALUE.
+ */
 void
 config_scrub_argv(int argc, char **argv)
 {
@@ -112,27 +113,28 @@ config_scrub_argv(int argc, char **argv)
 
 		if (strcmp(a, "--") == 0)
 			break;
-		for (int k = 0; secret_longs[k] != NULL; k++)
+		for (int k = 0; k < config_count(); k++)
 		{
-			size_t		n = strlen(secret_longs[k]);
+			const struct config_option *opt = config_option_at(k);
+			size_t		n = strlen(opt->name);
 
-			if (strncmp(a, secret_longs[k], n) != 0)
+			if (opt->type != CONFIG_SECRET)
 				continue;
-			if (a[n] == '=')
-				scrub_value(a + n + 1);
-			else if (a[n] == '\0' && i + 1 < argc)
-				scrub_value(argv[++i]);
-		}
-		for (int k = 0; secret_shorts[k] != NULL; k++)
-		{
-			size_t		n = strlen(secret_shorts[k]);
-
-			if (strncmp(a, secret_shorts[k], n) != 0 || strncmp(a, "--", 2) == 0)
-				continue;
-			if (a[n] != '\0')
-				scrub_value(a + n);
-			else if (i + 1 < argc)
-				scrub_value(argv[++i]);
+			if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, opt->name, n) == 0)
+			{
+				if (a[2 + n] == '=')
+					scrub_value(a + 2 + n + 1);
+				else if (a[2 + n] == '\0' && i + 1 < argc)
+					scrub_value(argv[++i]);
+			}
+			else if (opt->short_flag != 0 && a[0] == '-' &&
+					 a[1] == opt->short_flag)
+			{
+				if (a[2] != '\0')
+					scrub_value(a + 2);
+				else if (i + 1 < argc)
+					scrub_value(argv[++i]);
+			}
 		}
 	}
 }

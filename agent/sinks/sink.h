@@ -1,15 +1,19 @@
 /*
  * sink.h
- *		Where events go: a small interface so that RabbitMQ (sink_amqp.c),
- *		stdout (sink_stdout.c) and the MongoDB mirror (sink_mongo.c) look
- *		alike to the main loop, which feeds every enabled sink each event.
+ *		Where events go: one interface every sink implements, the registry
+ *		of sink kinds (sink_list.h), and the helpers the loop and the
+ *		initial load use over all enabled sinks (sink_set).
  *
  * A sink numbers every message it publishes 1, 2, 3... within one open()
  * and reports the contiguous prefix its destination has confirmed
- * (st.published, st.confirmed); ack.c turns those numbers into the flush LSN.
- * A sink keeps no copy of what it published: a message that is lost or
- * refused is replayed from the replication slot, which is why a failed sink
- * ends the whole replication session (see loop.c).
+ * (st.published, st.confirmed); ack.c turns those numbers into the flush
+ * LSN.  A sink keeps no copy of what it published: a message that is lost
+ * or refused is replayed from the replication slot, which is why a failed
+ * sink ends the whole replication session (loop.c).
+ *
+ * Adding a sink is its file group in sinks/ (a struct sink_kind, its ops,
+ * its settings section) and one line in sink_list.h; nothing in generic
+ * code names a sink (docs/architecture.md, "How to add a sink").
  */
 #ifndef WALCAST_SINK_H
 #define WALCAST_SINK_H
@@ -21,6 +25,10 @@
 
 #include "config.h"
 #include "event.h"
+#include "strbuf.h"
+
+struct config_section;
+struct sink_kind;
 
 enum sink_status
 {
@@ -46,7 +54,6 @@ struct sink;
 
 struct sink_ops
 {
-	const char *name;
 	enum sink_status (*open) (struct sink *s, char *err, size_t errlen);
 
 	/*
@@ -60,7 +67,8 @@ struct sink_ops
 
 	/*
 	 * Read whatever the destination sent (confirms, returns, flow control)
-	 * without blocking; st is up to date afterwards.
+	 * and write what is queued, without waiting longer than a bounded
+	 * write; st is up to date afterwards.  Called at least once a second.
 	 */
 	enum sink_status (*service) (struct sink *s, char *err, size_t errlen);
 
@@ -75,21 +83,115 @@ struct sink_ops
 struct sink
 {
 	const struct sink_ops *ops;
+	const struct sink_kind *kind;
 	const struct agent_config *cfg;
 	struct sink_stats st;
 };
 
-/* Constructors: nothing is connected until open(). */
-extern struct sink *sink_amqp_new(const struct agent_config *cfg,
-								  char *err, size_t errlen);
-extern struct sink *sink_stdout_new(const struct agent_config *cfg,
-									char *err, size_t errlen);
-extern struct sink *sink_mongo_new(const struct agent_config *cfg,
-								   char *err, size_t errlen);
-/* What the enabled sinks need events to carry (the decoder asks for it). */
-extern void sink_needs(const struct agent_config *cfg, struct event_needs *needs);
+/* One kind of sink: a line of the registry (sink_list.h). */
+struct sink_kind
+{
+	const char *name;			/* "amqp": the startup line, messages */
+	const struct config_section *config;	/* its settings, or NULL */
 
-/* Changes of tables without a key that the mirror skipped (policy skip). */
-extern uint64_t sink_mongo_skipped(const struct sink *s);
+	/*
+	 * Whether the configuration enables it.  A fallback kind (stdout) has
+	 * none: it is enabled when no other kind is.
+	 */
+	bool		(*configured) (const struct agent_config *cfg);
+	bool		fallback;
+
+	/* A new sink; nothing is connected until open(). */
+	struct sink *(*create) (const struct agent_config *cfg, char *err,
+							size_t errlen);
+
+	/* What it needs events to carry (the decoder asks its plugin). */
+	struct event_needs needs;
+
+	/*
+	 * Its own counters for the stats: line, appended as " name=value"
+	 * (NULL: none beyond the common ones).
+	 */
+	void		(*stats) (const struct sink *s, struct strbuf *line);
+};
+
+/*
+ * For sinks: one message carrying events events and bytes bytes was
+ * handed to the destination (the next sequence number, unconfirmed).
+ */
+static inline void
+sink_count_published(struct sink *s, uint64_t events, uint64_t bytes)
+{
+	s->st.published++;
+	s->st.messages++;
+	s->st.events += events;
+	s->st.inflight_events += events;
+	s->st.inflight_bytes += bytes;
+}
+
+/* The registry: every kind, in sink_list.h's order (also the ack order). */
+extern int	sink_kind_count(void);
+extern const struct sink_kind *sink_kind_at(int i);
+
+/* Whether cfg enables kind (a fallback: when it enables no other kind). */
+extern bool sink_kind_enabled(const struct sink_kind *kind,
+							  const struct agent_config *cfg);
+
+/* What the enabled sinks need events to carry, together. */
+extern void sink_needs(const struct agent_config *cfg,
+					   struct event_needs *needs);
+
+/* The enabled kinds' names joined by " and " ("amqp and mongo"). */
+extern void sink_describe(const struct agent_config *cfg, char *buf,
+						  size_t len);
+
+/* ---- the enabled sinks, as one (sink_set.c) ---- */
+
+struct sink_set
+{
+	struct sink **sinks;		/* in registry order */
+	int			n;
+	uint64_t   *published;		/* per sink, after sink_set_end_txn */
+	uint64_t   *confirmed;		/* per sink, after sink_set_confirmed */
+};
+
+/* Create every enabled sink (none connected); false with err set. */
+extern bool sink_set_create(struct sink_set *set,
+							const struct agent_config *cfg, char *err,
+							size_t errlen);
+extern void sink_set_destroy(struct sink_set *set);
+
+/* Open every sink; on failure the ones opened are closed again. */
+extern enum sink_status sink_set_open(struct sink_set *set, char *err,
+									  size_t errlen);
+extern void sink_set_close(struct sink_set *set);
+
+/* To every sink, in order; the first failure stops it. */
+extern enum sink_status sink_set_publish(struct sink_set *set,
+										 const struct event *ev, char *err,
+										 size_t errlen);
+
+/* Every sink ends the unit; set->published holds their sequence numbers. */
+extern enum sink_status sink_set_end_txn(struct sink_set *set, char *err,
+										 size_t errlen);
+extern enum sink_status sink_set_service(struct sink_set *set, char *err,
+										 size_t errlen);
+
+/* The sinks' descriptors into pfd[*nfd...] (room for set->n entries). */
+extern void sink_set_pollfds(struct sink_set *set, struct pollfd *pfd,
+							 int *nfd);
+
+/* Every sink has room (one full or blocked sink holds everything back). */
+extern bool sink_set_have_room(const struct sink_set *set,
+							   uint64_t max_events, uint64_t max_bytes);
+
+/* Published but not yet confirmed, over all sinks. */
+extern uint64_t sink_set_unconfirmed(const struct sink_set *set);
+
+/* The sinks' confirmed prefixes, in order (set->confirmed). */
+extern const uint64_t *sink_set_confirmed(struct sink_set *set);
+
+/* Every sink's own counters for the stats: line. */
+extern void sink_set_stats(const struct sink_set *set, struct strbuf *line);
 
 #endif							/* WALCAST_SINK_H */

@@ -30,7 +30,7 @@
 #define SINK_AMQP_MAX_HEADERS 6
 
 /* Fields of one outgoing message besides its body. */
-struct amqp_out
+struct sink_amqp_out
 {
 	const char *key;
 	const char *message_id;
@@ -77,14 +77,14 @@ sink_amqp_header_str(amqp_table_entry_t *h, int *n, const char *key,
 }
 
 static bool
-sink_amqp_track(struct amqp_sink *as, uint32_t events, uint64_t bytes)
+sink_amqp_track(struct sink_amqp *as, uint32_t events, uint64_t bytes)
 {
-	struct amqp_pending *p;
+	struct sink_amqp_pending *p;
 
 	if (as->count == as->cap)
 	{
 		size_t		newcap = as->cap ? as->cap * 2 : 1024;
-		struct amqp_pending *ring = malloc(newcap * sizeof(*ring));
+		struct sink_amqp_pending *ring = malloc(newcap * sizeof(*ring));
 		size_t		i;
 
 		if (ring == NULL)
@@ -105,10 +105,10 @@ sink_amqp_track(struct amqp_sink *as, uint32_t events, uint64_t bytes)
 }
 
 static enum sink_status
-sink_amqp_send(struct amqp_sink *as, const struct amqp_out *o,
+sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 			   const char *body, size_t len, char *err, size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 	amqp_basic_properties_t props;
 	amqp_table_entry_t h[SINK_AMQP_MAX_HEADERS];
 	amqp_bytes_t payload;
@@ -154,7 +154,7 @@ sink_amqp_send(struct amqp_sink *as, const struct amqp_out *o,
 	 * instead of vanishing, and on_return decides (service()).
 	 */
 	rc = amqp_basic_publish(as->conn, SINK_AMQP_CHANNEL,
-							amqp_cstring_bytes(cfg->exchange),
+							amqp_cstring_bytes(set->exchange),
 							amqp_cstring_bytes(o->key), 1, 0, &props, payload);
 	if (rc != AMQP_STATUS_OK)
 	{
@@ -168,23 +168,19 @@ sink_amqp_send(struct amqp_sink *as, const struct amqp_out *o,
 		snprintf(err, errlen, "out of memory");
 		return SINK_FATAL;
 	}
-	as->base.st.published++;
-	as->base.st.messages++;
-	as->base.st.events += o->count;
-	as->base.st.inflight_events += o->count;
-	as->base.st.inflight_bytes += len;
+	sink_count_published(&as->base, o->count, len);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("published %s (%u event%s, %zu bytes) to \"%s\" with key \"%s\": %.*s",
 				  o->message_id, o->count, o->count == 1 ? "" : "s", len,
-				  cfg->exchange, o->key, (int) (len > 2000 ? 2000 : len), body);
+				  set->exchange, o->key, (int) (len > 2000 ? 2000 : len), body);
 	return SINK_OK;
 }
 
 static enum sink_status
-sink_amqp_flush_batch(struct amqp_sink *as, char *err, size_t errlen)
+sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 {
-	struct amqp_batch_meta *m = &as->batch_meta;
-	struct amqp_out o;
+	struct sink_amqp_batch_meta *m = &as->batch_meta;
+	struct sink_amqp_out o;
 	char		id[EVENT_MESSAGE_ID_BUFLEN + 16];
 	enum sink_status rc;
 
@@ -221,7 +217,7 @@ sink_amqp_copy_name(char *dst, size_t len, const char *src, bool *ok)
 }
 
 static void
-sink_amqp_meta_merge(struct amqp_batch_meta *m, const struct event *ev)
+sink_amqp_meta_merge(struct sink_amqp_batch_meta *m, const struct event *ev)
 {
 	if (m->has_schema && (ev->schema == NULL || strcmp(ev->schema, m->schema) != 0))
 		m->has_schema = false;
@@ -232,20 +228,20 @@ sink_amqp_meta_merge(struct amqp_batch_meta *m, const struct event *ev)
 }
 
 static enum sink_status
-sink_amqp_batch_add(struct amqp_sink *as, const struct event *ev,
+sink_amqp_batch_add(struct sink_amqp *as, const struct event *ev,
 					const char *key, const char *body, size_t len,
 					char *err, size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
-	struct amqp_batch_meta *m = &as->batch_meta;
+	const struct sink_amqp_settings *set = as->set;
+	struct sink_amqp_batch_meta *m = &as->batch_meta;
 	enum sink_status rc;
 	size_t		need;
 
 	/* '[' or ',' before the event, ']' after it. */
 	if (as->batch_count > 0 &&
 		(strcmp(key, as->batch_key) != 0 ||
-		 as->batch_count >= (uint32_t) cfg->batch_max_events ||
-		 as->batch_len + 1 + len + 1 > cfg->batch_max_bytes))
+		 as->batch_count >= (uint32_t) set->batch_max_events ||
+		 as->batch_len + 1 + len + 1 > set->batch_max_bytes))
 	{
 		if ((rc = sink_amqp_flush_batch(as, err, errlen)) != SINK_OK)
 			return rc;
@@ -295,13 +291,13 @@ sink_amqp_batch_add(struct amqp_sink *as, const struct event *ev,
 }
 
 static enum sink_status
-amqp_sink_publish(struct sink *s, const struct event *ev, char *err,
+sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 				  size_t errlen)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 	char		key[ROUTE_KEY_BUFLEN];
 	char		id[EVENT_MESSAGE_ID_BUFLEN];
-	struct amqp_out o;
+	struct sink_amqp_out o;
 	enum sink_status rc;
 	size_t		len;
 	char	   *body;
@@ -311,14 +307,14 @@ amqp_sink_publish(struct sink *s, const struct event *ev, char *err,
 		event_message_id(ev, id, sizeof(id));
 		snprintf(err, errlen,
 				 "routing key for event %s is longer than %d bytes (routing_key template \"%s\")",
-				 id, ROUTE_KEY_MAX, s->cfg->routing_key);
+				 id, ROUTE_KEY_MAX, as->set->routing_key);
 		return SINK_FATAL;
 	}
 	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
 	if (body == NULL)
 		return SINK_FATAL;
 
-	if (s->cfg->batch == CONFIG_BATCH_TRANSACTION)
+	if (as->set->batch == SINK_AMQP_BATCH_TRANSACTION)
 	{
 		rc = sink_amqp_batch_add(as, ev, key, body, len, err, errlen);
 		free(body);
@@ -342,14 +338,14 @@ amqp_sink_publish(struct sink *s, const struct event *ev, char *err,
 }
 
 static enum sink_status
-amqp_sink_end_txn(struct sink *s, char *err, size_t errlen)
+sink_amqp_end_txn(struct sink *s, char *err, size_t errlen)
 {
-	return sink_amqp_flush_batch((struct amqp_sink *) s, err, errlen);
+	return sink_amqp_flush_batch((struct sink_amqp *) s, err, errlen);
 }
 
 /* Mark delivery tags confirmed, then release the confirmed prefix. */
 static enum sink_status
-sink_amqp_confirm(struct amqp_sink *as, uint64_t tag, bool multiple,
+sink_amqp_confirm(struct sink_amqp *as, uint64_t tag, bool multiple,
 				  char *err, size_t errlen)
 {
 	struct sink_stats *st = &as->base.st;
@@ -373,7 +369,7 @@ sink_amqp_confirm(struct amqp_sink *as, uint64_t tag, bool multiple,
 
 	while (as->count > 0 && as->ring[as->head].acked)
 	{
-		struct amqp_pending *p = &as->ring[as->head];
+		struct sink_amqp_pending *p = &as->ring[as->head];
 
 		st->confirmed = as->first_tag;
 		st->inflight_events -= p->events;
@@ -386,10 +382,10 @@ sink_amqp_confirm(struct amqp_sink *as, uint64_t tag, bool multiple,
 }
 
 static enum sink_status
-sink_amqp_returned(struct amqp_sink *as, const amqp_frame_t *frame,
+sink_amqp_returned(struct sink_amqp *as, const amqp_frame_t *frame,
 				   char *err, size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 	amqp_basic_return_t *ret = frame->payload.method.decoded;
 	char		key[ROUTE_KEY_BUFLEN];
 	char		text[200];
@@ -415,7 +411,7 @@ sink_amqp_returned(struct amqp_sink *as, const amqp_frame_t *frame,
 				 (char *) msg.properties.message_id.bytes);
 	amqp_destroy_message(&msg);
 
-	if (cfg->on_return == CONFIG_ON_RETURN_DROP)
+	if (set->on_return == SINK_AMQP_ON_RETURN_DROP)
 	{
 		/* Its ack follows, so it is confirmed like any other. */
 		as->base.st.returned++;
@@ -425,16 +421,16 @@ sink_amqp_returned(struct amqp_sink *as, const amqp_frame_t *frame,
 	}
 	snprintf(err, errlen,
 			 "message %s with routing key \"%s\" could not be routed by exchange \"%s\"%s (%s): bind a queue that takes it, or set on_return",
-			 id, key, cfg->exchange,
-			 cfg->on_return == CONFIG_ON_RETURN_ALTERNATE ?
+			 id, key, set->exchange,
+			 set->on_return == SINK_AMQP_ON_RETURN_ALTERNATE ?
 			 " nor by its alternate exchange" : "", text);
 	return SINK_FATAL;
 }
 
 static enum sink_status
-amqp_sink_service(struct sink *s, char *err, size_t errlen)
+sink_amqp_service(struct sink *s, char *err, size_t errlen)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 	enum sink_status rc = SINK_OK;
 
 	if (as->conn == NULL)
@@ -538,9 +534,9 @@ amqp_sink_service(struct sink *s, char *err, size_t errlen)
 }
 
 static int
-amqp_sink_pollfd(struct sink *s, short *events)
+sink_amqp_pollfd(struct sink *s, short *events)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 
 	*events = POLLIN;
 	if (as->conn == NULL)
@@ -549,7 +545,7 @@ amqp_sink_pollfd(struct sink *s, short *events)
 }
 
 static void
-sink_amqp_reset(struct amqp_sink *as)
+sink_amqp_reset(struct sink_amqp *as)
 {
 	struct sink_stats *st = &as->base.st;
 
@@ -564,9 +560,9 @@ sink_amqp_reset(struct amqp_sink *as)
 }
 
 static enum sink_status
-amqp_sink_open(struct sink *s, char *err, size_t errlen)
+sink_amqp_open(struct sink *s, char *err, size_t errlen)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 	enum sink_status rc;
 
 	sink_amqp_reset(as);
@@ -577,9 +573,9 @@ amqp_sink_open(struct sink *s, char *err, size_t errlen)
 }
 
 static void
-amqp_sink_close(struct sink *s)
+sink_amqp_close(struct sink *s)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 
 	/*
 	 * Closing politely only when nothing is unconfirmed and the broker is
@@ -591,9 +587,9 @@ amqp_sink_close(struct sink *s)
 }
 
 static void
-amqp_sink_destroy(struct sink *s)
+sink_amqp_destroy(struct sink *s)
 {
-	struct amqp_sink *as = (struct amqp_sink *) s;
+	struct sink_amqp *as = (struct sink_amqp *) s;
 
 	sink_amqp_disconnect(as, false);
 	route_free(as->route);
@@ -603,21 +599,20 @@ amqp_sink_destroy(struct sink *s)
 	free(as);
 }
 
-static const struct sink_ops amqp_ops = {
-	.name = "amqp",
-	.open = amqp_sink_open,
-	.publish = amqp_sink_publish,
-	.end_txn = amqp_sink_end_txn,
-	.service = amqp_sink_service,
-	.pollfd = amqp_sink_pollfd,
-	.close = amqp_sink_close,
-	.destroy = amqp_sink_destroy,
+static const struct sink_ops sink_amqp_ops = {
+	.open = sink_amqp_open,
+	.publish = sink_amqp_publish,
+	.end_txn = sink_amqp_end_txn,
+	.service = sink_amqp_service,
+	.pollfd = sink_amqp_pollfd,
+	.close = sink_amqp_close,
+	.destroy = sink_amqp_destroy,
 };
 
-struct sink *
+static struct sink *
 sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
 {
-	struct amqp_sink *as = calloc(1, sizeof(*as));
+	struct sink_amqp *as = calloc(1, sizeof(*as));
 	char		rerr[256];
 
 	if (as == NULL)
@@ -625,10 +620,11 @@ sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	as->base.ops = &amqp_ops;
+	as->base.ops = &sink_amqp_ops;
 	as->base.cfg = cfg;
+	as->set = sink_amqp_settings(cfg);
 	as->first_tag = 1;
-	as->route = route_compile(cfg->routing_key ? cfg->routing_key :
+	as->route = route_compile(as->set->routing_key ? as->set->routing_key :
 							  ROUTE_DEFAULT_TEMPLATE, rerr, sizeof(rerr));
 	if (as->route == NULL)
 	{
@@ -638,3 +634,19 @@ sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
 	}
 	return &as->base;
 }
+
+static bool
+sink_amqp_configured(const struct agent_config *cfg)
+{
+	const struct sink_amqp_settings *set = sink_amqp_settings(cfg);
+
+	return set->amqp_uri != NULL && set->amqp_uri[0] != '\0';
+}
+
+/* RabbitMQ: --amqp-uri enables it. */
+const struct sink_kind sink_amqp_kind = {
+	.name = "amqp",
+	.config = &sink_amqp_config,
+	.configured = sink_amqp_configured,
+	.create = sink_amqp_new,
+};

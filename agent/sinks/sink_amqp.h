@@ -1,8 +1,9 @@
 /*
  * sink_amqp.h
- *		Internals shared by the RabbitMQ sink's two files: sink_amqp.c
- *		(publishing, batching, publisher confirms) and sink_amqp_conn.c
- *		(URI, TLS, login, exchange/queue declarations).
+ *		Internals shared by the RabbitMQ sink's files: sink_amqp.c
+ *		(publishing, batching, publisher confirms; the registry's kind),
+ *		sink_amqp_conn.c (URI, TLS, login, exchange/queue declarations) and
+ *		sink_amqp_config.c (its settings).
  */
 #ifndef WALCAST_SINK_AMQP_H
 #define WALCAST_SINK_AMQP_H
@@ -13,11 +14,58 @@
 #include "route.h"
 #include "sink.h"
 
+/* --batch: one message per event, or a transaction's events per message. */
+enum sink_amqp_batch
+{
+	SINK_AMQP_BATCH_CHANGE,
+	SINK_AMQP_BATCH_TRANSACTION	/* capped by batch_max_events/bytes */
+};
+
+/* --on-return: what an unroutable (returned) message does. */
+enum sink_amqp_on_return
+{
+	SINK_AMQP_ON_RETURN_FAIL,	/* a fatal error */
+	SINK_AMQP_ON_RETURN_DROP,	/* count it, warn, carry on */
+	SINK_AMQP_ON_RETURN_ALTERNATE	/* the broker reroutes it (alternate-exchange) */
+};
+
+/* Its settings block (sink_amqp_config.c); names are the setting keys. */
+struct sink_amqp_settings
+{
+	char	   *amqp_uri;		/* NULL = the sink is not enabled */
+	char	   *amqp_cacert;	/* NULL when unset, likewise below */
+	char	   *amqp_cert;
+	char	   *amqp_key;
+	bool		amqp_verify_peer;
+	bool		amqp_verify_hostname;
+	int			amqp_heartbeat; /* seconds, 0 = off */
+	char	   *exchange;
+	bool		exchange_passive;
+	char	   *routing_key;	/* template, already checked by route_compile */
+	char	   *queue;			/* NULL = declare no queue */
+	char	   *queue_binding_key;
+	enum sink_amqp_batch batch;
+	int			batch_max_events;
+	size_t		batch_max_bytes;
+	enum sink_amqp_on_return on_return;
+	char	   *alternate_exchange; /* set whenever on_return is ALTERNATE */
+};
+
+extern const struct config_section sink_amqp_config;
+extern const struct sink_amqp_settings *sink_amqp_settings(const struct agent_config *cfg);
+
+/*
+ * A copy of an amqp(s):// URI with the password replaced by "****",
+ * rebuilt from amqp_parse_url's fields; "****" alone when it does not
+ * parse.  malloc'd.
+ */
+extern char *sink_amqp_mask_uri(const char *uri);
+
 /* The one channel the agent publishes on. */
 #define SINK_AMQP_CHANNEL 1
 
 /* A published message awaiting its confirm. */
-struct amqp_pending
+struct sink_amqp_pending
 {
 	uint32_t	events;
 	uint32_t	acked;			/* bool; confirmed but an older one is not */
@@ -25,7 +73,7 @@ struct amqp_pending
 };
 
 /* What the first event of a batch says about the whole batch. */
-struct amqp_batch_meta
+struct sink_amqp_batch_meta
 {
 	char		schema[128];
 	char		table[128];
@@ -38,9 +86,10 @@ struct amqp_batch_meta
 	uint64_t	ts;				/* commit time, Unix seconds */
 };
 
-struct amqp_sink
+struct sink_amqp
 {
 	struct sink base;
+	const struct sink_amqp_settings *set;
 	struct route_template *route;
 	amqp_connection_state_t conn;
 	bool		healthy;		/* no error since connecting: close politely */
@@ -52,7 +101,7 @@ struct amqp_sink
 	 * tag first_tag + i.  Confirms usually come in order, but each one is
 	 * marked individually so an out-of-order ack is never lost.
 	 */
-	struct amqp_pending *ring;
+	struct sink_amqp_pending *ring;
 	size_t		cap;			/* a power of two */
 	size_t		head;
 	size_t		count;
@@ -65,12 +114,12 @@ struct amqp_sink
 	uint32_t	batch_count;
 	char		batch_key[ROUTE_KEY_BUFLEN];
 	char		batch_id[EVENT_MESSAGE_ID_BUFLEN];
-	struct amqp_batch_meta batch_meta;
+	struct sink_amqp_batch_meta batch_meta;
 };
 
-extern enum sink_status sink_amqp_connect(struct amqp_sink *as, char *err,
+extern enum sink_status sink_amqp_connect(struct sink_amqp *as, char *err,
 										  size_t errlen);
-extern void sink_amqp_disconnect(struct amqp_sink *as, bool graceful);
+extern void sink_amqp_disconnect(struct sink_amqp *as, bool graceful);
 
 /* Describe a failed rabbitmq-c RPC in one line. */
 extern void sink_amqp_reply_error(amqp_rpc_reply_t r, const char *what,

@@ -66,36 +66,36 @@ sink_amqp_is_access_refused(amqp_rpc_reply_t r)
 }
 
 static enum sink_status
-sink_amqp_tls(struct amqp_sink *as, amqp_socket_t *sock, char *err,
+sink_amqp_tls(struct sink_amqp *as, amqp_socket_t *sock, char *err,
 			  size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 
-	if (cfg->amqp_cacert &&
-		amqp_ssl_socket_set_cacert(sock, cfg->amqp_cacert) != AMQP_STATUS_OK)
+	if (set->amqp_cacert &&
+		amqp_ssl_socket_set_cacert(sock, set->amqp_cacert) != AMQP_STATUS_OK)
 	{
 		snprintf(err, errlen, "amqp_cacert: could not load CA certificates from \"%s\"",
-				 cfg->amqp_cacert);
+				 set->amqp_cacert);
 		return SINK_FATAL;
 	}
-	if (cfg->amqp_cert || cfg->amqp_key)
+	if (set->amqp_cert || set->amqp_key)
 	{
-		if (!cfg->amqp_cert || !cfg->amqp_key)
+		if (!set->amqp_cert || !set->amqp_key)
 		{
 			snprintf(err, errlen, "amqp_cert and amqp_key must be given together");
 			return SINK_FATAL;
 		}
-		if (amqp_ssl_socket_set_key(sock, cfg->amqp_cert, cfg->amqp_key) !=
+		if (amqp_ssl_socket_set_key(sock, set->amqp_cert, set->amqp_key) !=
 			AMQP_STATUS_OK)
 		{
 			snprintf(err, errlen,
 					 "amqp_cert/amqp_key: could not load the client certificate \"%s\" or key \"%s\"",
-					 cfg->amqp_cert, cfg->amqp_key);
+					 set->amqp_cert, set->amqp_key);
 			return SINK_FATAL;
 		}
 	}
-	amqp_ssl_socket_set_verify_peer(sock, cfg->amqp_verify_peer);
-	amqp_ssl_socket_set_verify_hostname(sock, cfg->amqp_verify_hostname);
+	amqp_ssl_socket_set_verify_peer(sock, set->amqp_verify_peer);
+	amqp_ssl_socket_set_verify_hostname(sock, set->amqp_verify_hostname);
 	return SINK_OK;
 }
 
@@ -107,10 +107,10 @@ sink_amqp_tls(struct amqp_sink *as, amqp_socket_t *sock, char *err,
  * rabbitmq-c merges these capabilities with its own defaults.
  */
 static amqp_rpc_reply_t
-sink_amqp_login(struct amqp_sink *as, const char *vhost, const char *user,
+sink_amqp_login(struct sink_amqp *as, const char *vhost, const char *user,
 				const char *password)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 	amqp_table_entry_t caps[3];
 	amqp_table_entry_t props[3];
 	amqp_table_t props_table;
@@ -127,7 +127,7 @@ sink_amqp_login(struct amqp_sink *as, const char *vhost, const char *user,
 	caps[2].value.value.boolean = 1;
 
 	snprintf(name, sizeof(name), "walcast-agent slot %s",
-			 cfg->slot ? cfg->slot : "?");
+			 as->base.cfg->slot ? as->base.cfg->slot : "?");
 	props[0].key = amqp_cstring_bytes("product");
 	props[0].value.kind = AMQP_FIELD_KIND_UTF8;
 	props[0].value.value.bytes = amqp_cstring_bytes("walcast-agent");
@@ -142,20 +142,20 @@ sink_amqp_login(struct amqp_sink *as, const char *vhost, const char *user,
 	props_table.entries = props;
 
 	return amqp_login_with_properties(as->conn, vhost, 0, AMQP_DEFAULT_FRAME_SIZE,
-									  cfg->amqp_heartbeat, &props_table,
+									  set->amqp_heartbeat, &props_table,
 									  AMQP_SASL_METHOD_PLAIN, user, password);
 }
 
 static enum sink_status
-sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
+sink_amqp_declare(struct sink_amqp *as, char *err, size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 	amqp_table_entry_t ae;
 	amqp_table_t args = amqp_empty_table;
 	amqp_rpc_reply_t r;
 	char		what[400];
 
-	if (cfg->on_return == CONFIG_ON_RETURN_ALTERNATE && !cfg->exchange_passive)
+	if (set->on_return == SINK_AMQP_ON_RETURN_ALTERNATE && !set->exchange_passive)
 	{
 		/*
 		 * on_return=alternate uses RabbitMQ's own alternate exchange: the
@@ -164,7 +164,7 @@ sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
 		 * fanout exchange takes everything whatever the routing key.
 		 */
 		amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
-							  amqp_cstring_bytes(cfg->alternate_exchange),
+							  amqp_cstring_bytes(set->alternate_exchange),
 							  amqp_cstring_bytes("fanout"), 0, 1, 0, 0,
 							  amqp_empty_table);
 		r = amqp_get_rpc_reply(as->conn);
@@ -172,13 +172,13 @@ sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
 		{
 			snprintf(what, sizeof(what),
 					 "could not declare alternate exchange \"%s\"",
-					 cfg->alternate_exchange);
+					 set->alternate_exchange);
 			sink_amqp_reply_error(r, what, err, errlen);
 			return SINK_FATAL;
 		}
 		ae.key = amqp_cstring_bytes("alternate-exchange");
 		ae.value.kind = AMQP_FIELD_KIND_UTF8;
-		ae.value.value.bytes = amqp_cstring_bytes(cfg->alternate_exchange);
+		ae.value.value.bytes = amqp_cstring_bytes(set->alternate_exchange);
 		args.num_entries = 1;
 		args.entries = &ae;
 	}
@@ -190,39 +190,39 @@ sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
 	 * PRECONDITION_FAILED, which is a configuration problem.
 	 */
 	amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
-						  amqp_cstring_bytes(cfg->exchange),
+						  amqp_cstring_bytes(set->exchange),
 						  amqp_cstring_bytes("topic"),
-						  cfg->exchange_passive ? 1 : 0, 1, 0, 0, args);
+						  set->exchange_passive ? 1 : 0, 1, 0, 0, args);
 	r = amqp_get_rpc_reply(as->conn);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL)
 	{
 		snprintf(what, sizeof(what), "%s exchange \"%s\" failed",
-				 cfg->exchange_passive ? "checking" : "declaring",
-				 cfg->exchange);
+				 set->exchange_passive ? "checking" : "declaring",
+				 set->exchange);
 		sink_amqp_reply_error(r, what, err, errlen);
 		return SINK_FATAL;
 	}
 
-	if (cfg->queue == NULL || cfg->queue[0] == '\0')
+	if (set->queue == NULL || set->queue[0] == '\0')
 		return SINK_OK;
 	amqp_queue_declare(as->conn, SINK_AMQP_CHANNEL,
-					   amqp_cstring_bytes(cfg->queue), 0, 1, 0, 0,
+					   amqp_cstring_bytes(set->queue), 0, 1, 0, 0,
 					   amqp_empty_table);
 	r = amqp_get_rpc_reply(as->conn);
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 	{
 		amqp_queue_bind(as->conn, SINK_AMQP_CHANNEL,
-						amqp_cstring_bytes(cfg->queue),
-						amqp_cstring_bytes(cfg->exchange),
-						amqp_cstring_bytes(cfg->queue_binding_key ?
-										   cfg->queue_binding_key : "#"),
+						amqp_cstring_bytes(set->queue),
+						amqp_cstring_bytes(set->exchange),
+						amqp_cstring_bytes(set->queue_binding_key ?
+										   set->queue_binding_key : "#"),
 						amqp_empty_table);
 		r = amqp_get_rpc_reply(as->conn);
 	}
 	if (r.reply_type != AMQP_RESPONSE_NORMAL)
 	{
 		snprintf(what, sizeof(what), "declaring queue \"%s\" failed",
-				 cfg->queue);
+				 set->queue);
 		sink_amqp_reply_error(r, what, err, errlen);
 		return SINK_FATAL;
 	}
@@ -230,9 +230,9 @@ sink_amqp_declare(struct amqp_sink *as, char *err, size_t errlen)
 }
 
 enum sink_status
-sink_amqp_connect(struct amqp_sink *as, char *err, size_t errlen)
+sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 {
-	const struct agent_config *cfg = as->base.cfg;
+	const struct sink_amqp_settings *set = as->set;
 	struct amqp_connection_info ci;
 	amqp_socket_t *sock;
 	struct timeval tv = {SINK_AMQP_TIMEOUT, 0};
@@ -242,7 +242,7 @@ sink_amqp_connect(struct amqp_sink *as, char *err, size_t errlen)
 	enum sink_status rc;
 	int			status;
 
-	url = strdup(cfg->amqp_uri);
+	url = strdup(set->amqp_uri);
 	if (url == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -346,13 +346,13 @@ sink_amqp_connect(struct amqp_sink *as, char *err, size_t errlen)
 
 	as->healthy = true;
 	log_info("connected to RabbitMQ at %s:%d, vhost \"%s\", exchange \"%s\"%s",
-			 as->host, as->port, vhost, cfg->exchange,
+			 as->host, as->port, vhost, set->exchange,
 			 ci.ssl ? " (TLS)" : "");
 	return SINK_OK;
 }
 
 void
-sink_amqp_disconnect(struct amqp_sink *as, bool graceful)
+sink_amqp_disconnect(struct sink_amqp *as, bool graceful)
 {
 	if (as->conn == NULL)
 		return;

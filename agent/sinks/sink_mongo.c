@@ -42,21 +42,8 @@
 /* MongoDB's DuplicateKey. */
 #define SINK_MONGO_DUPLICATE_KEY 11000
 
-void
-sink_mongo_op_free(struct sink_mongo_op *op)
-{
-	if (op == NULL)
-		return;
-	free(op->coll);
-	if (op->filter)
-		bson_destroy(op->filter);
-	if (op->doc)
-		bson_destroy(op->doc);
-	free(op);
-}
-
 static void
-sink_mongo_clear(struct mongo_sink *ms)
+sink_mongo_clear(struct sink_mongo *ms)
 {
 	for (size_t i = 0; i < ms->nops; i++)
 		sink_mongo_op_free(ms->ops[i]);
@@ -65,10 +52,12 @@ sink_mongo_clear(struct mongo_sink *ms)
 	ms->base.st.inflight_bytes = 0;
 }
 
-bool
-sink_mongo_queue(struct mongo_sink *ms, struct sink_mongo_op *op, char *err,
+/* Queue op (taking it, even on failure), sized for the in-flight count. */
+static bool
+sink_mongo_queue(struct sink_mongo *ms, struct sink_mongo_op *op, char *err,
 				 size_t errlen)
 {
+	op->bytes = op->filter->len + (op->doc ? op->doc->len : 0);
 	if (ms->nops == ms->capops)
 	{
 		size_t		cap = ms->capops ? ms->capops * 2 : 64;
@@ -253,7 +242,7 @@ sink_mongo_write_error(const bson_t *reply, uint32_t *index, int32_t *code,
  * replay, where every insert would fail the same way.
  */
 static bool
-sink_mongo_upsert_from(struct mongo_sink *ms, size_t from, size_t to)
+sink_mongo_upsert_from(struct sink_mongo *ms, size_t from, size_t to)
 {
 	bool		any = false;
 
@@ -275,7 +264,7 @@ sink_mongo_upsert_from(struct mongo_sink *ms, size_t from, size_t to)
  * reads (LSN 0, unconditional) are never skipped.
  */
 static enum sink_status
-sink_mongo_prune(struct mongo_sink *ms, mongoc_collection_t *coll, size_t from,
+sink_mongo_prune(struct sink_mongo *ms, mongoc_collection_t *coll, size_t from,
 				 size_t to, bool *found, char *err, size_t errlen)
 {
 	size_t		skipped = 0;
@@ -322,7 +311,7 @@ sink_mongo_prune(struct mongo_sink *ms, mongoc_collection_t *coll, size_t from,
  * would lose it.
  */
 static enum sink_status
-sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
+sink_mongo_run(struct sink_mongo *ms, size_t from, size_t to, bool one_by_one,
 			   size_t *done, char *err, size_t errlen)
 {
 	const char *name = ms->ops[from]->coll;
@@ -331,7 +320,7 @@ sink_mongo_run(struct mongo_sink *ms, size_t from, size_t to, bool one_by_one,
 	enum sink_status st = SINK_OK;
 	size_t		i = from;
 
-	coll = mongoc_client_get_collection(ms->client, ms->base.cfg->mongo_database, name);
+	coll = mongoc_client_get_collection(ms->client, ms->set->mongo_database, name);
 	BSON_APPEND_BOOL(&opts, "ordered", true);
 	mongoc_write_concern_append(ms->wc, &opts);
 	while (i < to && st == SINK_OK)
@@ -419,7 +408,7 @@ out:
 }
 
 enum sink_status
-sink_mongo_flush(struct mongo_sink *ms, char *err, size_t errlen)
+sink_mongo_flush(struct sink_mongo *ms, char *err, size_t errlen)
 {
 	struct sink *s = &ms->base;
 	size_t		i = 0;
@@ -448,8 +437,13 @@ sink_mongo_flush(struct mongo_sink *ms, char *err, size_t errlen)
 	return SINK_OK;
 }
 
-enum sink_status
-sink_mongo_fetch(struct mongo_sink *ms, const char *name, const bson_t *filter,
+/*
+ * The columns of the document filter names, into into: what a moved row's
+ * update must carry over (sink_mongo_doc.c, copy_from).  Whatever is
+ * queued is written first, so the document read is the current one.
+ */
+static enum sink_status
+sink_mongo_fetch(struct sink_mongo *ms, const char *name, const bson_t *filter,
 				 const json_t *columns, bson_t *into, char *err, size_t errlen)
 {
 	mongoc_collection_t *coll;
@@ -464,7 +458,7 @@ sink_mongo_fetch(struct mongo_sink *ms, const char *name, const bson_t *filter,
 
 	if ((st = sink_mongo_flush(ms, err, errlen)) != SINK_OK)
 		return st;
-	coll = mongoc_client_get_collection(ms->client, ms->base.cfg->mongo_database, name);
+	coll = mongoc_client_get_collection(ms->client, ms->set->mongo_database, name);
 	bson_append_document_begin(&opts, "projection", -1, &proj);
 	json_array_foreach(columns, i, c)
 		bson_append_int32(&proj, json_string_value(c), -1, 1);
@@ -496,7 +490,7 @@ sink_mongo_fetch(struct mongo_sink *ms, const char *name, const bson_t *filter,
 static enum sink_status
 sink_mongo_open(struct sink *s, char *err, size_t errlen)
 {
-	struct mongo_sink *ms = (struct mongo_sink *) s;
+	struct sink_mongo *ms = (struct sink_mongo *) s;
 	bson_t		ping = BSON_INITIALIZER;
 	bson_t		reply;
 	bson_error_t error;
@@ -525,15 +519,89 @@ sink_mongo_open(struct sink *s, char *err, size_t errlen)
 		ms->client = NULL;
 		return SINK_UNREACHABLE;
 	}
-	log_info("mongo: connected; mirroring into database \"%s\"", s->cfg->mongo_database);
+	log_info("mongo: connected; mirroring into database \"%s\"", ms->set->mongo_database);
 	return SINK_OK;
+}
+
+/* A table without a usable key: the configured policy, never silence. */
+static enum sink_status
+sink_mongo_no_key(struct sink_mongo *ms, const struct event *ev,
+				  const char *coll, char *err, size_t errlen)
+{
+	char	  **tables;
+
+	if (ms->set->mongo_no_key == SINK_MONGO_NO_KEY_FAIL)
+	{
+		snprintf(err, errlen,
+				 "mongo: collection \"%s\": table %s.%s has no primary key or replica identity index to use as _id (mongo_no_key = fail)",
+				 coll, ev->schema, ev->table);
+		return SINK_FATAL;
+	}
+	ms->skipped++;
+	for (size_t i = 0; i < ms->n_nokey; i++)
+		if (strcmp(ms->nokey_tables[i], coll) == 0)
+			return SINK_OK;
+	log_warning("mongo: collection \"%s\": skipping the changes of %s.%s, which has no primary key or replica identity index (counted as mongo_skipped in the stats line)",
+				coll, ev->schema, ev->table);
+	tables = realloc(ms->nokey_tables, (ms->n_nokey + 1) * sizeof(*tables));
+	if (tables != NULL)
+	{
+		ms->nokey_tables = tables;
+		if ((tables[ms->n_nokey] = strdup(coll)) != NULL)
+			ms->n_nokey++;
+	}
+	return SINK_OK;
+}
+
+/*
+ * Queue the operations of one change (sink_mongo_doc.c): first reading
+ * what the mapping could not know, then sealing the update.
+ */
+static enum sink_status
+sink_mongo_change(struct sink_mongo *ms, const struct event *ev, char *err,
+				  size_t errlen)
+{
+	struct sink_mongo_doc_plan plan;
+	enum sink_status st = SINK_OK;
+
+	switch (sink_mongo_doc_map(&ms->doc, ev, &plan, err, errlen))
+	{
+		case SINK_MONGO_DOC_ERROR:
+			st = SINK_FATAL;
+			break;
+		case SINK_MONGO_DOC_NO_KEY:
+			st = sink_mongo_no_key(ms, ev, plan.coll, err, errlen);
+			break;
+		case SINK_MONGO_DOC_OK:
+			if (plan.copy_from != NULL)
+				st = sink_mongo_fetch(ms, plan.coll, plan.copy_from,
+									  plan.copy_columns,
+									  plan.ops[plan.nops - 1]->set, err, errlen);
+			for (int i = 0; i < plan.nops && st == SINK_OK; i++)
+			{
+				struct sink_mongo_op *op = plan.ops[i];
+
+				plan.ops[i] = NULL;
+				if (!sink_mongo_doc_seal(op))
+				{
+					sink_mongo_op_free(op);
+					snprintf(err, errlen, "out of memory");
+					st = SINK_FATAL;
+				}
+				else if (!sink_mongo_queue(ms, op, err, errlen))
+					st = SINK_FATAL;
+			}
+			break;
+	}
+	sink_mongo_doc_plan_free(&plan);
+	return st;
 }
 
 static enum sink_status
 sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
 				   size_t errlen)
 {
-	struct mongo_sink *ms = (struct mongo_sink *) s;
+	struct sink_mongo *ms = (struct sink_mongo *) s;
 	enum sink_status st = SINK_OK;
 
 	s->st.published++;
@@ -542,9 +610,9 @@ sink_mongo_publish(struct sink *s, const struct event *ev, char *err,
 	if (event_is_row_change(ev->op))
 	{
 		s->st.messages++;
-		st = sink_mongo_doc_event(ms, ev, err, errlen);
+		st = sink_mongo_change(ms, ev, err, errlen);
 	}
-	if (st == SINK_OK && (ms->nops >= (size_t) s->cfg->mongo_bulk_max ||
+	if (st == SINK_OK && (ms->nops >= (size_t) ms->set->mongo_bulk_max ||
 						  s->st.inflight_bytes >= SINK_MONGO_MAX_BYTES))
 		st = sink_mongo_flush(ms, err, errlen);
 	return st;
@@ -567,7 +635,7 @@ sink_mongo_end_txn(struct sink *s, char *err, size_t errlen)
 static enum sink_status
 sink_mongo_service(struct sink *s, char *err, size_t errlen)
 {
-	struct mongo_sink *ms = (struct mongo_sink *) s;
+	struct sink_mongo *ms = (struct sink_mongo *) s;
 
 	if (ms->nops == 0)
 	{
@@ -588,7 +656,7 @@ sink_mongo_pollfd(struct sink *s, short *events)
 static void
 sink_mongo_close(struct sink *s)
 {
-	struct mongo_sink *ms = (struct mongo_sink *) s;
+	struct sink_mongo *ms = (struct sink_mongo *) s;
 
 	sink_mongo_clear(ms);
 	if (ms->client != NULL)
@@ -599,7 +667,7 @@ sink_mongo_close(struct sink *s)
 static void
 sink_mongo_destroy(struct sink *s)
 {
-	struct mongo_sink *ms = (struct mongo_sink *) s;
+	struct sink_mongo *ms = (struct sink_mongo *) s;
 
 	sink_mongo_close(s);
 	free(ms->ops);
@@ -613,7 +681,6 @@ sink_mongo_destroy(struct sink *s)
 }
 
 static const struct sink_ops sink_mongo_ops = {
-	.name = "mongo",
 	.open = sink_mongo_open,
 	.publish = sink_mongo_publish,
 	.end_txn = sink_mongo_end_txn,
@@ -636,12 +703,12 @@ sink_mongo_log(mongoc_log_level_t level, const char *domain,
 }
 
 static mongoc_write_concern_t *
-sink_mongo_wc(const struct agent_config *cfg, char *err, size_t errlen)
+sink_mongo_wc(const struct sink_mongo_settings *set, char *err, size_t errlen)
 {
-	struct config_write_concern pwc;
+	struct sink_mongo_wc pwc;
 	mongoc_write_concern_t *wc;
 
-	if (!config_parse_write_concern(cfg->mongo_write_concern, &pwc, err, errlen))
+	if (!sink_mongo_parse_wc(set->mongo_write_concern, &pwc, err, errlen))
 		return NULL;
 	wc = mongoc_write_concern_new();
 	if (pwc.w == -1)
@@ -667,10 +734,11 @@ sink_mongo_bytea_hex(const struct agent_config *cfg)
 	return false;
 }
 
-struct sink *
+static struct sink *
 sink_mongo_new(const struct agent_config *cfg, char *err, size_t errlen)
 {
-	struct mongo_sink *ms;
+	const struct sink_mongo_settings *set = sink_mongo_settings(cfg);
+	struct sink_mongo *ms;
 	bson_error_t error;
 
 	mongoc_init();
@@ -683,13 +751,16 @@ sink_mongo_new(const struct agent_config *cfg, char *err, size_t errlen)
 	}
 	ms->base.ops = &sink_mongo_ops;
 	ms->base.cfg = cfg;
-	ms->conv.numeric = cfg->mongo_numeric;
-	ms->conv.nested_arrays = cfg->mongo_nested_arrays;
-	ms->conv.nonfinite = cfg->mongo_nonfinite;
+	ms->set = set;
+	ms->conv.numeric = set->mongo_numeric;
+	ms->conv.nested_arrays = set->mongo_nested_arrays;
+	ms->conv.nonfinite = set->mongo_nonfinite;
 	ms->conv.bytea_hex = sink_mongo_bytea_hex(cfg);
-	if ((ms->wc = sink_mongo_wc(cfg, err, errlen)) == NULL)
+	ms->doc.set = set;
+	ms->doc.conv = &ms->conv;
+	if ((ms->wc = sink_mongo_wc(set, err, errlen)) == NULL)
 		goto fail;
-	if ((ms->uri = mongoc_uri_new_with_error(cfg->mongo_uri, &error)) == NULL)
+	if ((ms->uri = mongoc_uri_new_with_error(set->mongo_uri, &error)) == NULL)
 	{
 		/* The driver's message may quote the URI: say less. */
 		snprintf(err, errlen, "mongo_uri: not a valid mongodb:// URI");
@@ -701,16 +772,16 @@ sink_mongo_new(const struct agent_config *cfg, char *err, size_t errlen)
 	if (!mongoc_uri_has_option(ms->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(ms->uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
 									   SINK_MONGO_SELECT_TIMEOUT_MS);
-	if (cfg->mongo_tls_ca_file != NULL)
+	if (set->mongo_tls_ca_file != NULL)
 	{
 		mongoc_uri_set_option_as_bool(ms->uri, MONGOC_URI_TLS, true);
-		mongoc_uri_set_option_as_utf8(ms->uri, MONGOC_URI_TLSCAFILE, cfg->mongo_tls_ca_file);
+		mongoc_uri_set_option_as_utf8(ms->uri, MONGOC_URI_TLSCAFILE, set->mongo_tls_ca_file);
 	}
-	if (cfg->mongo_tls_cert_key_file != NULL)
+	if (set->mongo_tls_cert_key_file != NULL)
 	{
 		mongoc_uri_set_option_as_bool(ms->uri, MONGOC_URI_TLS, true);
 		mongoc_uri_set_option_as_utf8(ms->uri, MONGOC_URI_TLSCERTIFICATEKEYFILE,
-									  cfg->mongo_tls_cert_key_file);
+									  set->mongo_tls_cert_key_file);
 	}
 	return &ms->base;
 
@@ -722,8 +793,32 @@ fail:
 	return NULL;
 }
 
-uint64_t
-sink_mongo_skipped(const struct sink *s)
+/* Changes of tables without a key that the mirror skipped (policy skip). */
+static void
+sink_mongo_stats(const struct sink *s, struct strbuf *line)
 {
-	return ((const struct mongo_sink *) s)->skipped;
+	char		buf[48];
+
+	snprintf(buf, sizeof(buf), " mongo_skipped=%" PRIu64,
+			 ((const struct sink_mongo *) s)->skipped);
+	strbuf_puts(line, buf);
 }
+
+static bool
+sink_mongo_configured(const struct agent_config *cfg)
+{
+	const struct sink_mongo_settings *set = sink_mongo_settings(cfg);
+
+	return set->mongo_uri != NULL && set->mongo_uri[0] != '\0';
+}
+
+/* The MongoDB mirror: --mongo-uri enables it. */
+const struct sink_kind sink_mongo_kind = {
+	.name = "mongo",
+	.config = &sink_mongo_config,
+	.configured = sink_mongo_configured,
+	.create = sink_mongo_new,
+	/* _id is the row's key; BSON types follow the columns' type names */
+	.needs = {true, true, "mongo_uri", "the mirror's _id is the key"},
+	.stats = sink_mongo_stats,
+};

@@ -2,8 +2,9 @@
  * sink_mongo.h
  *		The MongoDB mirror (docs/mongo.md): internals shared by
  *		sink_mongo.c (the sink: connection, queue, ordered bulk writes),
- *		sink_mongo_doc.c (a record becomes write operations) and
- *		sink_mongo_bson.c (a JSON value becomes a typed BSON value).
+ *		sink_mongo_doc.c (a change becomes write operations, pure),
+ *		sink_mongo_bson.c (a JSON value becomes a typed BSON value) and
+ *		sink_mongo_config.c (its settings).
  *
  * A record turns into at most two operations on the collection of its
  * table.  Every operation is conditional on the document's metadata
@@ -27,13 +28,81 @@
 /* The metadata sub-document of every mirrored document. */
 #define SINK_MONGO_META "_walcast"
 
+/* How a value MongoDB (or a server speaking its protocol) cannot take is stored. */
+enum sink_mongo_numeric
+{
+	SINK_MONGO_NUMERIC_DECIMAL128,	/* exact; string when beyond 34 digits */
+	SINK_MONGO_NUMERIC_STRING,	/* the exact digits as text (FerretDB) */
+	SINK_MONGO_NUMERIC_DOUBLE	/* rounded to the nearest double */
+};
+
+enum sink_mongo_fallback
+{
+	SINK_MONGO_NATIVE,			/* nested arrays as arrays, NaN as a double */
+	SINK_MONGO_STRING			/* as text (FerretDB 1.x refuses them) */
+};
+
+enum sink_mongo_no_key
+{
+	SINK_MONGO_NO_KEY_SKIP,		/* count, warn once per table, carry on */
+	SINK_MONGO_NO_KEY_FAIL		/* stop the agent */
+};
+
+/* Its settings block (sink_mongo_config.c); names are the setting keys. */
+struct sink_mongo_settings
+{
+	char	   *mongo_uri;		/* NULL = no mirror */
+	char	   *mongo_database;
+	char	   *mongo_collection;	/* template: {schema} {table} */
+	struct config_plugin_options mongo_collection_map;	/* schema.table=name,
+														 * before the template */
+	char	   *mongo_write_concern;	/* checked by sink_mongo_parse_wc */
+	enum sink_mongo_numeric mongo_numeric;
+	enum sink_mongo_fallback mongo_nested_arrays;
+	enum sink_mongo_fallback mongo_nonfinite;
+	bool		mongo_entry_id;
+	enum sink_mongo_no_key mongo_no_key;
+	int			mongo_bulk_max; /* writes per bulk request */
+	char	   *mongo_tls_ca_file;
+	char	   *mongo_tls_cert_key_file;
+};
+
+extern const struct config_section sink_mongo_config;
+extern const struct sink_mongo_settings *sink_mongo_settings(const struct agent_config *cfg);
+
+/* A parsed --mongo-write-concern. */
+struct sink_mongo_wc
+{
+	int			w;				/* >= 0 a number, -1 majority, -2 tag */
+	char		tag[64];
+	bool		journal;
+	bool		journal_set;
+	int			wtimeout_ms;	/* 0 = none */
+};
+
+extern bool sink_mongo_parse_wc(const char *v, struct sink_mongo_wc *wc,
+								char *msg, size_t len);
+
+/*
+ * A copy of a mongodb(+srv):// URI with its password and secret options
+ * replaced by "****"; "****" alone when libmongoc refuses it.  malloc'd.
+ */
+extern char *sink_mongo_mask_uri(const char *uri);
+
 /* How values are converted (from the configuration and plugin options). */
 struct sink_mongo_conv
 {
-	enum config_mongo_numeric numeric;
-	enum config_mongo_fallback nested_arrays;
-	enum config_mongo_fallback nonfinite;
+	enum sink_mongo_numeric numeric;
+	enum sink_mongo_fallback nested_arrays;
+	enum sink_mongo_fallback nonfinite;
 	bool		bytea_hex;		/* the plugin's bytea-encoding=hex */
+};
+
+/* What the mapping of a change to operations depends on. */
+struct sink_mongo_doc_ctx
+{
+	const struct sink_mongo_settings *set;	/* collections, entry_id */
+	const struct sink_mongo_conv *conv;
 };
 
 enum sink_mongo_op_kind
@@ -44,13 +113,16 @@ enum sink_mongo_op_kind
 	SINK_MONGO_DELETE_MANY		/* truncate: all older documents */
 };
 
-/* One queued write; filter and doc are owned. */
+/* One queued write; filter, doc, set and unset are owned. */
 struct sink_mongo_op
 {
 	enum sink_mongo_op_kind kind;
 	char	   *coll;
 	bson_t	   *filter;			/* {_id: key, _walcast.lsn: {$not: {$gte: lsn}}} */
-	bson_t	   *doc;			/* replacement or update; NULL for deletes */
+	bson_t	   *doc;			/* replacement or update; NULL for deletes,
+								 * and for an update until sealed */
+	bson_t	   *set;			/* an update's $set and $unset until sealed */
+	bson_t	   *unset;
 	int64_t		lsn;
 	size_t		bytes;			/* for the in-flight byte count */
 	bool		insert_first;	/* REPLACE sent as a plain insert until a
@@ -58,9 +130,11 @@ struct sink_mongo_op
 	bool		applied;		/* found already applied (a replay): not sent */
 };
 
-struct mongo_sink
+struct sink_mongo
 {
 	struct sink base;
+	const struct sink_mongo_settings *set;
+	struct sink_mongo_doc_ctx doc;
 	mongoc_uri_t *uri;
 	mongoc_client_t *client;	/* NULL while closed */
 	mongoc_write_concern_t *wc;
@@ -78,23 +152,47 @@ struct mongo_sink
 };
 
 /* sink_mongo.c */
-extern bool sink_mongo_queue(struct mongo_sink *ms, struct sink_mongo_op *op,
-							 char *err, size_t errlen);
-extern void sink_mongo_op_free(struct sink_mongo_op *op);
-extern enum sink_status sink_mongo_flush(struct mongo_sink *ms, char *err,
+extern enum sink_status sink_mongo_flush(struct sink_mongo *ms, char *err,
 										 size_t errlen);
-extern enum sink_status sink_mongo_fetch(struct mongo_sink *ms,
-										 const char *coll, const bson_t *filter,
-										 const json_t *columns, bson_t *into,
-										 char *err, size_t errlen);
 /* The document's _id of a filter as relaxed extended JSON, for messages. */
 extern void sink_mongo_describe_key(const bson_t *filter, char *buf,
 									size_t len);
 
-/* sink_mongo_doc.c: queue the operations of one change record. */
-extern enum sink_status sink_mongo_doc_event(struct mongo_sink *ms,
-											 const struct event *ev,
-											 char *err, size_t errlen);
+/* sink_mongo_doc.c: a change as write operations, pure */
+
+enum sink_mongo_doc_result
+{
+	SINK_MONGO_DOC_OK,			/* plan->ops, and maybe plan->copy_from */
+	SINK_MONGO_DOC_NO_KEY,		/* the table has no key (plan->coll is set) */
+	SINK_MONGO_DOC_ERROR		/* err says why */
+};
+
+/* The operations of one change, in order, and what the sink must add. */
+struct sink_mongo_doc_plan
+{
+	char	   *coll;			/* the collection (owned) */
+	struct sink_mongo_op *ops[2];	/* a moved row's old delete, the write */
+	int			nops;
+
+	/*
+	 * A row whose key changed, with unchanged TOAST columns: their values
+	 * are in the old document only.  The sink reads copy_columns from the
+	 * document whose _id is copy_from into the update's set, then seals it.
+	 */
+	bson_t	   *copy_from;		/* owned, or NULL */
+	const json_t *copy_columns; /* borrowed from the event */
+};
+
+extern enum sink_mongo_doc_result sink_mongo_doc_map(const struct sink_mongo_doc_ctx *ctx,
+													 const struct event *ev,
+													 struct sink_mongo_doc_plan *plan,
+													 char *err, size_t errlen);
+
+/* An update's doc from its set/unset ({$set: ..., $unset: ...}). */
+extern bool sink_mongo_doc_seal(struct sink_mongo_op *op);
+/* What the plan still owns (ops not taken out of it, copy_from, coll). */
+extern void sink_mongo_doc_plan_free(struct sink_mongo_doc_plan *plan);
+extern void sink_mongo_op_free(struct sink_mongo_op *op);
 
 /* sink_mongo_bson.c */
 

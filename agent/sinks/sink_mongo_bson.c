@@ -298,7 +298,7 @@ sink_mongo_append_float(bson_t *doc, const char *key, size_t keylen, json_t *v,
 		return bson_append_double(doc, key, (int) keylen, json_number_value(v));
 	if (s == NULL)
 		return sink_mongo_bad(err, errlen, "not a number", type);
-	if (c->nonfinite == CONFIG_MONGO_STRING)
+	if (c->nonfinite == SINK_MONGO_STRING)
 		return bson_append_utf8(doc, key, (int) keylen, s, -1);
 	if (strcmp(s, "NaN") == 0)
 		d = NAN;
@@ -327,14 +327,14 @@ sink_mongo_append_numeric(bson_t *doc, const char *key, size_t keylen,
 	}
 	switch (c->numeric)
 	{
-		case CONFIG_MONGO_NUMERIC_DOUBLE:
+		case SINK_MONGO_NUMERIC_DOUBLE:
 			return bson_append_double(doc, key, (int) keylen, strtod(s, NULL));
-		case CONFIG_MONGO_NUMERIC_DECIMAL128:
+		case SINK_MONGO_NUMERIC_DECIMAL128:
 			/* libbson refuses what it cannot hold exactly: keep the digits. */
 			if (bson_decimal128_from_string(s, &dec))
 				return bson_append_decimal128(doc, key, (int) keylen, &dec);
 			break;
-		case CONFIG_MONGO_NUMERIC_STRING:
+		case SINK_MONGO_NUMERIC_STRING:
 			break;
 	}
 	return bson_append_utf8(doc, key, (int) keylen, s, -1);
@@ -503,7 +503,7 @@ sink_mongo_bson_append(bson_t *doc, const char *key, size_t keylen, json_t *v,
 	 * such a value (a multi-dimensional array, or json holding one) is kept
 	 * whole as its JSON text.
 	 */
-	if (c->nested_arrays == CONFIG_MONGO_STRING &&
+	if (c->nested_arrays == SINK_MONGO_STRING &&
 		sink_mongo_has_nested_array(v, false))
 	{
 		char	   *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -1,7 +1,7 @@
 /*
  * sink_mongo_doc.c
- *		One change record becomes the write operations that mirror it
- *		(docs/mongo.md "Operations"):
+ *		One change becomes the write operations that mirror it
+ *		(docs/mongo.md "Operations"), without touching the server:
  *
  *	I  replace the document of the key, upsert, with the whole row (sent
  *	   as a plain insert first: sink_mongo_run);
@@ -14,13 +14,17 @@
  * applies only over an older version (or none).  A row's changes are
  * serialised by its row lock, so their LSNs grow in commit order and the
  * LSN alone orders the versions of one document.
+ *
+ * The mapping is pure (no I/O, no logging: test_sink_mongo_doc.c): what it
+ * cannot know, the unchanged TOAST values of a row whose key changed
+ * (they live only in the old document), it asks the sink for in the plan,
+ * and the sink reads them before sealing the update (sink_mongo.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "sink_mongo.h"
 
 /*
@@ -28,7 +32,7 @@
  * the template ({schema}, {table}).
  */
 static char *
-sink_mongo_collection(const struct agent_config *cfg, const char *schema,
+sink_mongo_collection(const struct sink_mongo_settings *cfg, const char *schema,
 					  const char *table)
 {
 	const char *tmpl = cfg->mongo_collection;
@@ -84,7 +88,7 @@ sink_mongo_type_of(const struct event *ev, const char *col)
  * a key column is missing from row.
  */
 static bool
-sink_mongo_append_key(struct mongo_sink *ms, const struct event *ev,
+sink_mongo_append_key(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
 					  json_t *pk, json_t *row, bson_t *doc, const char *name,
 					  char *err, size_t errlen)
 {
@@ -104,7 +108,7 @@ sink_mongo_append_key(struct mongo_sink *ms, const struct event *ev,
 
 		return sink_mongo_bson_append(doc, name, strlen(name),
 									  json_object_get(row, c),
-									  sink_mongo_type_of(ev, c), &ms->conv,
+									  sink_mongo_type_of(ev, c), ctx->conv,
 									  &usec, err, errlen);
 	}
 	bson_append_document_begin(doc, name, -1, &child);
@@ -113,7 +117,7 @@ sink_mongo_append_key(struct mongo_sink *ms, const struct event *ev,
 		const char *c = json_string_value(col);
 
 		if (!sink_mongo_bson_append(&child, c, strlen(c), json_object_get(row, c),
-									sink_mongo_type_of(ev, c), &ms->conv,
+									sink_mongo_type_of(ev, c), ctx->conv,
 									&usec, err, errlen))
 			return false;
 	}
@@ -140,7 +144,7 @@ sink_mongo_older_than(bson_t *filter, int64_t lsn)
  * update a timestamp column set to NULL has its entry removed (unset).
  */
 static bool
-sink_mongo_append_row(struct mongo_sink *ms, const struct event *ev,
+sink_mongo_append_row(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
 					  json_t *row, bson_t *doc, bson_t *unset, bool dotted,
 					  char *err, size_t errlen)
 {
@@ -155,7 +159,7 @@ sink_mongo_append_row(struct mongo_sink *ms, const struct event *ev,
 		int			usec;
 		const char *type = sink_mongo_type_of(ev, col);
 
-		if (!sink_mongo_bson_append(doc, col, strlen(col), v, type, &ms->conv,
+		if (!sink_mongo_bson_append(doc, col, strlen(col), v, type, ctx->conv,
 									&usec, err, errlen))
 		{
 			bson_destroy(&usdoc);
@@ -206,6 +210,23 @@ sink_mongo_append_row(struct mongo_sink *ms, const struct event *ev,
 	return true;
 }
 
+void
+sink_mongo_op_free(struct sink_mongo_op *op)
+{
+	if (op == NULL)
+		return;
+	free(op->coll);
+	if (op->filter)
+		bson_destroy(op->filter);
+	if (op->doc)
+		bson_destroy(op->doc);
+	if (op->set)
+		bson_destroy(op->set);
+	if (op->unset)
+		bson_destroy(op->unset);
+	free(op);
+}
+
 static struct sink_mongo_op *
 sink_mongo_op_new(enum sink_mongo_op_kind kind, const char *coll, int64_t lsn)
 {
@@ -217,53 +238,19 @@ sink_mongo_op_new(enum sink_mongo_op_kind kind, const char *coll, int64_t lsn)
 	op->lsn = lsn;
 	op->coll = strdup(coll);
 	op->filter = bson_new();
-	if (kind == SINK_MONGO_REPLACE || kind == SINK_MONGO_UPDATE)
+	if (kind == SINK_MONGO_REPLACE)
 		op->doc = bson_new();
+	else if (kind == SINK_MONGO_UPDATE)
+	{
+		op->set = bson_new();
+		op->unset = bson_new();
+	}
 	if (op->coll == NULL)
 	{
 		sink_mongo_op_free(op);
 		return NULL;
 	}
 	return op;
-}
-
-/* Queue op (taking it), sized for the in-flight byte count. */
-static bool
-sink_mongo_push(struct mongo_sink *ms, struct sink_mongo_op *op, char *err,
-				size_t errlen)
-{
-	op->bytes = op->filter->len + (op->doc ? op->doc->len : 0);
-	return sink_mongo_queue(ms, op, err, errlen);
-}
-
-/* A table without a usable key: the configured policy, never silence. */
-static enum sink_status
-sink_mongo_no_key(struct mongo_sink *ms, const struct event *ev,
-				  const char *coll, char *err, size_t errlen)
-{
-	char	  **tables;
-
-	if (ms->base.cfg->mongo_no_key == CONFIG_MONGO_NO_KEY_FAIL)
-	{
-		snprintf(err, errlen,
-				 "mongo: collection \"%s\": table %s.%s has no primary key or replica identity index to use as _id (mongo_no_key = fail)",
-				 coll, ev->schema, ev->table);
-		return SINK_FATAL;
-	}
-	ms->skipped++;
-	for (size_t i = 0; i < ms->n_nokey; i++)
-		if (strcmp(ms->nokey_tables[i], coll) == 0)
-			return SINK_OK;
-	log_warning("mongo: collection \"%s\": skipping the changes of %s.%s, which has no primary key or replica identity index (counted as mongo_skipped in the stats line)",
-				coll, ev->schema, ev->table);
-	tables = realloc(ms->nokey_tables, (ms->n_nokey + 1) * sizeof(*tables));
-	if (tables != NULL)
-	{
-		ms->nokey_tables = tables;
-		if ((tables[ms->n_nokey] = strdup(coll)) != NULL)
-			ms->n_nokey++;
-	}
-	return SINK_OK;
 }
 
 /* Same key?  Compared as BSON, so 1 and 1.0 of the same type agree. */
@@ -290,38 +277,37 @@ sink_mongo_same_key(const bson_t *a, const bson_t *b)
 	return same;
 }
 
-static enum sink_status
-sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
-					  const char *coll, json_t *pk, char *err, size_t errlen)
+static enum sink_mongo_doc_result
+sink_mongo_doc_change(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
+					  struct sink_mongo_doc_plan *plan, json_t *pk, char *err,
+					  size_t errlen)
 {
-	const struct agent_config *cfg = ms->base.cfg;
+	const char *coll = plan->coll;
 	json_t	   *newrow = json_object_get(ev->rec, "new");
 	json_t	   *oldrow = json_object_get(ev->rec, "old");
 	json_t	   *unchanged = json_object_get(ev->rec, "unchanged");
 	int64_t		lsn = (int64_t) ev->lsn;
 	struct sink_mongo_op *op = NULL;
 	struct sink_mongo_op *del = NULL;
-	bson_t		set;
-	bson_t		unset = BSON_INITIALIZER;
 	bool		moved = false;
-	enum sink_status st = SINK_FATAL;
 
 	err[0] = '\0';
 	if (ev->op == EVENT_DELETE)
 	{
 		if ((op = sink_mongo_op_new(SINK_MONGO_DELETE, coll, lsn)) == NULL)
 			goto oom;
-		if (!sink_mongo_append_key(ms, ev, pk, oldrow, op->filter, "_id", err, errlen))
+		if (!sink_mongo_append_key(ctx, ev, pk, oldrow, op->filter, "_id", err, errlen))
 			goto nokey;
 		sink_mongo_older_than(op->filter, lsn);
-		return sink_mongo_push(ms, op, err, errlen) ? SINK_OK : SINK_FATAL;
+		plan->ops[plan->nops++] = op;
+		return SINK_MONGO_DOC_OK;
 	}
 
 	op = sink_mongo_op_new(ev->op == EVENT_UPDATE ? SINK_MONGO_UPDATE : SINK_MONGO_REPLACE,
 						   coll, lsn);
 	if (op == NULL)
 		goto oom;
-	if (!sink_mongo_append_key(ms, ev, pk, newrow, op->filter, "_id", err, errlen))
+	if (!sink_mongo_append_key(ctx, ev, pk, newrow, op->filter, "_id", err, errlen))
 		goto nokey;
 	/* A snapshot row replaces whatever an earlier, unfinished load left. */
 	if (ev->op != EVENT_READ)
@@ -335,7 +321,7 @@ sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
 		del = sink_mongo_op_new(SINK_MONGO_DELETE, coll, lsn);
 		if (del == NULL)
 			goto oom;
-		if (sink_mongo_append_key(ms, ev, pk, oldrow, del->filter, "_id", err, errlen) &&
+		if (sink_mongo_append_key(ctx, ev, pk, oldrow, del->filter, "_id", err, errlen) &&
 			!sink_mongo_same_key(del->filter, op->filter))
 			moved = true;
 		else
@@ -352,77 +338,58 @@ sink_mongo_doc_change(struct mongo_sink *ms, const struct event *ev,
 		/* _id first, as MongoDB itself orders a document. */
 		if (bson_iter_init_find(&it, op->filter, "_id"))
 			bson_append_value(op->doc, "_id", 3, bson_iter_value(&it));
-		if (cfg->mongo_entry_id && bson_iter_init_find(&it, op->filter, "_id"))
+		if (ctx->set->mongo_entry_id && bson_iter_init_find(&it, op->filter, "_id"))
 			bson_append_value(op->doc, "entry_id", 8, bson_iter_value(&it));
-		if (!sink_mongo_append_row(ms, ev, newrow, op->doc, NULL, false, err, errlen))
+		if (!sink_mongo_append_row(ctx, ev, newrow, op->doc, NULL, false, err, errlen))
 			goto fail;
 	}
 	else
 	{
-		bson_append_document_begin(op->doc, "$set", 4, &set);
-		if (cfg->mongo_entry_id)
+		if (ctx->set->mongo_entry_id)
 		{
 			bson_iter_t it;
 
 			if (bson_iter_init_find(&it, op->filter, "_id"))
-				bson_append_value(&set, "entry_id", 8, bson_iter_value(&it));
+				bson_append_value(op->set, "entry_id", 8, bson_iter_value(&it));
 		}
-		if (!sink_mongo_append_row(ms, ev, newrow, &set, &unset, true, err, errlen))
-		{
-			bson_append_document_end(op->doc, &set);
+		if (!sink_mongo_append_row(ctx, ev, newrow, op->set, op->unset, true, err, errlen))
 			goto fail;
-		}
 
 		/*
 		 * A moved row's unchanged TOAST values live only in the old
-		 * document: write what is queued, then copy them over.
+		 * document: the sink copies them over (plan->copy_from).
 		 */
 		if (moved && json_array_size(unchanged) > 0)
 		{
-			bson_t		old_id = BSON_INITIALIZER;
 			bson_iter_t it;
 
+			if ((plan->copy_from = bson_new()) == NULL)
+				goto oom;
 			if (bson_iter_init_find(&it, del->filter, "_id"))
-				bson_append_value(&old_id, "_id", 3, bson_iter_value(&it));
-			st = sink_mongo_fetch(ms, coll, &old_id, unchanged, &set, err, errlen);
-			bson_destroy(&old_id);
-			if (st != SINK_OK)
-			{
-				bson_append_document_end(op->doc, &set);
-				goto fail;
-			}
-			st = SINK_FATAL;
+				bson_append_value(plan->copy_from, "_id", 3, bson_iter_value(&it));
+			plan->copy_columns = unchanged;
 		}
-		bson_append_document_end(op->doc, &set);
-		if (!bson_empty(&unset))
-			BSON_APPEND_DOCUMENT(op->doc, "$unset", &unset);
 	}
 
 	if (del != NULL)
 	{
 		sink_mongo_older_than(del->filter, lsn);
-		if (!sink_mongo_push(ms, del, err, errlen))
-		{
-			del = NULL;
-			goto fail;
-		}
-		del = NULL;
+		plan->ops[plan->nops++] = del;
 	}
-	bson_destroy(&unset);
-	return sink_mongo_push(ms, op, err, errlen) ? SINK_OK : SINK_FATAL;
+	plan->ops[plan->nops++] = op;
+	return SINK_MONGO_DOC_OK;
 
 nokey:
 	if (err[0] == '\0')
 	{
 		sink_mongo_op_free(op);
-		bson_destroy(&unset);
-		return sink_mongo_no_key(ms, ev, coll, err, errlen);
+		return SINK_MONGO_DOC_NO_KEY;
 	}
 	goto fail;
 oom:
 	snprintf(err, errlen, "out of memory");
 fail:
-	if (st == SINK_FATAL && strncmp(err, "mongo:", 6) != 0)
+	if (strncmp(err, "mongo:", 6) != 0)
 	{
 		char		msg[512];
 
@@ -432,50 +399,47 @@ fail:
 	}
 	sink_mongo_op_free(op);
 	sink_mongo_op_free(del);
-	bson_destroy(&unset);
-	return st;
+	return SINK_MONGO_DOC_ERROR;
 }
 
-enum sink_status
-sink_mongo_doc_event(struct mongo_sink *ms, const struct event *ev,
-					 char *err, size_t errlen)
+enum sink_mongo_doc_result
+sink_mongo_doc_map(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
+				   struct sink_mongo_doc_plan *plan, char *err, size_t errlen)
 {
 	json_t	   *pk = json_object_get(ev->rec, "pk");
 	struct sink_mongo_op *op;
-	enum sink_status st;
-	char	   *coll;
 
+	memset(plan, 0, sizeof(*plan));
 	if (ev->schema == NULL || ev->table == NULL)
 	{
 		snprintf(err, errlen, "mongo: a change record without schema or table");
-		return SINK_FATAL;
+		return SINK_MONGO_DOC_ERROR;
 	}
-	if ((coll = sink_mongo_collection(ms->base.cfg, ev->schema, ev->table)) == NULL)
+	if ((plan->coll = sink_mongo_collection(ctx->set, ev->schema, ev->table)) == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
-		return SINK_FATAL;
+		return SINK_MONGO_DOC_ERROR;
 	}
 	if (ev->op == EVENT_TRUNCATE)
 	{
 		/* Older documents only: a replayed TRUNCATE spares later rows. */
-		st = SINK_FATAL;
-		if ((op = sink_mongo_op_new(SINK_MONGO_DELETE_MANY, coll, (int64_t) ev->lsn)) == NULL)
-			snprintf(err, errlen, "out of memory");
-		else
+		if ((op = sink_mongo_op_new(SINK_MONGO_DELETE_MANY, plan->coll, (int64_t) ev->lsn)) == NULL)
 		{
-			sink_mongo_older_than(op->filter, (int64_t) ev->lsn);
-			if (sink_mongo_push(ms, op, err, errlen))
-				st = SINK_OK;
+			snprintf(err, errlen, "out of memory");
+			return SINK_MONGO_DOC_ERROR;
 		}
+		sink_mongo_older_than(op->filter, (int64_t) ev->lsn);
+		plan->ops[plan->nops++] = op;
+		return SINK_MONGO_DOC_OK;
 	}
-	else if (!json_is_array(pk))
+	if (!json_is_array(pk))
 	{
 		snprintf(err, errlen, "mongo: change records lack \"pk\": the mirror needs the plugin's include-pk=true");
-		st = SINK_FATAL;
+		return SINK_MONGO_DOC_ERROR;
 	}
-	else if (json_array_size(pk) == 0)
-		st = sink_mongo_no_key(ms, ev, coll, err, errlen);
-	else if (ev->op == EVENT_READ)
+	if (json_array_size(pk) == 0)
+		return SINK_MONGO_DOC_NO_KEY;
+	if (ev->op == EVENT_READ)
 	{
 		/*
 		 * A snapshot row is stored with position 0 (docs/snapshot.md):
@@ -487,10 +451,34 @@ sink_mongo_doc_event(struct mongo_sink *ms, const struct event *ev,
 		row.lsn = 0;
 		row.commit_lsn = 0;
 		row.seq = 0;
-		st = sink_mongo_doc_change(ms, &row, coll, pk, err, errlen);
+		return sink_mongo_doc_change(ctx, &row, plan, pk, err, errlen);
 	}
-	else
-		st = sink_mongo_doc_change(ms, ev, coll, pk, err, errlen);
-	free(coll);
-	return st;
+	return sink_mongo_doc_change(ctx, ev, plan, pk, err, errlen);
+}
+
+bool
+sink_mongo_doc_seal(struct sink_mongo_op *op)
+{
+	if (op->kind != SINK_MONGO_UPDATE || op->doc != NULL)
+		return true;
+	if ((op->doc = bson_new()) == NULL)
+		return false;
+	BSON_APPEND_DOCUMENT(op->doc, "$set", op->set);
+	if (!bson_empty(op->unset))
+		BSON_APPEND_DOCUMENT(op->doc, "$unset", op->unset);
+	bson_destroy(op->set);
+	bson_destroy(op->unset);
+	op->set = op->unset = NULL;
+	return true;
+}
+
+void
+sink_mongo_doc_plan_free(struct sink_mongo_doc_plan *plan)
+{
+	for (int i = 0; i < plan->nops; i++)
+		sink_mongo_op_free(plan->ops[i]);
+	if (plan->copy_from != NULL)
+		bson_destroy(plan->copy_from);
+	free(plan->coll);
+	memset(plan, 0, sizeof(*plan));
 }

@@ -1,7 +1,7 @@
 /*
  * sink_stdout.c
- *		The sink used when no broker is configured: one JSON line per event
- *		on standard output, in the configured envelope.
+ *		The sink used when no other sink is configured: one JSON line per
+ *		event on standard output, in the configured envelope.
  *
  * A line counts as confirmed once it has been flushed to the file
  * descriptor: from there on it is the reader's (a pipe, a file).  That is
@@ -15,14 +15,14 @@
 #include "envelope.h"
 #include "sink.h"
 
-struct stdout_sink
+struct sink_stdout
 {
 	struct sink base;
 	bool		dirty;			/* lines written since the last flush */
 };
 
 static enum sink_status
-stdout_open(struct sink *s, char *err, size_t errlen)
+sink_stdout_open(struct sink *s, char *err, size_t errlen)
 {
 	(void) err;
 	(void) errlen;
@@ -33,10 +33,10 @@ stdout_open(struct sink *s, char *err, size_t errlen)
 }
 
 static enum sink_status
-stdout_publish(struct sink *s, const struct event *ev, char *err,
-			   size_t errlen)
+sink_stdout_publish(struct sink *s, const struct event *ev, char *err,
+					size_t errlen)
 {
-	struct stdout_sink *ss = (struct stdout_sink *) s;
+	struct sink_stdout *ss = (struct sink_stdout *) s;
 	size_t		len;
 	char	   *body;
 
@@ -52,19 +52,15 @@ stdout_publish(struct sink *s, const struct event *ev, char *err,
 	}
 	free(body);
 	ss->dirty = true;
-	s->st.published++;
-	s->st.inflight_events++;
-	s->st.inflight_bytes += len + 1;
-	s->st.events++;
-	s->st.messages++;
+	sink_count_published(s, 1, len + 1);
 	return SINK_OK;
 }
 
 /* Flushing at the end of each transaction keeps write() calls few. */
 static enum sink_status
-stdout_end_txn(struct sink *s, char *err, size_t errlen)
+sink_stdout_end_txn(struct sink *s, char *err, size_t errlen)
 {
-	struct stdout_sink *ss = (struct stdout_sink *) s;
+	struct sink_stdout *ss = (struct sink_stdout *) s;
 
 	if (ss->dirty && fflush(stdout) != 0)
 	{
@@ -84,13 +80,13 @@ stdout_end_txn(struct sink *s, char *err, size_t errlen)
  * window has room).
  */
 static enum sink_status
-stdout_service(struct sink *s, char *err, size_t errlen)
+sink_stdout_service(struct sink *s, char *err, size_t errlen)
 {
-	return stdout_end_txn(s, err, errlen);
+	return sink_stdout_end_txn(s, err, errlen);
 }
 
 static int
-stdout_pollfd(struct sink *s, short *events)
+sink_stdout_pollfd(struct sink *s, short *events)
 {
 	(void) s;
 	*events = 0;
@@ -98,40 +94,46 @@ stdout_pollfd(struct sink *s, short *events)
 }
 
 static void
-stdout_close(struct sink *s)
+sink_stdout_close(struct sink *s)
 {
 	fflush(stdout);
-	((struct stdout_sink *) s)->dirty = false;
+	((struct sink_stdout *) s)->dirty = false;
 }
 
 static void
-stdout_destroy(struct sink *s)
+sink_stdout_destroy(struct sink *s)
 {
 	free(s);
 }
 
-static const struct sink_ops stdout_ops = {
-	.name = "stdout",
-	.open = stdout_open,
-	.publish = stdout_publish,
-	.end_txn = stdout_end_txn,
-	.service = stdout_service,
-	.pollfd = stdout_pollfd,
-	.close = stdout_close,
-	.destroy = stdout_destroy,
+static const struct sink_ops sink_stdout_ops = {
+	.open = sink_stdout_open,
+	.publish = sink_stdout_publish,
+	.end_txn = sink_stdout_end_txn,
+	.service = sink_stdout_service,
+	.pollfd = sink_stdout_pollfd,
+	.close = sink_stdout_close,
+	.destroy = sink_stdout_destroy,
 };
 
-struct sink *
+static struct sink *
 sink_stdout_new(const struct agent_config *cfg, char *err, size_t errlen)
 {
-	struct stdout_sink *ss = calloc(1, sizeof(*ss));
+	struct sink_stdout *ss = calloc(1, sizeof(*ss));
 
 	if (ss == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ss->base.ops = &stdout_ops;
+	ss->base.ops = &sink_stdout_ops;
 	ss->base.cfg = cfg;
 	return &ss->base;
 }
+
+/* The fallback: standard output, when no other sink is configured. */
+const struct sink_kind sink_stdout_kind = {
+	.name = "stdout",
+	.fallback = true,
+	.create = sink_stdout_new,
+};

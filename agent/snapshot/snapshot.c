@@ -90,13 +90,12 @@ snapshot_sink_status(enum sink_status st)
 	return SNAPSHOT_FATAL;
 }
 
+/* Every sink has room in the in-flight window. */
 static bool
-snapshot_all_confirmed(const struct agent *a)
+snapshot_have_room(const struct agent *a)
 {
-	for (int i = 0; i < a->nsinks; i++)
-		if (a->sinks[i]->st.confirmed < a->sinks[i]->st.published)
-			return false;
-	return true;
+	return sink_set_have_room(&a->sinks, (uint64_t) a->cfg.max_inflight_events,
+							  (uint64_t) a->cfg.max_inflight_bytes);
 }
 
 /*
@@ -109,28 +108,17 @@ snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 {
 	for (;;)
 	{
-		struct pollfd pfd[ACK_MAX_SINKS];
 		int			nfd = 0;
+		enum sink_status st = sink_set_service(&a->sinks, err, errlen);
 
-		for (int i = 0; i < a->nsinks; i++)
-		{
-			enum sink_status st = a->sinks[i]->ops->service(a->sinks[i], err, errlen);
-
-			if (st != SINK_OK)
-				return snapshot_sink_status(st);
-		}
-		if (all_confirmed ? snapshot_all_confirmed(a) : agent_sinks_have_room(a))
+		if (st != SINK_OK)
+			return snapshot_sink_status(st);
+		if (all_confirmed ? sink_set_unconfirmed(&a->sinks) == 0 : snapshot_have_room(a))
 			return SNAPSHOT_STREAM;
 		if (*a->stop_requested)
 			return SNAPSHOT_STOP;
-		for (int i = 0; i < a->nsinks; i++)
-		{
-			pfd[nfd].fd = a->sinks[i]->ops->pollfd(a->sinks[i], &pfd[nfd].events);
-			pfd[nfd].revents = 0;
-			if (pfd[nfd].fd >= 0)
-				nfd++;
-		}
-		(void) poll(pfd, (nfds_t) nfd, nfd > 0 ? SNAPSHOT_MAX_SLEEP_MS : 10);
+		sink_set_pollfds(&a->sinks, a->pfd, &nfd);
+		(void) poll(a->pfd, (nfds_t) nfd, nfd > 0 ? SNAPSHOT_MAX_SLEEP_MS : 10);
 	}
 }
 
@@ -138,14 +126,7 @@ snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 static enum snapshot_status
 snapshot_end_chunk(struct agent *a, char *err, size_t errlen)
 {
-	for (int i = 0; i < a->nsinks; i++)
-	{
-		enum sink_status st = a->sinks[i]->ops->end_txn(a->sinks[i], err, errlen);
-
-		if (st != SINK_OK)
-			return snapshot_sink_status(st);
-	}
-	return SNAPSHOT_STREAM;
+	return snapshot_sink_status(sink_set_end_txn(&a->sinks, err, errlen));
 }
 
 static enum snapshot_status
@@ -185,11 +166,9 @@ snapshot_publish_row(struct snapshot_load *l, const struct decoder_table *t,
 		return snapshot_decoder_status(ds);
 	snprintf(id, sizeof(id), "snapshot:%s:%s:%" PRIu64, l->lsn, t->name, n);
 	ev.message_id = id;
-	for (int i = 0; i < a->nsinks && r == SNAPSHOT_STREAM; i++)
-		r = snapshot_sink_status(a->sinks[i]->ops->publish(a->sinks[i], &ev,
-															err, errlen));
+	r = snapshot_sink_status(sink_set_publish(&a->sinks, &ev, err, errlen));
 	event_free(&ev);
-	if (r == SNAPSHOT_STREAM && !agent_sinks_have_room(a))
+	if (r == SNAPSHOT_STREAM && !snapshot_have_room(a))
 		r = snapshot_wait(a, false, err, errlen);
 	return r;
 }

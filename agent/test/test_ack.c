@@ -16,7 +16,7 @@
 static uint64_t
 advance1(struct ack_tracker *t, uint64_t confirmed)
 {
-	uint64_t	c[ACK_MAX_SINKS] = {confirmed, 0};
+	uint64_t	c[2] = {confirmed, 0};
 
 	return ack_advance(t, c);
 }
@@ -24,7 +24,7 @@ advance1(struct ack_tracker *t, uint64_t confirmed)
 static void
 commit1(struct ack_tracker *t, uint64_t end_lsn, uint64_t published)
 {
-	uint64_t	p[ACK_MAX_SINKS] = {published, 0};
+	uint64_t	p[2] = {published, 0};
 
 	ack_begin(t);
 	assert_true(ack_commit(t, end_lsn, p));
@@ -119,7 +119,7 @@ static void
 test_standalone_message(void **state)
 {
 	struct ack_tracker t;
-	uint64_t	p[ACK_MAX_SINKS] = {3, 0};
+	uint64_t	p[2] = {3, 0};
 
 	(void) state;
 	ack_init(&t, 1);
@@ -145,7 +145,7 @@ test_keepalive_only_when_idle(void **state)
 
 	ack_begin(&t);				/* open transaction: not idle */
 	assert_false(ack_keepalive(&t, 0x600));
-	assert_true(ack_commit(&t, 0x700, (uint64_t[ACK_MAX_SINKS]) {1, 0}));
+	assert_true(ack_commit(&t, 0x700, (uint64_t[2]) {1, 0}));
 	assert_false(ack_keepalive(&t, 0x800));	/* unconfirmed in flight */
 	assert_int_equal(t.flush_lsn, 0x500);
 	assert_int_equal(advance1(&t, 1), 0x700);
@@ -231,9 +231,9 @@ static void
 test_two_sinks(void **state)
 {
 	struct ack_tracker t;
-	uint64_t	p1[ACK_MAX_SINKS] = {2, 1};
-	uint64_t	p2[ACK_MAX_SINKS] = {4, 1};	/* nothing for sink 2 */
-	uint64_t	c[ACK_MAX_SINKS];
+	uint64_t	p1[2] = {2, 1};
+	uint64_t	p2[2] = {4, 1};	/* nothing for sink 2 */
+	uint64_t	c[2];
 
 	(void) state;
 	ack_init(&t, 2);

@@ -1,0 +1,206 @@
+/*
+ * sink_amqp_config.c
+ *		The RabbitMQ sink's settings: its rows, validators and rules, and
+ *		the masker of its URI (config_table.h).  The URI is checked and
+ *		masked by rabbitmq-c's own amqp_parse_url, so what is shown and
+ *		refused is what the sink would connect with.
+ */
+#define _POSIX_C_SOURCE 200809L	/* strdup */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_table.h"
+#include "route.h"
+#include "sink_amqp.h"
+#include "strbuf.h"
+
+#define SINK_AMQP_MASK "****"
+
+static bool sink_amqp_check_uri(const char *v, char *msg, size_t len);
+static bool sink_amqp_check_routing_key(const char *v, char *msg, size_t len);
+
+
+static const struct config_enum_value sink_amqp_batches[] = {
+	{"change", SINK_AMQP_BATCH_CHANGE}, {"transaction", SINK_AMQP_BATCH_TRANSACTION},
+	{NULL, 0}
+};
+static const struct config_enum_value sink_amqp_on_returns[] = {
+	{"fail", SINK_AMQP_ON_RETURN_FAIL}, {"drop", SINK_AMQP_ON_RETURN_DROP},
+	{"alternate", SINK_AMQP_ON_RETURN_ALTERNATE}, {NULL, 0}
+};
+
+/* enum fields are written through int * (config_value.c). */
+_Static_assert(sizeof(enum sink_amqp_batch) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum sink_amqp_on_return) == sizeof(int), "enum size");
+
+#define F(field) offsetof(struct sink_amqp_settings, field)
+
+static const struct config_option sink_amqp_options[] = {
+	{"amqp-uri", 0, CONFIG_SECRET, F(amqp_uri), NULL, 0, 0, NULL, sink_amqp_check_uri,
+		"URI", "amqp:// or amqps:// URI of the broker; unset = no RabbitMQ (events go to stdout when no other sink is set)",
+	CONFIG_NULLABLE, "RabbitMQ", sink_amqp_mask_uri},
+	{"amqp-cacert", 0, CONFIG_STRING, F(amqp_cacert), NULL, 0, 0, NULL, NULL,
+		"FILE", "CA certificates (PEM) to verify the broker (amqps)", CONFIG_NULLABLE, NULL, NULL},
+	{"amqp-cert", 0, CONFIG_STRING, F(amqp_cert), NULL, 0, 0, NULL, NULL,
+		"FILE", "client certificate (PEM) for amqps", CONFIG_NULLABLE, NULL, NULL},
+	{"amqp-key", 0, CONFIG_STRING, F(amqp_key), NULL, 0, 0, NULL, NULL,
+		"FILE", "client private key (PEM) for amqps", CONFIG_NULLABLE, NULL, NULL},
+	{"amqp-verify-peer", 0, CONFIG_BOOL, F(amqp_verify_peer), "true", 0, 0, NULL, NULL,
+		"BOOL", "verify the broker's certificate (amqps)", 0, NULL, NULL},
+	{"amqp-verify-hostname", 0, CONFIG_BOOL, F(amqp_verify_hostname), "true", 0, 0, NULL, NULL,
+		"BOOL", "verify the broker's host name against its certificate (amqps)", 0, NULL, NULL},
+	{"amqp-heartbeat", 0, CONFIG_INT, F(amqp_heartbeat), "30", 0, 3600, NULL, NULL,
+		"SECS", "AMQP heartbeat; 0 disables", 0, NULL, NULL},
+	{"exchange", 0, CONFIG_STRING, F(exchange), "walcast", 0, 0, NULL, NULL,
+		"NAME", "durable topic exchange to publish to", CONFIG_NONEMPTY, NULL, NULL},
+	{"exchange-passive", 0, CONFIG_FLAG, F(exchange_passive), "false", 0, 0, NULL, NULL,
+		NULL, "check that the exchange exists instead of declaring it", 0, NULL, NULL},
+	{"routing-key", 0, CONFIG_STRING, F(routing_key), ROUTE_DEFAULT_TEMPLATE, 0, 0, NULL, sink_amqp_check_routing_key,
+		"TEMPLATE", "routing key template: {schema} {table} {op} {xid}", 0, NULL, NULL},
+	{"queue", 0, CONFIG_STRING, F(queue), NULL, 0, 0, NULL, NULL,
+		"NAME", "also declare this durable queue and bind it to the exchange", CONFIG_NULLABLE, NULL, NULL},
+	{"queue-binding-key", 0, CONFIG_STRING, F(queue_binding_key), "#", 0, 0, NULL, NULL,
+		"KEY", "binding key of --queue", 0, NULL, NULL},
+	{"batch", 0, CONFIG_ENUM, F(batch), "change", 0, 0, sink_amqp_batches, NULL,
+		"MODE", "one message per change, or per transaction (capped)", 0, NULL, NULL},
+	{"batch-max-events", 0, CONFIG_INT, F(batch_max_events), "1000", 1, 1000000, NULL, NULL,
+		"N", "most events in one batched message", 0, NULL, NULL},
+	{"batch-max-bytes", 0, CONFIG_SIZE, F(batch_max_bytes), "1MB", CONFIG_KB, 128 * CONFIG_MB, NULL, NULL,
+		"SIZE", "largest batched message body", 0, NULL, NULL},
+	{"on-return", 0, CONFIG_ENUM, F(on_return), "fail", 0, 0, sink_amqp_on_returns, NULL,
+		"POLICY", "unroutable message: fail, drop (warn and count) or alternate", 0, NULL, NULL},
+	{"alternate-exchange", 0, CONFIG_STRING, F(alternate_exchange), NULL, 0, 0, NULL, NULL,
+		"NAME", "exchange for unroutable messages with --on-return=alternate", CONFIG_NULLABLE, NULL, NULL},
+};
+
+static bool
+sink_amqp_check_uri(const char *v, char *msg, size_t len)
+{
+	struct amqp_connection_info info;
+	char	   *copy = strdup(v);
+	bool		ok;
+
+	if (copy == NULL)
+	{
+		snprintf(msg, len, "out of memory");
+		return false;
+	}
+	ok = amqp_parse_url(copy, &info) == AMQP_STATUS_OK;
+	free(copy);
+	if (!ok)
+		snprintf(msg, len, "not a valid amqp:// or amqps:// URI");
+	return ok;
+}
+
+static bool
+sink_amqp_check_routing_key(const char *v, char *msg, size_t len)
+{
+	struct route_template *t = route_compile(v, msg, len);
+
+	route_free(t);
+	return t != NULL;
+}
+
+/* Percent-encode all but RFC 3986 unreserved characters. */
+static void
+sink_amqp_mask_pct(struct strbuf *b, const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+		char		hex[4];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
+			strbuf_add(b, s, 1);
+		else
+		{
+			snprintf(hex, sizeof(hex), "%%%02X", c);
+			strbuf_puts(b, hex);
+		}
+	}
+}
+
+/* Rebuilt from amqp_parse_url's fields, so the URI shown is the one used. */
+char *
+sink_amqp_mask_uri(const char *uri)
+{
+	struct amqp_connection_info info;
+	struct strbuf b = {0};
+	char	   *copy = strdup(uri);
+	char		port[16];
+
+	if (copy == NULL)
+		return NULL;
+	if (amqp_parse_url(copy, &info) != AMQP_STATUS_OK)
+	{
+		free(copy);
+		return strdup(SINK_AMQP_MASK);
+	}
+	strbuf_puts(&b, info.ssl ? "amqps://" : "amqp://");
+	sink_amqp_mask_pct(&b, info.user);
+	strbuf_puts(&b, ":" SINK_AMQP_MASK "@");
+	/* An IPv6 literal needs its brackets back. */
+	if (strchr(info.host, ':') != NULL)
+	{
+		strbuf_puts(&b, "[");
+		strbuf_puts(&b, info.host);
+		strbuf_puts(&b, "]");
+	}
+	else
+		strbuf_puts(&b, info.host);
+	snprintf(port, sizeof(port), ":%d/", info.port);
+	strbuf_puts(&b, port);
+	sink_amqp_mask_pct(&b, info.vhost);
+	free(copy);
+	return strbuf_finish(&b);
+}
+
+/* ---- cross-option rules ---- */
+
+static bool
+sink_amqp_validate(const struct agent_config *cfg, char *err, size_t errlen)
+{
+	const struct sink_amqp_settings *set = sink_amqp_settings(cfg);
+	char		a[32];
+	char		b[32];
+
+	if (set->on_return == SINK_AMQP_ON_RETURN_ALTERNATE && set->alternate_exchange == NULL)
+	{
+		snprintf(err, errlen, "on_return = alternate requires alternate_exchange");
+		return false;
+	}
+	if ((set->amqp_cert == NULL) != (set->amqp_key == NULL))
+	{
+		snprintf(err, errlen, "amqp_cert and amqp_key must be set together");
+		return false;
+	}
+	/* The in-flight window must hold at least one full batch. */
+	if (set->batch_max_events > cfg->max_inflight_events)
+	{
+		snprintf(err, errlen, "batch_max_events (%d) exceeds max_inflight_events (%d)",
+				 set->batch_max_events, cfg->max_inflight_events);
+		return false;
+	}
+	if (set->batch_max_bytes > cfg->max_inflight_bytes)
+	{
+		config_format_size((int64_t) set->batch_max_bytes, a, sizeof(a));
+		config_format_size((int64_t) cfg->max_inflight_bytes, b, sizeof(b));
+		snprintf(err, errlen, "batch_max_bytes (%s) exceeds max_inflight_bytes (%s)", a, b);
+		return false;
+	}
+	return true;
+}
+
+const struct config_section sink_amqp_config = {
+	"amqp", CONFIG_ROWS(sink_amqp_options), sizeof(struct sink_amqp_settings),
+	sink_amqp_validate
+};
+
+const struct sink_amqp_settings *
+sink_amqp_settings(const struct agent_config *cfg)
+{
+	return config_block(cfg, &sink_amqp_config);
+}

@@ -1,0 +1,181 @@
+/*
+ * sink_set.c
+ *		The enabled sinks as one: what the loop (loop.c) and the initial
+ *		load (snapshot.c) do with every sink, in registry order (sink.h).
+ *
+ * Every event goes to every sink, and a unit (transaction or standalone
+ * message) is complete only when every sink confirmed its part, so the
+ * helpers stop at the first sink that fails: the session ends, and the
+ * slot replays everything unconfirmed to all of them.
+ */
+#include "sink.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool
+sink_set_create(struct sink_set *set, const struct agent_config *cfg,
+				char *err, size_t errlen)
+{
+	int			n = sink_kind_count();
+
+	memset(set, 0, sizeof(*set));
+	set->sinks = calloc((size_t) n, sizeof(*set->sinks));
+	set->published = calloc((size_t) n, sizeof(*set->published));
+	set->confirmed = calloc((size_t) n, sizeof(*set->confirmed));
+	if (set->sinks == NULL || set->published == NULL || set->confirmed == NULL)
+	{
+		sink_set_destroy(set);
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const struct sink_kind *kind = sink_kind_at(i);
+		struct sink *s;
+
+		if (!sink_kind_enabled(kind, cfg))
+			continue;
+		if ((s = kind->create(cfg, err, errlen)) == NULL)
+		{
+			sink_set_destroy(set);
+			return false;
+		}
+		s->kind = kind;
+		set->sinks[set->n++] = s;
+	}
+	return true;
+}
+
+void
+sink_set_destroy(struct sink_set *set)
+{
+	for (int i = 0; i < set->n; i++)
+		set->sinks[i]->ops->destroy(set->sinks[i]);
+	free(set->sinks);
+	free(set->published);
+	free(set->confirmed);
+	memset(set, 0, sizeof(*set));
+}
+
+enum sink_status
+sink_set_open(struct sink_set *set, char *err, size_t errlen)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		enum sink_status st = set->sinks[i]->ops->open(set->sinks[i], err, errlen);
+
+		if (st != SINK_OK)
+		{
+			while (--i >= 0)
+				set->sinks[i]->ops->close(set->sinks[i]);
+			return st;
+		}
+	}
+	return SINK_OK;
+}
+
+void
+sink_set_close(struct sink_set *set)
+{
+	for (int i = 0; i < set->n; i++)
+		set->sinks[i]->ops->close(set->sinks[i]);
+}
+
+enum sink_status
+sink_set_publish(struct sink_set *set, const struct event *ev, char *err,
+				 size_t errlen)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		enum sink_status st = set->sinks[i]->ops->publish(set->sinks[i], ev,
+														  err, errlen);
+
+		if (st != SINK_OK)
+			return st;
+	}
+	return SINK_OK;
+}
+
+enum sink_status
+sink_set_end_txn(struct sink_set *set, char *err, size_t errlen)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		struct sink *s = set->sinks[i];
+		enum sink_status st = s->ops->end_txn(s, err, errlen);
+
+		if (st != SINK_OK)
+			return st;
+		set->published[i] = s->st.published;
+	}
+	return SINK_OK;
+}
+
+enum sink_status
+sink_set_service(struct sink_set *set, char *err, size_t errlen)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		enum sink_status st = set->sinks[i]->ops->service(set->sinks[i], err,
+														  errlen);
+
+		if (st != SINK_OK)
+			return st;
+	}
+	return SINK_OK;
+}
+
+void
+sink_set_pollfds(struct sink_set *set, struct pollfd *pfd, int *nfd)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		pfd[*nfd].fd = set->sinks[i]->ops->pollfd(set->sinks[i], &pfd[*nfd].events);
+		pfd[*nfd].revents = 0;
+		if (pfd[*nfd].fd >= 0)
+			(*nfd)++;
+	}
+}
+
+bool
+sink_set_have_room(const struct sink_set *set, uint64_t max_events,
+				   uint64_t max_bytes)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		const struct sink_stats *st = &set->sinks[i]->st;
+
+		if (st->blocked || st->inflight_events >= max_events ||
+			st->inflight_bytes >= max_bytes)
+			return false;
+	}
+	return true;
+}
+
+uint64_t
+sink_set_unconfirmed(const struct sink_set *set)
+{
+	uint64_t	n = 0;
+
+	for (int i = 0; i < set->n; i++)
+		n += set->sinks[i]->st.published - set->sinks[i]->st.confirmed;
+	return n;
+}
+
+const uint64_t *
+sink_set_confirmed(struct sink_set *set)
+{
+	for (int i = 0; i < set->n; i++)
+		set->confirmed[i] = set->sinks[i]->st.confirmed;
+	return set->confirmed;
+}
+
+void
+sink_set_stats(const struct sink_set *set, struct strbuf *line)
+{
+	for (int i = 0; i < set->n; i++)
+		if (set->sinks[i]->kind->stats != NULL)
+			set->sinks[i]->kind->stats(set->sinks[i], line);
+}

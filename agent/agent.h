@@ -1,8 +1,43 @@
-/*
+/*-------------------------------------------------------------------------
+ *
  * agent.h
  *		The state of one walcast-agent process, passed explicitly to every
  *		part of the main loop (no hidden globals: only the signal flags live
  *		in main.c, where the handlers that set them are).
+ *
+ * Data flows one way (docs/architecture.md): slot -> stream -> decoder ->
+ * events -> envelope/route -> sinks -> confirms -> ack -> flush LSN.
+ * Files, by folder and prefix:
+ *
+ *	main.c				main: configuration, checks, signals; the only exit
+ *	run.c				agent_run, run_*: sessions, reconnects, exit codes
+ *	loop.c				loop_*: one session's poll loop, status, drain, stats
+ *	ack.c				ack_*: the LSN tracker (the acknowledgement rule)
+ *	backoff.c			backoff_*: reconnect delays
+ *	util/				log_*, strbuf_*, lsn_* (X/X positions), pqerr_* (libpq
+ *						errors on one line)
+ *	config/				config_*: the option engine (config.c, config_value.c,
+ *						config_file.c, config_print.c), the core's options
+ *						(config_core.c), secrets (config_mask.c, config_scrub.c)
+ *	stream/				stream_*: the replication protocol (stream.c) and the
+ *						slot (stream_slot.c); no plugin, no records
+ *	decode/				decoder_*: the decoder interface and table (decoder.h,
+ *						decoder_list.h), the walcast plugin's decoder
+ *						(decoder_walcast.c), its record parser
+ *						(walcast_record.c), struct event (event.h)
+ *	format/				envelope_*: native/debezium/flat bodies; route_*:
+ *						routing keys
+ *	sinks/				sink_*: the interface, registry (sink_list.h,
+ *						sink_registry.c) and helpers over enabled sinks
+ *						(sink_set.c); one file group per sink, its settings
+ *						beside it: sink_stdout, sink_file, sink_amqp*,
+ *						sink_mongo*
+ *	snapshot/			snapshot_*: the initial load: when (snapshot.c,
+ *						snapshot_plan.c, snapshot_state.c), reading
+ *						(snapshot_load.c), progress
+ *	vendor/				third-party code, unmodified
+ *
+ *-------------------------------------------------------------------------
  */
 #ifndef WALCAST_AGENT_H
 #define WALCAST_AGENT_H

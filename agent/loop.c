@@ -1,22 +1,22 @@
 /*
  * loop.c
- *		The agent's main loop: replication sessions, reconnects, the
- *		acknowledgement rule, backpressure, status updates, signals, stats.
+ *		One replication session's loop: messages to the decoder, events to
+ *		the sinks, the acknowledgement rule, backpressure, status updates,
+ *		signals and the stats line (see loop.h; sessions and reconnects are
+ *		run.c's).
  *
- * One session = one connection per sink (RabbitMQ or stdout, and the
- * MongoDB mirror when configured) + one replication connection.  Every
- * event goes to every sink, and the flush LSN waits for all of them
+ * Every event goes to every sink, and the flush LSN waits for all of them
  * (ack.c).  Sinks keep no copy of what they published, so whenever any
- * side fails the whole session ends and a new one replays everything unconfirmed from the
- * slot (START_REPLICATION from confirmed_flush_lsn): at-least-once, in
- * commit order, with identical message ids.
+ * side fails the whole session ends and a new one replays everything
+ * unconfirmed from the slot: at-least-once, in commit order, with
+ * identical message ids.
  *
- * Within a session one poll() loop, as in pg_recvlogical's
- * StreamLogicalLog, waits on the PostgreSQL socket, the sink socket and the
- * next deadline (status update, stats line, heartbeat servicing).  While
- * the in-flight window is full or the broker has blocked us, the loop stops
- * taking records from the slot but keeps sending status updates, so
- * wal_sender_timeout never expires because of a slow broker.
+ * One poll() loop, as in pg_recvlogical's StreamLogicalLog, waits on the
+ * PostgreSQL socket, the sinks' sockets and the next deadline (status
+ * update, stats line, heartbeat servicing).  While the in-flight window is
+ * full or a sink has blocked us, the loop stops taking events from the
+ * slot but keeps sending status updates, so wal_sender_timeout never
+ * expires because of a slow sink.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,10 +30,8 @@
 #include "agent.h"
 #include "event.h"
 #include "log.h"
-#include "snapshot.h"
+#include "loop.h"
 
-/* First reconnect delay; later ones double up to reconnect_max_delay. */
-#define LOOP_BACKOFF_BASE_MS 500
 /* At most this many records per turn, so confirms are read in between. */
 #define LOOP_RECORDS_PER_TURN 5000
 /* Wake at least this often: rabbitmq-c only services heartbeats then. */
@@ -46,15 +44,6 @@
  */
 #define LOOP_EAGER_STATUS_MS 200
 
-enum loop_result
-{
-	LOOP_OK,
-	LOOP_STOP,					/* stop requested, drained */
-	LOOP_RETRY,					/* reconnect after a backoff */
-	LOOP_FATAL,					/* exit 2 */
-	LOOP_BUSY					/* exit 3: another agent is loading the slot */
-};
-
 struct loop_timers
 {
 	int64_t		next_status;
@@ -62,7 +51,7 @@ struct loop_timers
 	int64_t		last_status;
 };
 
-static int64_t
+int64_t
 loop_now_ms(void)
 {
 	struct timespec ts;
@@ -82,8 +71,8 @@ loop_format_lsn(uint64_t lsn, char *buf)
  * Before any session has worked, "unreachable" (wrong host, port, password)
  * is fatal: a daemon that retries a typo forever hides it.
  */
-static enum loop_result
-loop_failure(struct agent *a, int retry, int unreachable, const char *err)
+enum loop_result
+loop_failure(struct agent *a, bool retry, bool unreachable, const char *err)
 {
 	if (unreachable && !a->ever_connected)
 	{
@@ -99,13 +88,13 @@ loop_failure(struct agent *a, int retry, int unreachable, const char *err)
 	return LOOP_FATAL;
 }
 
-static enum loop_result
+enum loop_result
 loop_sink_failure(struct agent *a, enum sink_status st, const char *err)
 {
 	return loop_failure(a, st == SINK_RETRY, st == SINK_UNREACHABLE, err);
 }
 
-static enum loop_result
+enum loop_result
 loop_stream_failure(struct agent *a, enum stream_status st, const char *err)
 {
 	return loop_failure(a, st == STREAM_RETRY, st == STREAM_UNREACHABLE, err);
@@ -185,7 +174,7 @@ loop_stats(struct agent *a, struct loop_timers *t, int64_t now)
 }
 
 /* SIGHUP: reopen the log (rotation), then reload what can be reloaded. */
-static void
+void
 loop_reload(struct agent *a)
 {
 	char		err[512];
@@ -315,10 +304,10 @@ loop_event(struct agent *a, struct event *ev)
 	return LOOP_OK;
 }
 
-static enum loop_result
+enum loop_result
 loop_decoder_failure(struct agent *a, enum decoder_status st, const char *err)
 {
-	return loop_failure(a, st == DECODER_RETRY, 0, err);
+	return loop_failure(a, st == DECODER_RETRY, false, err);
 }
 
 /*
@@ -463,7 +452,7 @@ loop_reset_timers(const struct agent *a, struct loop_timers *t)
 		now + (int64_t) a->cfg.stats_interval * 1000 : INT64_MAX;
 }
 
-static enum loop_result
+enum loop_result
 loop_stream(struct agent *a)
 {
 	struct loop_timers t;
@@ -555,197 +544,4 @@ loop_stream(struct agent *a)
 			return LOOP_RETRY;
 		}
 	}
-}
-
-/*
- * The replication connection, after the initial load when one is due
- * (snapshot.c).  --snapshot=only ends the agent once the load is
- * confirmed, like a requested stop.
- */
-static enum loop_result
-loop_prepare(struct agent *a, char *err, size_t errlen)
-{
-	switch (snapshot_prepare(a, err, errlen))
-	{
-		case SNAPSHOT_STREAM:
-			return LOOP_OK;
-		case SNAPSHOT_DONE:
-			log_info(a->cfg.reload_table != NULL ? "reload done (--reload-table): exiting" :
-					 "initial load done (--snapshot=only): exiting");
-			return LOOP_STOP;
-		case SNAPSHOT_STOP:
-			log_info("stopped during the initial load (it starts over on the next start)");
-			return LOOP_STOP;
-		case SNAPSHOT_RETRY:
-			return loop_failure(a, 1, 0, err);
-		case SNAPSHOT_UNREACHABLE:
-			return loop_failure(a, 0, 1, err);
-		case SNAPSHOT_BUSY:
-
-			/*
-			 * Not retried: the other agent streams once its load is done,
-			 * and this one would then only wait for the slot.  Two agents
-			 * on one slot is a deployment mistake to show, not to ride out.
-			 */
-			log_error("%s", err);
-			return LOOP_BUSY;
-		case SNAPSHOT_FATAL:
-			break;
-	}
-	return loop_failure(a, 0, 0, err);
-}
-
-/*
- * Start after what this process knows every sink confirmed (ack_resume),
- * and tell the server so at once: the slot's own position is the last
- * status it received.
- */
-static void
-loop_resume(struct agent *a)
-{
-	char		history[64];
-
-	snprintf(history, sizeof(history), "%s/%s", a->stream.system_id, a->stream.timeline);
-	a->stream.start_lsn = ack_resume(&a->ack, history);
-	a->reported_flush = 0;
-}
-
-static enum loop_result
-loop_session(struct agent *a)
-{
-	char		err[1024];
-	enum sink_status ss;
-	enum stream_status rs;
-	enum decoder_status ds;
-	enum loop_result r;
-
-	ack_reset(&a->ack);
-	if ((ss = sink_set_open(&a->sinks, err, sizeof(err))) != SINK_OK)
-		return loop_sink_failure(a, ss, err);
-	if ((r = loop_prepare(a, err, sizeof(err))) != LOOP_OK)
-	{
-		sink_set_close(&a->sinks);
-		return r;
-	}
-	if ((ds = decoder_begin_session(a->decoder, err, sizeof(err))) != DECODER_OK)
-	{
-		stream_close(&a->stream, false);
-		sink_set_close(&a->sinks);
-		return loop_decoder_failure(a, ds, err);
-	}
-	loop_resume(a);
-	rs = stream_begin(&a->stream, err, sizeof(err));
-	if (rs != STREAM_OK)
-	{
-		sink_set_close(&a->sinks);
-		return loop_stream_failure(a, rs, err);
-	}
-	a->stats.sessions++;
-
-	r = loop_stream(a);
-
-	/*
-	 * Order matters: PostgreSQL first, so the last status we sent stays the
-	 * last word; then the sink, dropping whatever it did not confirm.
-	 */
-	stream_close(&a->stream, r == LOOP_STOP);
-	sink_set_close(&a->sinks);
-	return r;
-}
-
-/* Wait ms between sessions; false when a stop was requested meanwhile. */
-static bool
-loop_sleep(struct agent *a, int ms)
-{
-	int64_t		end = loop_now_ms() + ms;
-
-	for (;;)
-	{
-		int64_t		left = end - loop_now_ms();
-
-		if (*a->stop_requested)
-			return false;
-		if (*a->reload_requested)
-		{
-			*a->reload_requested = 0;
-			loop_reload(a);
-		}
-		if (left <= 0)
-			return true;
-		(void) poll(NULL, 0, (int) (left > 200 ? 200 : left));
-	}
-}
-
-int
-agent_run(struct agent *a)
-{
-	char		err[512];
-	struct event_needs needs;
-	int			rc;
-
-	backoff_init(&a->backoff, LOOP_BACKOFF_BASE_MS,
-				 a->cfg.reconnect_max_delay * 1000,
-				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
-	a->stats.last_ms = loop_now_ms();
-	if (!sink_set_create(&a->sinks, &a->cfg, err, sizeof(err)))
-	{
-		log_error("%s", err);
-		return AGENT_EXIT_CONFIG;
-	}
-	sink_needs(&a->cfg, &needs);
-	if ((a->pfd = calloc((size_t) a->sinks.n + 1, sizeof(*a->pfd))) == NULL ||
-		(a->decoder = decoder_create(&a->cfg, &needs, err, sizeof(err))) == NULL)
-	{
-		log_error("%s", a->pfd == NULL ? "out of memory" : err);
-		free(a->pfd);
-		sink_set_destroy(&a->sinks);
-		return AGENT_EXIT_CONFIG;
-	}
-	stream_init(&a->stream, &a->cfg, a->decoder->ops->plugin,
-				&a->decoder->options);
-	ack_init(&a->ack, a->sinks.n);
-
-	for (;;)
-	{
-		enum loop_result r = loop_session(a);
-		int			delay;
-
-		if (r == LOOP_STOP)
-		{
-			rc = AGENT_EXIT_STOP;
-			break;
-		}
-		if (r == LOOP_FATAL)
-		{
-			rc = AGENT_EXIT_RUNTIME;
-			break;
-		}
-		if (r == LOOP_BUSY)
-		{
-			rc = AGENT_EXIT_BUSY;
-			break;
-		}
-		if (*a->stop_requested)
-		{
-			log_info("stopped");
-			rc = AGENT_EXIT_STOP;
-			break;
-		}
-		delay = backoff_next(&a->backoff);
-		log_info("reconnecting in %.1f s", delay / 1000.0);
-		if (!loop_sleep(a, delay))
-		{
-			log_info("stopped");
-			rc = AGENT_EXIT_STOP;
-			break;
-		}
-	}
-
-	sink_set_destroy(&a->sinks);
-	free(a->pfd);
-	a->pfd = NULL;
-	decoder_free(a->decoder);
-	a->decoder = NULL;
-	ack_free(&a->ack);
-	return rc;
 }

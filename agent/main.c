@@ -1,8 +1,8 @@
 /*
  * main.c
- *		walcast-agent: stream a logical replication slot decoded by the
- *		walcast plugin to RabbitMQ (or stdout) and/or a MongoDB mirror,
- *		acknowledging WAL only once every sink confirmed.
+ *		walcast-agent: stream a logical replication slot to every
+ *		configured sink (sinks/sink_list.h), acknowledging WAL only once
+ *		every sink confirmed.
  *
  * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
  * SIGINT, or --help/--version/--print-config), 1 usage or configuration

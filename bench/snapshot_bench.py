@@ -42,7 +42,8 @@ DB = "walcast_bench_snapshot"
 MONGO_TYPE_ARGS = ["--mongo-numeric", "string", "--mongo-nonfinite", "string",
                    "--mongo-nested-arrays", "string", "--mongo-bulk-max", "40"]
 # What the agent passes to walcast.snapshot_record() by default
-# (agent/stream.c, stream_default_options; include-types with the mirror).
+# (agent/decode/decoder_walcast.c, decoder_walcast_defaults; include-types
+# with the mirror).
 RECORD_OPTIONS = {"rabbitmq": "{include-pk=true,batch-bytes=65536}",
                   "mongo": "{include-pk=true,batch-bytes=65536,include-types=true}"}
 

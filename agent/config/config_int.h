@@ -59,6 +59,8 @@ extern char *config_format_value(const struct agent_config *cfg,
 								 const struct config_option *opt);
 extern const char *config_enum_name(const struct config_option *opt, int value);
 extern size_t config_field_size(const struct config_option *opt);
+/* "1..3600", "1kB..128MB": the range of a number as messages give it. */
+extern void config_format_range(const struct config_option *opt, char *buf, size_t len);
 extern void config_list_clear(struct config_plugin_options *l);
 extern void config_print(FILE *out, const struct agent_config *cfg);
 extern void config_print_help(FILE *out);

@@ -67,7 +67,7 @@ config_format_size(int64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "B", v);
 }
 
-static void
+void
 config_format_range(const struct config_option *opt, char *buf, size_t len)
 {
 	char		lo[32];

@@ -187,8 +187,11 @@ sink_file_open(struct sink *s, char *err, size_t errlen)
 	s->st.inflight_events = s->st.inflight_bytes = 0;
 	fs->len = 0;
 
-	/* Owner-only, as pg_recvlogical creates its file: rows are data. */
-	fs->fd = open(fs->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/*
+	 * Owner-only, as pg_recvlogical creates its file: rows are data.  Read
+	 * access only to check how the file ends (sink_file_repair).
+	 */
+	fs->fd = open(fs->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fs->fd < 0)
 	{
 		snprintf(err, errlen, "file sink: could not open \"%s\": %s", fs->path,

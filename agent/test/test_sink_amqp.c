@@ -308,6 +308,30 @@ test_amqp_reload(void **state)
 	log_close();
 }
 
+/* With another sink, in registry order; stdout only when none is set. */
+static void
+test_amqp_registry(void **state)
+{
+	struct agent_config cfg;
+	struct event_needs needs;
+	char		err[512];
+	char		names[128];
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--amqp-uri", "amqp://h/", "--file-path", "/tmp/x"),
+					 CONFIG_OK);
+	sink_describe(&cfg, names, sizeof(names));
+	assert_string_equal(names, "amqp and file");
+	sink_needs(&cfg, &needs);
+	assert_false(needs.types || needs.key);
+	config_free(&cfg);
+
+	assert_int_equal(LOAD(&cfg, err, "--amqp-uri", "amqp://h/"), CONFIG_OK);
+	sink_describe(&cfg, names, sizeof(names));
+	assert_string_equal(names, "amqp");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -325,6 +349,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_amqp_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_amqp_registry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

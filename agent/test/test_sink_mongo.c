@@ -198,6 +198,33 @@ test_mongo_scrub(void **state)
 	}
 }
 
+/* With other sinks, in registry order; the mirror needs keys and types. */
+static void
+test_mongo_registry(void **state)
+{
+	struct agent_config cfg;
+	struct event_needs needs;
+	char		err[512];
+	char		names[128];
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--mongo-uri", "mongodb://h/", "--file-path", "/tmp/x"),
+					 CONFIG_OK);
+	sink_describe(&cfg, names, sizeof(names));
+	assert_string_equal(names, "file and mongo");
+	sink_needs(&cfg, &needs);
+	assert_true(needs.types && needs.key);
+	assert_string_equal(needs.key_setting, "mongo_uri");
+	assert_string_equal(needs.key_why, "the mirror's _id is the key");
+	config_free(&cfg);
+
+	/* alone, the mirror replaces stdout too */
+	assert_int_equal(LOAD(&cfg, err, "--mongo-uri", "mongodb://h/"), CONFIG_OK);
+	sink_describe(&cfg, names, sizeof(names));
+	assert_string_equal(names, "mongo");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -209,6 +236,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mongo_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mongo_print_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mongo_scrub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mongo_registry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

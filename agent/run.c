@@ -1,0 +1,220 @@
+/*
+ * run.c
+ *		agent_run: the agent's life from its sinks' creation to its exit
+ *		code, one replication session after another.
+ *
+ * A session = every sink opened, the replication connection prepared
+ * (and the initial load, when one is due: snapshot.c), the decoder's
+ * session begun, streaming from after what every sink confirmed, then
+ * loop.c's loop until a stop or a failure.  A failure ends the session:
+ * PostgreSQL is closed first, so the last status sent stays the last word,
+ * then the sinks, dropping what they did not confirm; the next session
+ * replays it from the slot after a backoff.  Before the first session
+ * reached every server, failing to reach one is a configuration mistake
+ * (exit 2); afterwards it is an outage (retry).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "loop.h"
+#include "snapshot.h"
+
+/* First reconnect delay; later ones double up to reconnect_max_delay. */
+#define RUN_BACKOFF_BASE_MS 500
+
+/*
+ * The replication connection, after the initial load when one is due
+ * (snapshot.c).  --snapshot=only ends the agent once the load is
+ * confirmed, like a requested stop.
+ */
+static enum loop_result
+run_prepare(struct agent *a, char *err, size_t errlen)
+{
+	switch (snapshot_prepare(a, err, errlen))
+	{
+		case SNAPSHOT_STREAM:
+			return LOOP_OK;
+		case SNAPSHOT_DONE:
+			log_info(a->cfg.reload_table != NULL ? "reload done (--reload-table): exiting" :
+					 "initial load done (--snapshot=only): exiting");
+			return LOOP_STOP;
+		case SNAPSHOT_STOP:
+			log_info("stopped during the initial load (it starts over on the next start)");
+			return LOOP_STOP;
+		case SNAPSHOT_RETRY:
+			return loop_failure(a, true, false, err);
+		case SNAPSHOT_UNREACHABLE:
+			return loop_failure(a, false, true, err);
+		case SNAPSHOT_BUSY:
+
+			/*
+			 * Not retried: the other agent streams once its load is done,
+			 * and this one would then only wait for the slot.  Two agents
+			 * on one slot is a deployment mistake to show, not to ride out.
+			 */
+			log_error("%s", err);
+			return LOOP_BUSY;
+		case SNAPSHOT_FATAL:
+			break;
+	}
+	return loop_failure(a, false, false, err);
+}
+
+/*
+ * Start after what this process knows every sink confirmed (ack_resume),
+ * and tell the server so at once: the slot's own position is the last
+ * status it received.
+ */
+static void
+run_resume(struct agent *a)
+{
+	char		history[64];
+
+	snprintf(history, sizeof(history), "%s/%s", a->stream.system_id, a->stream.timeline);
+	a->stream.start_lsn = ack_resume(&a->ack, history);
+	a->reported_flush = 0;
+}
+
+static enum loop_result
+run_session(struct agent *a)
+{
+	char		err[1024];
+	enum sink_status ss;
+	enum stream_status rs;
+	enum decoder_status ds;
+	enum loop_result r;
+
+	ack_reset(&a->ack);
+	if ((ss = sink_set_open(&a->sinks, err, sizeof(err))) != SINK_OK)
+		return loop_sink_failure(a, ss, err);
+	if ((r = run_prepare(a, err, sizeof(err))) != LOOP_OK)
+	{
+		sink_set_close(&a->sinks);
+		return r;
+	}
+	if ((ds = decoder_begin_session(a->decoder, err, sizeof(err))) != DECODER_OK)
+	{
+		stream_close(&a->stream, false);
+		sink_set_close(&a->sinks);
+		return loop_decoder_failure(a, ds, err);
+	}
+	run_resume(a);
+	rs = stream_begin(&a->stream, err, sizeof(err));
+	if (rs != STREAM_OK)
+	{
+		sink_set_close(&a->sinks);
+		return loop_stream_failure(a, rs, err);
+	}
+	a->stats.sessions++;
+
+	r = loop_stream(a);
+
+	/*
+	 * Order matters: PostgreSQL first, so the last status we sent stays the
+	 * last word; then the sink, dropping whatever it did not confirm.
+	 */
+	stream_close(&a->stream, r == LOOP_STOP);
+	sink_set_close(&a->sinks);
+	return r;
+}
+
+/* Wait ms between sessions; false when a stop was requested meanwhile. */
+static bool
+run_sleep(struct agent *a, int ms)
+{
+	int64_t		end = loop_now_ms() + ms;
+
+	for (;;)
+	{
+		int64_t		left = end - loop_now_ms();
+
+		if (*a->stop_requested)
+			return false;
+		if (*a->reload_requested)
+		{
+			*a->reload_requested = 0;
+			loop_reload(a);
+		}
+		if (left <= 0)
+			return true;
+		(void) poll(NULL, 0, (int) (left > 200 ? 200 : left));
+	}
+}
+
+int
+agent_run(struct agent *a)
+{
+	char		err[512];
+	struct event_needs needs;
+	int			rc;
+
+	backoff_init(&a->backoff, RUN_BACKOFF_BASE_MS,
+				 a->cfg.reconnect_max_delay * 1000,
+				 (uint32_t) getpid() ^ (uint32_t) time(NULL));
+	a->stats.last_ms = loop_now_ms();
+	if (!sink_set_create(&a->sinks, &a->cfg, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		return AGENT_EXIT_CONFIG;
+	}
+	sink_needs(&a->cfg, &needs);
+	if ((a->pfd = calloc((size_t) a->sinks.n + 1, sizeof(*a->pfd))) == NULL ||
+		(a->decoder = decoder_create(&a->cfg, &needs, err, sizeof(err))) == NULL)
+	{
+		log_error("%s", a->pfd == NULL ? "out of memory" : err);
+		free(a->pfd);
+		sink_set_destroy(&a->sinks);
+		return AGENT_EXIT_CONFIG;
+	}
+	stream_init(&a->stream, &a->cfg, a->decoder->ops->plugin,
+				&a->decoder->options);
+	ack_init(&a->ack, a->sinks.n);
+
+	for (;;)
+	{
+		enum loop_result r = run_session(a);
+		int			delay;
+
+		if (r == LOOP_STOP)
+		{
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+		if (r == LOOP_FATAL)
+		{
+			rc = AGENT_EXIT_RUNTIME;
+			break;
+		}
+		if (r == LOOP_BUSY)
+		{
+			rc = AGENT_EXIT_BUSY;
+			break;
+		}
+		if (*a->stop_requested)
+		{
+			log_info("stopped");
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+		delay = backoff_next(&a->backoff);
+		log_info("reconnecting in %.1f s", delay / 1000.0);
+		if (!run_sleep(a, delay))
+		{
+			log_info("stopped");
+			rc = AGENT_EXIT_STOP;
+			break;
+		}
+	}
+
+	sink_set_destroy(&a->sinks);
+	free(a->pfd);
+	a->pfd = NULL;
+	decoder_free(a->decoder);
+	a->decoder = NULL;
+	ack_free(&a->ack);
+	return rc;
+}

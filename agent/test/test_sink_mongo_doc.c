@@ -1,0 +1,313 @@
+/*
+ * test_sink_mongo_doc.c
+ *		Unit tests of the mirror's mapping from a change to write
+ *		operations (sinks/sink_mongo_doc.c), which touches no server: every
+ *		kind of change, the version condition of each filter, a moved row
+ *		and what it asks the sink to copy, snapshot reads, tables without a
+ *		key, collection names.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config_int.h"
+#include "sink_mongo.h"
+#include "walcast_record.h"
+
+static struct agent_config cfg;
+static struct sink_mongo_conv conv = {SINK_MONGO_NUMERIC_STRING, SINK_MONGO_STRING,
+SINK_MONGO_STRING, false};
+static struct sink_mongo_doc_ctx ctx;
+
+static void
+load(int argc, char **argv)
+{
+	char		err[512];
+
+	config_free(&cfg);
+	assert_int_equal(config_load(&cfg, argc, argv, err, sizeof(err)), CONFIG_OK);
+	ctx.set = sink_mongo_settings(&cfg);
+	ctx.conv = &conv;
+}
+
+static int
+setup(void **state)
+{
+	char	   *argv[] = {"walcast-agent", "--mongo-uri", "mongodb://h/", NULL};
+
+	(void) state;
+	memset(&cfg, 0, sizeof(cfg));
+	load(3, argv);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	config_free(&cfg);
+	return 0;
+}
+
+/* The relaxed extended JSON of b, in buf. */
+static const char *
+json(const bson_t *b, char *buf, size_t len)
+{
+	char	   *j = b ? bson_as_relaxed_extended_json(b, NULL) : NULL;
+
+	snprintf(buf, len, "%s", j ? j : "NULL");
+	bson_free(j);
+	return buf;
+}
+
+/* Map record; its result, and the plan in *plan (event in *ev). */
+static enum sink_mongo_doc_result
+map(const char *record, struct event *ev, struct sink_mongo_doc_plan *plan,
+	char *err)
+{
+	char		perr[256];
+
+	assert_true(walcast_record_parse(ev, record, strlen(record), perr, sizeof(perr)));
+	return sink_mongo_doc_map(&ctx, ev, plan, err, 512);
+}
+
+/* Operation i of plan, sealed: its kind, filter and document. */
+static void
+expect_op(struct sink_mongo_doc_plan *plan, int i, enum sink_mongo_op_kind kind,
+		  const char *filter, const char *doc)
+{
+	char		buf[1024];
+
+	assert_true(i < plan->nops);
+	assert_true(sink_mongo_doc_seal(plan->ops[i]));
+	assert_int_equal(plan->ops[i]->kind, kind);
+	assert_string_equal(json(plan->ops[i]->filter, buf, sizeof(buf)), filter);
+	assert_string_equal(json(plan->ops[i]->doc, buf, sizeof(buf)), doc);
+}
+
+static void
+test_insert(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/100\","
+						 "\"commit_lsn\":\"0/200\",\"seq\":1,\"pk\":[\"id\"],"
+						 "\"types\":{\"id\":\"integer\",\"v\":\"text\"},\"new\":{\"id\":1,\"v\":\"a\"}}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_string_equal(plan.coll, "t");
+	assert_int_equal(plan.nops, 1);
+	assert_null(plan.copy_from);
+	/* a new row's key is usually new: sent as a plain insert first */
+	assert_true(plan.ops[0]->insert_first);
+	assert_int_equal(plan.ops[0]->lsn, 0x100);
+	expect_op(&plan, 0, SINK_MONGO_REPLACE,
+			  "{ \"_id\" : 1, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 256 } } }",
+			  "{ \"_id\" : 1, \"id\" : 1, \"v\" : \"a\", \"_walcast\" : { \"lsn\" : 256, \"commit_lsn\" : 512, \"seq\" : 1 } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+/* An update sets what changed; a timestamp set to NULL loses its microseconds. */
+static void
+test_update(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"U\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/110\","
+						 "\"commit_lsn\":\"0/200\",\"seq\":2,\"pk\":[\"id\"],"
+						 "\"types\":{\"id\":\"integer\",\"v\":\"text\",\"ts\":\"timestamp without time zone\"},"
+						 "\"new\":{\"id\":1,\"v\":\"b\",\"ts\":null}}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_int_equal(plan.nops, 1);
+	assert_false(plan.ops[0]->insert_first);
+	expect_op(&plan, 0, SINK_MONGO_UPDATE,
+			  "{ \"_id\" : 1, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 272 } } }",
+			  "{ \"$set\" : { \"id\" : 1, \"v\" : \"b\", \"ts\" : null, \"_walcast.lsn\" : 272, "
+			  "\"_walcast.commit_lsn\" : 512, \"_walcast.seq\" : 2 }, \"$unset\" : { \"_walcast.us.ts\" : \"\" } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+/*
+ * A key change deletes the old document and writes the new one; the
+ * unchanged TOAST columns are asked for from the old document.
+ */
+static void
+test_moved_row(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+	char		buf[256];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"U\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/120\","
+						 "\"commit_lsn\":\"0/200\",\"seq\":3,\"pk\":[\"id\"],\"types\":{\"id\":\"integer\"},"
+						 "\"old\":{\"id\":1},\"new\":{\"id\":2,\"v\":\"c\"},\"unchanged\":[\"big\"]}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_int_equal(plan.nops, 2);
+	assert_string_equal(json(plan.copy_from, buf, sizeof(buf)), "{ \"_id\" : 1 }");
+	assert_int_equal(json_array_size(plan.copy_columns), 1);
+	assert_string_equal(json_string_value(json_array_get(plan.copy_columns, 0)), "big");
+	/* what the sink copies goes into the update's $set before sealing */
+	bson_append_utf8(plan.ops[1]->set, "big", -1, "copied", -1);
+	expect_op(&plan, 0, SINK_MONGO_DELETE,
+			  "{ \"_id\" : 1, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 288 } } }", "NULL");
+	expect_op(&plan, 1, SINK_MONGO_UPDATE,
+			  "{ \"_id\" : 2, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 288 } } }",
+			  "{ \"$set\" : { \"id\" : 2, \"v\" : \"c\", \"_walcast.lsn\" : 288, \"_walcast.commit_lsn\" : 512, "
+			  "\"_walcast.seq\" : 3, \"big\" : \"copied\" } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	/* "old" with the same key: no move, nothing to copy */
+	assert_int_equal(map("{\"action\":\"U\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/120\","
+						 "\"pk\":[\"id\"],\"old\":{\"id\":2,\"v\":\"x\"},\"new\":{\"id\":2},\"unchanged\":[\"big\"]}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_int_equal(plan.nops, 1);
+	assert_null(plan.copy_from);
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+static void
+test_delete_truncate(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/130\","
+						 "\"pk\":[\"id\"],\"old\":{\"id\":2}}", &ev, &plan, err), SINK_MONGO_DOC_OK);
+	expect_op(&plan, 0, SINK_MONGO_DELETE,
+			  "{ \"_id\" : 2, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 304 } } }", "NULL");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	/* older documents only: a replayed TRUNCATE spares later rows */
+	assert_int_equal(map("{\"action\":\"T\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/140\"}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	expect_op(&plan, 0, SINK_MONGO_DELETE_MANY,
+			  "{ \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 320 } } }", "NULL");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+/* A snapshot row: position 0, unconditional, composite key as a document. */
+static void
+test_read(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"L\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/150\","
+						 "\"pk\":[\"a\",\"b\"],\"new\":{\"a\":1,\"b\":\"x\",\"v\":true}}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_true(plan.ops[0]->insert_first);
+	assert_int_equal(plan.ops[0]->lsn, 0);
+	expect_op(&plan, 0, SINK_MONGO_REPLACE, "{ \"_id\" : { \"a\" : 1, \"b\" : \"x\" } }",
+			  "{ \"_id\" : { \"a\" : 1, \"b\" : \"x\" }, \"a\" : 1, \"b\" : \"x\", \"v\" : true, "
+			  "\"_walcast\" : { \"lsn\" : 0, \"commit_lsn\" : 0, \"seq\" : 0 } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+static void
+test_no_key_and_errors(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	/* no key: the sink's policy decides (skip or fail), by collection */
+	assert_int_equal(map("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"nk\",\"lsn\":\"0/160\","
+						 "\"pk\":[],\"new\":{\"v\":1}}", &ev, &plan, err), SINK_MONGO_DOC_NO_KEY);
+	assert_string_equal(plan.coll, "nk");
+	assert_int_equal(plan.nops, 0);
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	/* a key column missing from the row is a table without a usable key */
+	assert_int_equal(map("{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/160\","
+						 "\"pk\":[\"id\"],\"old\":{\"v\":1}}", &ev, &plan, err), SINK_MONGO_DOC_NO_KEY);
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	assert_int_equal(map("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/170\","
+						 "\"new\":{\"v\":1}}", &ev, &plan, err), SINK_MONGO_DOC_ERROR);
+	assert_string_equal(err, "mongo: change records lack \"pk\": the mirror needs the plugin's include-pk=true");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	/* a value BSON cannot take names the collection and the change */
+	assert_int_equal(map("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/1A0\","
+						 "\"pk\":[\"id\"],\"types\":{\"id\":\"integer\",\"d\":\"date\"},"
+						 "\"new\":{\"id\":1,\"d\":\"not a date\"}}", &ev, &plan, err), SINK_MONGO_DOC_ERROR);
+	assert_non_null(strstr(err, "mongo: collection \"t\": change at LSN 1A0: "));
+	assert_int_equal(plan.nops, 0);
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+/* The collection: a table's map entry, else the template; entry_id. */
+static void
+test_collections(void **state)
+{
+	char	   *argv[] = {"walcast-agent", "--mongo-uri", "mongodb://h/",
+		"--mongo-collection", "{schema}_{table}", "--mongo-entry-id", "true",
+	"--mongo-collection-map", "s.users=people", NULL};
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	load(9, argv);
+	assert_int_equal(map("{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/100\","
+						 "\"pk\":[\"id\"],\"new\":{\"id\":1}}", &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_string_equal(plan.coll, "s_t");
+	assert_string_equal(plan.ops[0]->coll, "s_t");
+	expect_op(&plan, 0, SINK_MONGO_REPLACE,
+			  "{ \"_id\" : 1, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 256 } } }",
+			  "{ \"_id\" : 1, \"entry_id\" : 1, \"id\" : 1, \"_walcast\" : { \"lsn\" : 256, \"commit_lsn\" : 0, \"seq\" : -1 } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+
+	assert_int_equal(map("{\"action\":\"T\",\"schema\":\"s\",\"table\":\"users\",\"lsn\":\"0/100\"}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	assert_string_equal(plan.coll, "people");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert),
+		cmocka_unit_test(test_update),
+		cmocka_unit_test(test_moved_row),
+		cmocka_unit_test(test_delete_truncate),
+		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_no_key_and_errors),
+		cmocka_unit_test(test_collections),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

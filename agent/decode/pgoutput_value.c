@@ -55,6 +55,7 @@ value_buf_add(struct value_buf *b, char ch)
 	return true;
 }
 
+static int	value_hex(char ch);
 static enum pgoutput_value_rc value_convert(struct value_ctx *c,
 											uint32_t typid, const char *s,
 											size_t n, yyjson_mut_val **out);
@@ -146,74 +147,210 @@ value_special_float(const char *s, size_t n)
 }
 
 /*
- * Drop the white space between the tokens of valid JSON text, in place:
- * the plugin's json_compact.  Strings are kept byte for byte (escapes as
- * stored), so the result is the plugin's to the byte; yyjson's writer
- * would re-escape them ("\u00e9" -> "é").  yyjson_read checked the text
- * first, so string boundaries are where this scan thinks they are.
+ * JSON text, checked and compacted in one pass: the white space between
+ * tokens is dropped (the plugin's json_compact), everything else is kept
+ * byte for byte (strings with their escapes as stored, number text), so the
+ * result is the plugin's to the byte.  The grammar is JSON's, as
+ * PostgreSQL's json lexer reads it: a \u escape needs four hex digits but
+ * may be a lone surrogate, which the json type stores ('"\ud800"'::json).
+ * That is why this is not yyjson_read: it refuses lone surrogates, and its
+ * writer would re-escape strings ("\u00e9" -> "é").
  */
-static size_t
-value_json_compact(char *s, size_t n)
+struct value_json_scan
 {
-	size_t		out = 0;
-	bool		in_string = false;
+	const char *s;
+	size_t		n;
+	size_t		i;
+	char	   *out;
+	size_t		o;
+};
 
-	for (size_t i = 0; i < n; i++)
+static void
+value_json_ws(struct value_json_scan *j)
+{
+	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
+						   j->s[j->i] == '\n' || j->s[j->i] == '\r'))
+		j->i++;
+}
+
+static bool
+value_json_string(struct value_json_scan *j)
+{
+	j->out[j->o++] = j->s[j->i++];	/* the opening quote */
+	while (j->i < j->n)
 	{
-		char		ch = s[i];
+		unsigned char ch = (unsigned char) j->s[j->i];
 
-		if (in_string)
-		{
-			if (ch == '\\' && i + 1 < n)
-			{
-				s[out++] = ch;
-				ch = s[++i];
-			}
-			else if (ch == '"')
-				in_string = false;
-		}
-		else if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+		if (ch < 0x20)
+			return false;
+		j->out[j->o++] = j->s[j->i++];
+		if (ch == '"')
+			return true;
+		if (ch != '\\')
 			continue;
-		else if (ch == '"')
-			in_string = true;
-		s[out++] = ch;
+		if (j->i >= j->n || strchr("\"\\/bfnrtu", j->s[j->i]) == NULL)
+			return false;
+		if (j->s[j->i] == 'u')
+		{
+			if (j->n - j->i < 5)
+				return false;
+			for (int k = 1; k <= 4; k++)
+				if (value_hex(j->s[j->i + k]) < 0)
+					return false;
+			memcpy(j->out + j->o, j->s + j->i, 5);
+			j->o += 5;
+			j->i += 5;
+		}
+		else
+			j->out[j->o++] = j->s[j->i++];
 	}
-	return out;
+	return false;
+}
+
+/* A scalar at j->i: a string, a number or a literal. */
+static bool
+value_json_scalar(struct value_json_scan *j)
+{
+	size_t		start = j->i;
+	static const char *const literals[] = {"true", "false", "null"};
+
+	if (j->s[j->i] == '"')
+		return value_json_string(j);
+	for (int k = 0; k < 3; k++)
+	{
+		size_t		len = strlen(literals[k]);
+
+		if (j->n - j->i >= len && memcmp(j->s + j->i, literals[k], len) == 0)
+		{
+			j->i += len;
+			break;
+		}
+	}
+	if (j->i == start)
+	{
+		while (j->i < j->n && strchr("-+.eE0123456789", j->s[j->i]) != NULL)
+			j->i++;
+		if (!value_json_number(j->s + start, j->i - start, false))
+			return false;
+	}
+	memcpy(j->out + j->o, j->s + start, j->i - start);
+	j->o += j->i - start;
+	return true;
 }
 
 /*
- * json keeps its text as typed (white space, duplicate keys, escapes);
- * jsonb's text puts a space after every comma and colon.  Both are
- * embedded compacted.  The reader keeps number text (NUMBER_AS_RAW) and
- * accepts what the json type accepts beyond strict Unicode (a lone
- * surrogate escape).
+ * The whole text: containers on an explicit stack (no recursion: nesting
+ * is as deep as the server allowed).  Returns false if it is not JSON.
  */
+static bool
+value_json_scan(struct value_json_scan *j)
+{
+	char	   *stack = NULL;	/* '{' or '[' per open container */
+	size_t		depth = 0;
+	size_t		cap = 0;
+	bool		ok = false;
+
+	for (;;)
+	{
+		/* a value */
+		value_json_ws(j);
+		if (j->i >= j->n)
+			goto done;
+		if (j->s[j->i] == '{' || j->s[j->i] == '[')
+		{
+			char		open = j->s[j->i];
+
+			if (depth == cap)
+			{
+				char	   *grown = realloc(stack, cap = cap ? cap * 2 : 32);
+
+				if (grown == NULL)
+					goto done;
+				stack = grown;
+			}
+			stack[depth++] = open;
+			j->out[j->o++] = j->s[j->i++];
+			value_json_ws(j);
+			if (j->i < j->n && j->s[j->i] == (open == '{' ? '}' : ']'))
+			{
+				depth--;
+				j->out[j->o++] = j->s[j->i++];
+			}
+			else if (open == '{')
+			{
+				/* a key, its colon, then the member's value */
+				if (j->i >= j->n || j->s[j->i] != '"' || !value_json_string(j))
+					goto done;
+				value_json_ws(j);
+				if (j->i >= j->n || j->s[j->i] != ':')
+					goto done;
+				j->out[j->o++] = j->s[j->i++];
+				continue;
+			}
+			else
+				continue;
+		}
+		else if (!value_json_scalar(j))
+			goto done;
+
+		/* after a value: close containers, or go on after a comma */
+		for (;;)
+		{
+			value_json_ws(j);
+			if (depth == 0)
+			{
+				ok = j->i == j->n;
+				goto done;
+			}
+			if (j->i >= j->n)
+				goto done;
+			if (j->s[j->i] == (stack[depth - 1] == '{' ? '}' : ']'))
+			{
+				depth--;
+				j->out[j->o++] = j->s[j->i++];
+				continue;
+			}
+			if (j->s[j->i] != ',')
+				goto done;
+			j->out[j->o++] = j->s[j->i++];
+			if (stack[depth - 1] == '{')
+			{
+				value_json_ws(j);
+				if (j->i >= j->n || j->s[j->i] != '"' || !value_json_string(j))
+					goto done;
+				value_json_ws(j);
+				if (j->i >= j->n || j->s[j->i] != ':')
+					goto done;
+				j->out[j->o++] = j->s[j->i++];
+			}
+			break;
+		}
+	}
+done:
+	free(stack);
+	return ok;
+}
+
+/* json (text as typed) and jsonb (a space after each comma and colon). */
 static enum pgoutput_value_rc
 value_json(struct value_ctx *c, const struct pgoutput_type *t, const char *s,
 		   size_t n, yyjson_mut_val **out)
 {
-	yyjson_read_err rerr;
-	yyjson_doc *check;
-	char	   *copy;
+	struct value_json_scan j = {s, n, 0, NULL, 0};
 	enum pgoutput_value_rc rc;
 
-	check = yyjson_read_opts((char *) s, n,
-							 YYJSON_READ_NUMBER_AS_RAW |
-							 YYJSON_READ_ALLOW_INVALID_UNICODE, NULL, &rerr);
-	if (check == NULL)
+	if ((j.out = malloc(n ? n : 1)) == NULL)
+		return value_oom(c);
+	if (!value_json_scan(&j))
 	{
-		char		what[128];
+		char		what[64];
 
-		snprintf(what, sizeof(what), "not valid JSON at byte %zu: %s",
-				 rerr.pos, rerr.msg);
+		snprintf(what, sizeof(what), "not valid JSON (at byte %zu)", j.i);
+		free(j.out);
 		return value_fail(c, t, what);
 	}
-	yyjson_doc_free(check);
-	if ((copy = malloc(n ? n : 1)) == NULL)
-		return value_oom(c);
-	memcpy(copy, s, n);
-	rc = value_raw(c, copy, value_json_compact(copy, n), out);
-	free(copy);
+	rc = value_raw(c, j.out, j.o, out);
+	free(j.out);
 	return rc;
 }
 

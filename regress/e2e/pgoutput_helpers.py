@@ -16,6 +16,7 @@ compares the two asserts that the differences are those and nothing else.
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import psycopg2
@@ -116,6 +117,18 @@ def writer(dsn):
         sql(conn, f"set {name} = %s", value)
     sql(conn, "set synchronous_commit = on")
     return conn
+
+
+def wait_flushed(conn, timeout=30):
+    """Wait until WAL is flushed up to where it is written now.  A
+    non-transactional message is decoded only once flushed, and nothing
+    flushes it at once (pg_logical_emit_message does not; a commit that
+    wrote nothing else does not either): the WAL writer does, shortly."""
+    target = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    deadline = time.monotonic() + timeout
+    while sql(conn, "select pg_current_wal_flush_lsn() >= %s::pg_lsn", target)[0][0] is not True:
+        assert time.monotonic() < deadline, f"WAL not flushed up to {target} within {timeout}s"
+        time.sleep(0.05)
 
 
 def walcast_records(dsn, slot, *options):

@@ -20,7 +20,7 @@ import pytest
 from conftest import connect
 from pgoutput_helpers import (DIFFERENCES, as_role, assert_same, driver, expected,  # noqa: F401
                               hostile_role, pgoutput_messages, run_driver, session_options,
-                              sql, walcast_records, writer)
+                              sql, wait_flushed, walcast_records, writer)
 
 WALCAST_OPTIONS = ("include-pk", "true", "include-types", "true")
 
@@ -241,7 +241,7 @@ def test_every_type_identity_and_record_kind(fresh_db, hostile_role, driver):
     cur.execute("update ad set d = 'u' where id = 1")
     cur.execute("alter table ad alter column c type bigint")
     cur.execute("insert into ad values (4, 9000000000, 'after type')")
-    cur.execute("select txid_current()")                                # flushes the last message
+    wait_flushed(w)
     w.close()
 
     walcast = walcast_records(fresh_db, slot["w"], *WALCAST_OPTIONS)
@@ -310,7 +310,7 @@ def test_partitions_both_ways(fresh_db, hostile_role, driver):
     cur.execute("commit")
     cur.execute("insert into pt values (3, 1, 'again')")
     cur.execute("truncate pt1")                               # one partition alone
-    cur.execute("select txid_current()")
+    wait_flushed(w)
     w.close()
 
     walcast = walcast_records(fresh_db, slot["w"], *WALCAST_OPTIONS)

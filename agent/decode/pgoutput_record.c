@@ -504,6 +504,32 @@ record_relation(struct pgoutput_record *d, uint32_t relid, char *err,
 	return rel;
 }
 
+/*
+ * A change whose relation is known and whose tuples fit it: checked
+ * before anything of it (its B included) is written.
+ */
+static bool
+record_check_change(struct pgoutput_record *d, const struct pgoutput_change *m,
+					char *err, size_t errlen)
+{
+	const struct pgoutput_relation *rel = record_relation(d, m->relid, err,
+														  errlen);
+
+	if (rel == NULL ||
+		(m->old_kind && !record_check_width(rel, &m->old, err, errlen)) ||
+		(d->msg.kind != 'D' && !record_check_width(rel, &m->new, err, errlen)))
+		return false;
+	if (d->msg.kind == 'I')
+		for (int i = 0; i < m->new.ncols; i++)
+			if (m->new.cols[i].status == 'u')
+			{
+				snprintf(err, errlen, "table \"%s.%s\", column \"%s\": an unchanged value in an inserted row",
+						 rel->nspname, rel->relname, rel->cols[i].name);
+				return false;
+			}
+	return true;
+}
+
 /* I, U, D: one try; ROW_STALE asks the caller to reload and try again. */
 static enum record_row_rc
 record_change_try(struct pgoutput_record *d, const struct pgoutput_change *m,
@@ -556,17 +582,6 @@ record_change(struct pgoutput_record *d, const char **text, size_t *len,
 
 	if ((rel = record_relation(d, m->relid, err, errlen)) == NULL)
 		return PGOUTPUT_RECORD_ERROR;
-	if ((m->old_kind && !record_check_width(rel, &m->old, err, errlen)) ||
-		(d->msg.kind != 'D' && !record_check_width(rel, &m->new, err, errlen)))
-		return PGOUTPUT_RECORD_ERROR;
-	if (d->msg.kind == 'I')
-		for (int i = 0; i < m->new.ncols; i++)
-			if (m->new.cols[i].status == 'u')
-			{
-				snprintf(err, errlen, "table \"%s.%s\", column \"%s\": an unchanged value in an inserted row",
-						 rel->nspname, rel->relname, rel->cols[i].name);
-				return PGOUTPUT_RECORD_ERROR;
-			}
 	rc = record_change_try(d, m, rel, &doc, err, errlen);
 	if (rc == ROW_STALE)
 	{
@@ -711,8 +726,17 @@ record_take(struct pgoutput_record *d, char *err, size_t errlen)
 			if (m->u.message.transactional && !record_need_txn(d, err, errlen))
 				return PGOUTPUT_RECORD_ERROR;
 			return PGOUTPUT_RECORD_READY;
-		default:				/* I, U, D, T */
+		case 'T':
 			if (!record_need_txn(d, err, errlen))
+				return PGOUTPUT_RECORD_ERROR;
+			/* every relation known before anything is written */
+			for (int i = 0; i < m->u.truncate.nrelids; i++)
+				if (record_relation(d, m->u.truncate.relids[i], err, errlen) == NULL)
+					return PGOUTPUT_RECORD_ERROR;
+			return PGOUTPUT_RECORD_READY;
+		default:				/* I, U, D */
+			if (!record_need_txn(d, err, errlen) ||
+				!record_check_change(d, &m->u.change, err, errlen))
 				return PGOUTPUT_RECORD_ERROR;
 			return PGOUTPUT_RECORD_READY;
 	}

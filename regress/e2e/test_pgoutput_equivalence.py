@@ -156,7 +156,8 @@ def setup_db(dsn, role, schema_sql, publications):
 def test_every_type_identity_and_record_kind(fresh_db, hostile_role, driver):
     """Types with awkward values, identities DEFAULT/FULL/NOTHING/USING
     INDEX, unchanged TOAST, key changes, multi-table TRUNCATE with CASCADE
-    and RESTART IDENTITY, messages, ADD/DROP COLUMN, generated columns."""
+    and RESTART IDENTITY, messages, ADD/DROP COLUMN, generated columns,
+    savepoints, prepared transactions."""
     admin = setup_db(fresh_db, hostile_role, SCHEMA + r"""
         create table idd (id int primary key, v text, big text);
         create table idf (a int, b text, big text);
@@ -233,6 +234,23 @@ def test_every_type_identity_and_record_kind(fresh_db, hostile_role, driver):
     cur.execute("select pg_logical_emit_message(true, 'nul', %s::bytea)",
                 (psycopg2.Binary(b"a\x00b"),))
     cur.execute("select pg_logical_emit_message(false, 'alone', 'line\nbreak \"q\" é')")
+    cur.execute("begin")                                                # subtransactions
+    cur.execute("insert into tr1 (v) values ('kept')")
+    cur.execute("savepoint s1")
+    cur.execute("insert into tr1 (v) values ('rolled back')")
+    cur.execute("rollback to savepoint s1")
+    cur.execute("savepoint s2")
+    cur.execute("update tr1 set v = 'released'")
+    cur.execute("release savepoint s2")
+    cur.execute("commit")
+    cur.execute("begin")                                                # two-phase, committed
+    cur.execute("insert into tr1 (v) values ('prepared')")
+    cur.execute("prepare transaction 'g1'")
+    cur.execute("begin")                                                # and rolled back
+    cur.execute("insert into tr1 (v) values ('never')")
+    cur.execute("prepare transaction 'g2'")
+    cur.execute("commit prepared 'g1'")
+    cur.execute("rollback prepared 'g2'")
     cur.execute("insert into ad values (1, 'before')")
     cur.execute("alter table ad add column c int default 7, add column d text")
     cur.execute("insert into ad values (2, 'after add', 8, 'd')")
@@ -365,3 +383,69 @@ def test_initial_load_rows_equal_the_extension(fresh_db, hostile_role, driver):
         got, _ = run_driver(driver, fresh_db, hostile_role, [f"load\t{relid}\t{lsn}"], "--types")
         key = lambda r: json.dumps(r["new"], sort_keys=True)  # noqa: E731
         assert_same(sorted((r for _, r in got), key=key), sorted(want, key=key), f"load of {table}")
+
+
+def test_publication_of_some_tables_is_add_tables(fresh_db, hostile_role, driver):
+    """A publication of some tables gives what the plugin gives with
+    add-tables naming them: the other tables' changes are not counted in
+    seq, and a transaction of only those writes nothing."""
+    admin = setup_db(fresh_db, hostile_role, """
+        create table a (id int primary key, v text);
+        create table b (id int primary key, v text);
+        """, ["create publication pa for table a"])
+    slot = slots(admin, ["w", "o"])
+    w = writer(fresh_db)
+    cur = w.cursor()
+    cur.execute("begin")
+    cur.execute("insert into b values (1, 'b')")
+    cur.execute("insert into a values (1, 'a')")
+    cur.execute("update b set v = 'b2'")
+    cur.execute("update a set v = 'a2'")
+    cur.execute("commit")
+    cur.execute("insert into b values (2, 'only b')")
+    cur.execute("truncate a, b")
+    w.close()
+    walcast = walcast_records(fresh_db, slot["w"], "include-pk", "true", "add-tables", "public.a")
+    lines = pgoutput_messages(fresh_db, hostile_role, session_options(driver), slot["o"], "pa")
+    got, _ = run_driver(driver, fresh_db, hostile_role, lines)
+    check(walcast, got, expected([r for _, r in walcast]), "publication of table a")
+    assert [r["action"] for _, r in got] == ["B", "I", "U", "C", "B", "T", "C"]
+
+
+def test_100k_mixed_changes_over_four_tables(fresh_db, hostile_role, driver):
+    """Volume: 100k inserts, updates and deletes over four tables, in big
+    and small transactions."""
+    admin = setup_db(fresh_db, hostile_role, """
+        create table v1 (id int primary key, n numeric, t text);
+        create table v2 (id bigint primary key, j jsonb, ts timestamptz);
+        create table v3 (id int, f float8, a int[]);
+        alter table v3 replica identity full;
+        create table v4 (k text primary key, b bytea, d date);
+        """, ["create publication p for all tables"])
+    slot = slots(admin, ["w", "o"])
+    w = writer(fresh_db)
+    cur = w.cursor()
+    cur.execute("insert into v1 select g, g / 7.0, 'row ' || g from generate_series(1, 15000) g")
+    cur.execute("insert into v2 select g, jsonb_build_object('g', g, 's', repeat('x', g % 50)), "
+                "'2024-01-01'::timestamptz + g * interval '1 minute' from generate_series(1, 15000) g")
+    cur.execute("insert into v3 select g, g * 0.1, array[g, g + 1] from generate_series(1, 10000) g")
+    cur.execute("insert into v4 select 'k' || g, int4send(g), date '2000-01-01' + g "
+                "from generate_series(1, 10000) g")
+    cur.execute("update v1 set n = -n where id % 2 = 0")                 # 7500
+    cur.execute("update v2 set j = j || '{\"u\": true}' where id % 3 = 0")  # 5000
+    cur.execute("update v3 set f = f * 2 where id <= 7500")              # 7500
+    cur.execute("update v4 set d = d + 1 where k like 'k1%'")            # 1112
+    cur.execute("delete from v1 where id > 12000")                       # 3000
+    cur.execute("delete from v3 where id > 7000")                        # 3000
+    for i in range(1, 2001):                                             # 2000 small ones
+        cur.execute("update v1 set t = %s where id = %s", (f"small {i}", i))
+    cur.execute("delete from v4 where k like 'k9%'")                     # 1111
+    cur.execute("update v2 set id = id + 100000 where id <= 20000")      # 15000 key changes
+    cur.execute("update v4 set b = b || '\\x00'::bytea")                  # 8888
+    w.close()
+    walcast = walcast_records(fresh_db, slot["w"], "include-pk", "true")
+    lines = pgoutput_messages(fresh_db, hostile_role, session_options(driver), slot["o"], "p")
+    got, _ = run_driver(driver, fresh_db, hostile_role, lines)
+    changes = sum(r["action"] in "IUD" for _, r in got)
+    assert changes >= 100000
+    check(walcast, got, expected([r for _, r in walcast]), "100k changes")

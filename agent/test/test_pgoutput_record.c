@@ -767,6 +767,90 @@ test_load_row(void **state)
 	assert_string_equal(err, "table \"public.load\", column \"id\" (integer): type \"integer\": not an integer");
 }
 
+/*
+ * A stream of valid messages, each mutated at random before it is fed:
+ * the decoder returns records or an error (then the session is reset, as
+ * the agent does), never crashes or reads past a message.
+ */
+static void
+test_fuzz_stream(void **state)
+{
+	static struct fx_msg msgs[8];
+	static const char *const names[] = {"id", "name", "doc"};
+	static const uint32_t types[] = {FX_INT4, FX_TEXT, FX_CPX};
+	static const char *const old_row[] = {"t1", "ta", "t(1,\"x,y\",,\"(2,q)\",{3})"};
+	static const char *const new_row[] = {"t2", "u", "t(,,,,)"};
+	uint64_t	rng = 0xD1B54A32D192ED03u;
+	int			records = 0;
+	int			errors = 0;
+
+	(void) state;
+	msgs[0].len = 0;
+	fx_u8(&msgs[0], 'R');
+	fx_u32(&msgs[0], RELID);
+	fx_str(&msgs[0], "public");
+	fx_str(&msgs[0], "t");
+	fx_u8(&msgs[0], 'f');
+	fx_u16(&msgs[0], 3);
+	for (int i = 0; i < 3; i++)
+	{
+		fx_u8(&msgs[0], 1);
+		fx_str(&msgs[0], names[i]);
+		fx_u32(&msgs[0], types[i]);
+		fx_u32(&msgs[0], 0xffffffff);
+	}
+	fx_begin(&msgs[1], 0x100, TS, 9);
+	change(&msgs[2], 'U', 'O', 3, old_row, new_row);
+	change(&msgs[3], 'I', 0, 3, NULL, old_row);
+	message(&msgs[4], true, "p", "\xe9t\xe9", 3);
+	msgs[5].len = 0;
+	fx_u8(&msgs[5], 'T');
+	fx_u32(&msgs[5], 1);
+	fx_u8(&msgs[5], 1);
+	fx_u32(&msgs[5], RELID);
+	change(&msgs[6], 'D', 'O', 3, old_row, NULL);
+	fx_commit(&msgs[7], 0x100, 0x200, TS);
+
+	for (int iter = 0; iter < 30000; iter++)
+	{
+		const struct fx_msg *m = &msgs[iter % 8];
+		size_t		len = m->len;
+		char	   *copy = malloc(len);
+		const char *text;
+		size_t		tlen;
+		enum pgoutput_record_rc rc;
+
+		memcpy(copy, m->data, len);
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		if (rng % 3 == 0)		/* one in three mutated */
+		{
+			size_t		pos = (size_t) (rng >> 20) % len;
+
+			if ((rng >> 8) % 2)
+				copy[pos] = (char) (rng >> 40);
+			else
+				len = pos;
+		}
+		if (!pgoutput_record_feed(dec, 0x100, copy, len, err, sizeof(err)))
+			fail_msg("feed: %s", err);
+		while ((rc = pgoutput_record_next(dec, &text, &tlen, err, sizeof(err))) ==
+			   PGOUTPUT_RECORD_READY)
+		{
+			assert_int_equal(strlen(text), tlen);
+			records++;
+		}
+		if (rc == PGOUTPUT_RECORD_ERROR)
+		{
+			errors++;
+			pgoutput_record_reset(dec);
+		}
+		free(copy);
+	}
+	assert_true(records > 0 && errors > 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -787,6 +871,7 @@ main(void)
 		T(test_protocol_errors),
 		T(test_commit_timestamps),
 		T(test_load_row),
+		T(test_fuzz_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -375,6 +375,87 @@ test_utf8_and_base64(void **state)
 	assert_string_equal(b64, "Zm9vYg==");
 }
 
+/*
+ * Random mutations of valid texts of every kind: each is converted or
+ * refused, never read past its end (AddressSanitizer) nor crashed on.
+ */
+static void
+test_fuzz(void **state)
+{
+	static const struct
+	{
+		uint32_t	typid;
+		const char *text;
+	}			seeds[] = {
+		{FX_JSON, "{\"a\" : [1, 2.50, \"x\\u00e9\"], \"b\": {\"c\": null}}"},
+		{FX_INT4ARRAY, "[0:1][-1:0]={{1,NULL},{NULL,4}}"},
+		{FX_TEXTARRAY, "{\"a\\\"b\",\"\",NULL,\"x,y\"}"},
+		{FX_CPXARRAY, "{\"(1,\\\"a,b\\\",,\\\"(2,q)\\\",{7})\",NULL}"},
+		{FX_CPX, "(5,\"l \"\"q\"\"\",\"2024-03-01 11:00:00+00\",\"(7,x)\",\"{1,NULL}\")"},
+		{FX_TEXTRANGE, "[\"a b\",\"z\\\"q\")"},
+		{FX_INT4MULTIRANGE, "{[1,3),(,7]}"},
+		{FX_TIMESTAMPTZ, "0044-03-15 12:00:00.5+00 BC"},
+		{FX_TIMETZ, "13:14:15.5+05:30:15"},
+		{FX_BYTEA, "\\x00ff10"},
+		{FX_INT2VECTOR, "1 2 3"},
+		{FX_FLOAT8, "-1.5e-300"},
+		{FX_INTARRARRAY, "{\"{1,2}\",{}}"},
+	};
+	static const char specials[] = "{}()[],\"\\ ;:NUL0x-+";
+	uint64_t	rng = 0x2545F4914F6CDD1Du;
+	char		buf[256];
+	int			ok = 0;
+
+	(void) state;
+	for (int iter = 0; iter < 100000; iter++)
+	{
+		size_t		k = (size_t) iter % (sizeof(seeds) / sizeof(seeds[0]));
+		size_t		len = strlen(seeds[k].text);
+		enum pgoutput_value_rc rc;
+
+		memcpy(buf, seeds[k].text, len);
+		for (int e = 0; e < 1 + iter % 3; e++)
+		{
+			size_t		pos;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			pos = (size_t) (rng >> 16) % len;
+			switch (rng % 4)
+			{
+				case 0:
+					buf[pos] = specials[(rng >> 40) % (sizeof(specials) - 1)];
+					break;
+				case 1:
+					len = pos;	/* truncated */
+					break;
+				case 2:
+					memmove(buf + pos, buf + pos + 1, len - pos - 1);
+					len--;
+					break;
+				default:
+					buf[pos] = (char) (rng >> 32);
+					break;
+			}
+			if (len == 0)
+				break;
+		}
+		/* an exact-size copy, so that a read past its end is caught */
+		{
+			char	   *copy = malloc(len ? len : 1);
+
+			memcpy(copy, buf, len);
+			if (conv_rc(seeds[k].typid, copy, len, &rc) != NULL)
+				ok++;
+			else
+				assert_true(err[0] != '\0');
+			free(copy);
+		}
+	}
+	assert_true(ok > 0);
+}
+
 int
 main(void)
 {
@@ -389,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_depth_bound),
 		cmocka_unit_test(test_utf8_and_base64),
+		cmocka_unit_test(test_fuzz),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -55,7 +55,18 @@ value_buf_add(struct value_buf *b, char ch)
 	return true;
 }
 
-static int	value_hex(char ch);
+static int
+value_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 static enum pgoutput_value_rc value_convert(struct value_ctx *c,
 											uint32_t typid, const char *s,
 											size_t n, yyjson_mut_val **out);
@@ -354,18 +365,6 @@ value_json(struct value_ctx *c, const struct pgoutput_type *t, const char *s,
 	return rc;
 }
 
-static int
-value_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 size_t
 pgoutput_value_base64(const unsigned char *in, size_t len, char *out)
 {
@@ -656,6 +655,7 @@ value_array_item(struct value_ctx *c, const struct pgoutput_type *arr,
 				 yyjson_mut_val **out)
 {
 	const char *s = *p;
+	const char *start;
 
 	if (s < end && *s == '"')
 	{
@@ -680,20 +680,16 @@ value_array_item(struct value_ctx *c, const struct pgoutput_type *arr,
 		s++;
 	if (s == *p)
 		return value_fail(c, arr, "an empty bare array element");
-	if (s - *p == 4 && (strncmp(*p, "NULL", 4) == 0 ||
-						(((*p)[0] | 32) == 'n' && ((*p)[1] | 32) == 'u' &&
-						 ((*p)[2] | 32) == 'l' && ((*p)[3] | 32) == 'l')))
+	start = *p;
+	*p = s;
+	/* array_in's test: NULL in any case (ASCII), when not quoted */
+	if (s - start == 4 && (start[0] | 32) == 'n' && (start[1] | 32) == 'u' &&
+		(start[2] | 32) == 'l' && (start[3] | 32) == 'l')
 	{
-		*p = s;
 		*out = yyjson_mut_null(c->doc);
 		return *out ? PGOUTPUT_VALUE_OK : value_oom(c);
 	}
-	{
-		const char *start = *p;
-
-		*p = s;
-		return value_convert(c, arr->elem, start, (size_t) (s - start), out);
-	}
+	return value_convert(c, arr->elem, start, (size_t) (s - start), out);
 }
 
 /* One level of braces: {a,b} or {{...},{...}}, as nested JSON arrays. */

@@ -307,7 +307,7 @@ loop_event(struct agent *a, struct event *ev)
 enum loop_result
 loop_decoder_failure(struct agent *a, enum decoder_status st, const char *err)
 {
-	return loop_failure(a, st == DECODER_RETRY, false, err);
+	return loop_failure(a, st == DECODER_RETRY, st == DECODER_UNREACHABLE, err);
 }
 
 /*

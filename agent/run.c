@@ -3,9 +3,11 @@
  *		agent_run: the agent's life from its sinks' creation to its exit
  *		code, one replication session after another.
  *
- * A session = every sink opened, the replication connection prepared
- * (and the initial load, when one is due: snapshot.c), the decoder's
- * session begun, streaming from after what every sink confirmed, then
+ * A session = every sink opened, the decoder's session prepared (what its
+ * plugin needs before a slot: pgoutput's publications), the replication
+ * connection prepared (and the initial load, when one is due:
+ * snapshot.c), the decoder's session begun, streaming from after what
+ * every sink confirmed, then
  * loop.c's loop until a stop or a failure.  A failure ends the session:
  * PostgreSQL is closed first, so the last status sent stays the last word,
  * then the sinks, dropping what they did not confirm; the next session
@@ -91,12 +93,23 @@ run_session(struct agent *a)
 	ack_reset(&a->ack);
 	if ((ss = sink_set_open(&a->sinks, err, sizeof(err))) != SINK_OK)
 		return loop_sink_failure(a, ss, err);
+
+	/*
+	 * What the decoder's plugin needs before a slot exists or is read
+	 * (pgoutput: its publications), then the slot and the load.
+	 */
+	if ((ds = decoder_prepare_session(a->decoder, err, sizeof(err))) != DECODER_OK)
+	{
+		sink_set_close(&a->sinks);
+		return loop_decoder_failure(a, ds, err);
+	}
 	if ((r = run_prepare(a, err, sizeof(err))) != LOOP_OK)
 	{
 		sink_set_close(&a->sinks);
 		return r;
 	}
-	if ((ds = decoder_begin_session(a->decoder, err, sizeof(err))) != DECODER_OK)
+	if ((ds = decoder_begin_session(a->decoder, a->stream.conn, err,
+									sizeof(err))) != DECODER_OK)
 	{
 		stream_close(&a->stream, false);
 		sink_set_close(&a->sinks);
@@ -171,7 +184,7 @@ agent_run(struct agent *a)
 		return AGENT_EXIT_CONFIG;
 	}
 	stream_init(&a->stream, &a->cfg, a->decoder->ops->plugin,
-				&a->decoder->options);
+				&a->decoder->options, &a->decoder->stream_conn);
 	ack_init(&a->ack, a->sinks.n);
 
 	for (;;)

@@ -51,6 +51,7 @@ struct agent_config
 	/* PostgreSQL */
 	char	   *dbname;			/* conninfo; "" = PG* environment */
 	char	   *slot;
+	int			plugin;			/* the decoder: its place in decoder_list.h */
 	bool		create_slot;
 	bool		if_not_exists;
 	struct config_plugin_options plugin_options;

@@ -2,7 +2,8 @@
  * config_core.c
  *		The core's settings (PostgreSQL, events, the initial load, flow
  *		control, logging), their rules, and the list of sections: the
- *		core's, with every registered sink's in between (sinks/sink.h).
+ *		core's, with every decoder's and registered sink's in between
+ *		(decode/decoder.h, sinks/sink.h).
  */
 #define _POSIX_C_SOURCE 200809L	/* strdup */
 
@@ -13,10 +14,10 @@
 
 #include <libpq-fe.h>
 
+#include "decoder.h"
 #include "sink.h"
 
 static bool config_check_conninfo(const char *v, char *msg, size_t len);
-static bool config_check_table_list(const char *v, char *msg, size_t len);
 
 static const struct config_enum_value config_envelopes[] = {
 	{"native", ENVELOPE_NATIVE}, {"debezium", ENVELOPE_DEBEZIUM},
@@ -31,18 +32,21 @@ static const struct config_enum_value config_snapshots[] = {
 /* enum fields are written through int * (config_value.c). */
 _Static_assert(sizeof(enum envelope_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_snapshot) == sizeof(int), "enum size");
+_Static_assert(sizeof(((struct agent_config *) 0)->plugin) == sizeof(int), "enum size");
 
 #define F(field) offsetof(struct agent_config, field)
 
-/* Before the sinks' sections in --help and --print-config. */
+/* First in --help and --print-config: PostgreSQL. */
 static const struct config_option config_core_head[] = {
 	{"dbname", 'd', CONFIG_SECRET, F(dbname), "", 0, 0, NULL, config_check_conninfo,
 		"CONNINFO", "PostgreSQL connection string or URI; empty uses the PG* environment (replication=database is added)",
 	0, "PostgreSQL", config_mask_conninfo},
 	{"slot", 'S', CONFIG_STRING, F(slot), "walcast", 0, 0, NULL, NULL,
 		"NAME", "logical replication slot to stream", CONFIG_NONEMPTY, NULL, NULL},
+	{"plugin", 'P', CONFIG_ENUM, F(plugin), "walcast", 0, 0, decoder_plugin_names, NULL,
+		"NAME", "output plugin the slot uses: walcast, or pgoutput (built in; needs --publication)", 0, NULL, NULL},
 	{"create-slot", 0, CONFIG_FLAG, F(create_slot), "false", 0, 0, NULL, NULL,
-		NULL, "create the slot (plugin walcast) before streaming", 0, NULL, NULL},
+		NULL, "create the slot (with --plugin's output plugin) before streaming", 0, NULL, NULL},
 	{"if-not-exists", 0, CONFIG_FLAG, F(if_not_exists), "false", 0, 0, NULL, NULL,
 		NULL, "with --create-slot: use the slot if it already exists", 0, NULL, NULL},
 	{"option", 'o', CONFIG_LIST, F(plugin_options), NULL, 0, 0, NULL, NULL,
@@ -51,13 +55,15 @@ static const struct config_option config_core_head[] = {
 		"SECS", "seconds between standby status messages to the server", CONFIG_RELOAD, NULL, NULL},
 	{"config", 'c', CONFIG_STRING, F(config_file), NULL, 0, 0, NULL, NULL,
 		"FILE", "read settings from FILE (key = value)", CONFIG_NOFILE | CONFIG_NULLABLE, NULL, NULL},
+};
 
-
+/* After the decoders' sections, before the sinks'. */
+static const struct config_option config_core_events[] = {
 	{"envelope", 0, CONFIG_ENUM, F(envelope), "native", 0, 0, config_envelopes, NULL,
 		"KIND", "shape of every published event: native, debezium or flat", 0, "Events", NULL},
 };
 
-/* After them. */
+/* After the sinks' sections. */
 static const struct config_option config_core_tail[] = {
 	{"snapshot", 0, CONFIG_ENUM, F(snapshot), "initial", 0, 0, config_snapshots, NULL,
 		"MODE", "initial load: initial (when the agent creates the slot), never, always, only (load and exit)",
@@ -119,7 +125,7 @@ config_check_conninfo(const char *v, char *msg, size_t len)
  * schema.table names, comma-separated, as the agent's log and message ids
  * spell them (unquoted): each needs a dot with a name on both sides.
  */
-static bool
+bool
 config_check_table_list(const char *v, char *msg, size_t len)
 {
 	const char *p = v;
@@ -156,18 +162,27 @@ config_core_validate(const struct agent_config *cfg, char *err, size_t errlen)
 static const struct config_section config_core_head_section = {
 	"core", CONFIG_ROWS(config_core_head), 0, config_core_validate
 };
+static const struct config_section config_core_events_section = {
+	"core", CONFIG_ROWS(config_core_events), 0, NULL
+};
 static const struct config_section config_core_tail_section = {
 	"core", CONFIG_ROWS(config_core_tail), 0, NULL
 };
 
 /* ---- the sections ---- */
 
-/* The core's first part, every registered sink's with settings, the rest. */
+/*
+ * The core's PostgreSQL part, every decoder's section, the core's events,
+ * every registered sink's section, the rest of the core's (--help's
+ * order).
+ */
 int
 config_section_count(void)
 {
-	int			n = 2;
+	int			n = 3;
 
+	for (int i = 0; i < decoder_count(); i++)
+		n += decoder_at(i)->config != NULL;
 	for (int i = 0; i < sink_kind_count(); i++)
 		n += sink_kind_at(i)->config != NULL;
 	return n;
@@ -178,6 +193,11 @@ config_section_at(int i)
 {
 	if (i == 0)
 		return &config_core_head_section;
+	for (int k = 0; k < decoder_count(); k++)
+		if (decoder_at(k)->config != NULL && --i == 0)
+			return decoder_at(k)->config;
+	if (--i == 0)
+		return &config_core_events_section;
 	for (int k = 0; k < sink_kind_count(); k++)
 		if (sink_kind_at(k)->config != NULL && --i == 0)
 			return sink_kind_at(k)->config;

@@ -97,6 +97,12 @@ struct config_section
 
 #define CONFIG_ROWS(rows) (rows), ((int) (sizeof(rows) / sizeof((rows)[0])))
 
+/*
+ * A value checker for rows naming tables: schema.table names,
+ * comma-separated, unquoted, as the agent's log spells them.
+ */
+extern bool config_check_table_list(const char *v, char *msg, size_t len);
+
 /* The settings block of a section (after config_load; NULL before). */
 extern void *config_block(const struct agent_config *cfg,
 						  const struct config_section *section);

@@ -40,15 +40,21 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "event.h"
+#include "pqconn.h"
 #include "strbuf.h"
 
 enum decoder_status
 {
 	DECODER_EVENT,				/* next: *ev holds one event (event_free it) */
 	DECODER_NEED_MORE,			/* next: the message is used up, feed another */
-	DECODER_OK,					/* begin_session, load_tables, load_select */
+	DECODER_OK,					/* prepare/begin_session, load_tables,
+								 * load_select */
 	DECODER_RETRY,				/* a connection failed: a new session may work */
+	DECODER_UNREACHABLE,		/* could not connect: a configuration mistake
+								 * before any session reached the server, an
+								 * outage after */
 	DECODER_FATAL				/* err says why; retrying cannot help */
 };
 
@@ -62,6 +68,8 @@ struct decoder_table
 	char	   *order_by;		/* quoted key columns, or NULL: heap order */
 	int64_t		estimated;		/* rows, for the progress display */
 	bool		readable;		/* the agent's role may SELECT it */
+	bool		with_partitions;	/* a partitioned table whose changes name
+									 * it: read with its partitions (no ONLY) */
 };
 
 struct decoder;
@@ -70,6 +78,19 @@ struct decoder_ops
 {
 	/* The output plugin: the slot is created with it and must use it. */
 	const char *plugin;
+
+	/*
+	 * Its own settings (config_table.h), a section like a sink's; NULL
+	 * when it has none beyond -o.
+	 */
+	const struct config_section *config;
+
+	/*
+	 * How a user chooses the tables the stream includes, for the load's
+	 * messages about a table it may not read or that the stream leaves
+	 * out ("-o add-tables/filter-tables").
+	 */
+	const char *tables_hint;
 
 	/*
 	 * Refuse, at startup, settings this decoder cannot honour (plugin
@@ -85,11 +106,23 @@ struct decoder_ops
 							   char *err, size_t errlen);
 
 	/*
-	 * A replication session starts: forget whatever the last one left
-	 * (a half-decoded message, cached relations), open what a session
-	 * needs.
+	 * A session starts, before the slot is looked at (or created, or
+	 * loaded): what must exist before a slot of this plugin can decode
+	 * (pgoutput: its publications).  NULL when nothing.
 	 */
-	enum decoder_status (*begin_session) (struct decoder *d, char *err,
+	enum decoder_status (*prepare_session) (struct decoder *d, char *err,
+											size_t errlen);
+
+	/*
+	 * The replication connection is ready (slot prepared, load done),
+	 * START_REPLICATION is next: forget whatever the last session left (a
+	 * half-decoded message, cached relations), open what a session needs,
+	 * set the options that depend on the server (d->options).
+	 * replication is the stream's connection, for SHOW and the server's
+	 * version; it must be left idle.
+	 */
+	enum decoder_status (*begin_session) (struct decoder *d,
+										  PGconn *replication, char *err,
 										  size_t errlen);
 	void		(*feed) (struct decoder *d, uint64_t data_start_lsn,
 						 const char *data, size_t len);
@@ -118,6 +151,12 @@ struct decoder_ops
 									 struct event *ev, char *err,
 									 size_t errlen);
 
+	/*
+	 * The load's connection is about to close: drop whatever load_tables
+	 * built on it.  NULL when nothing.
+	 */
+	void		(*load_end) (struct decoder *d);
+
 	void		(*free) (struct decoder *d);
 };
 
@@ -128,6 +167,14 @@ struct decoder
 	const struct agent_config *cfg;
 	/* START_REPLICATION's options, in order (owned; also the load's). */
 	struct config_plugin_options options;
+
+	/*
+	 * libpq keywords for the replication connection, and for the initial
+	 * load's, after the user's conninfo (pqconn.h): the settings the
+	 * decoder's text depends on.  The decoder owns the strings.
+	 */
+	struct pqconn_params stream_conn;
+	struct pqconn_params load_conn;
 };
 
 /*
@@ -136,7 +183,17 @@ struct decoder
  */
 extern const struct decoder_ops *decoder_find(const char *plugin);
 
-/* The decoder this configuration asks for. */
+/* The decoders, in decoder_list.h's order. */
+extern int	decoder_count(void);
+extern const struct decoder_ops *decoder_at(int i);
+
+/*
+ * The values of --plugin (config_core.c): every decoder's plugin name,
+ * its value its place in decoder_list.h.
+ */
+extern const struct config_enum_value decoder_plugin_names[];
+
+/* The decoder this configuration asks for (--plugin). */
 extern const struct decoder_ops *decoder_choose(const struct agent_config *cfg);
 
 extern bool decoder_check(const struct agent_config *cfg,
@@ -148,9 +205,17 @@ extern struct decoder *decoder_create(const struct agent_config *cfg,
 extern void decoder_free(struct decoder *d);
 
 static inline enum decoder_status
-decoder_begin_session(struct decoder *d, char *err, size_t errlen)
+decoder_prepare_session(struct decoder *d, char *err, size_t errlen)
 {
-	return d->ops->begin_session(d, err, errlen);
+	return d->ops->prepare_session != NULL ?
+		d->ops->prepare_session(d, err, errlen) : DECODER_OK;
+}
+
+static inline enum decoder_status
+decoder_begin_session(struct decoder *d, PGconn *replication, char *err,
+					  size_t errlen)
+{
+	return d->ops->begin_session(d, replication, err, errlen);
 }
 
 static inline void
@@ -173,8 +238,26 @@ extern bool decoder_user_sets(const struct agent_config *cfg,
 							  const char *name);
 extern bool decoder_add_user_options(struct decoder *d);
 
+/*
+ * The conninfo's own value of a libpq keyword ("options"), else libpq's
+ * default for it (PGOPTIONS...); malloc'd, "" when none, NULL when out of
+ * memory.  A decoder that adds to "options" keeps the user's in front.
+ */
+extern char *decoder_conninfo_value(const char *conninfo, const char *keyword);
+
 /* Free what a table owns (and zero it); free n tables and the array. */
 extern void decoder_table_clear(struct decoder_table *t);
 extern void decoder_tables_free(struct decoder_table *tables, int ntables);
+
+/*
+ * The tables of a result whose columns are: the decoder's id, schema.table,
+ * the quoted name, the quoted key columns (NULL: none), estimated rows,
+ * readable ("t"/"f"), and, when there is a seventh, with_partitions.
+ * DECODER_OK or DECODER_FATAL (out of memory).
+ */
+extern enum decoder_status decoder_tables_read(const PGresult *res,
+											   struct decoder_table **tables,
+											   int *ntables, char *err,
+											   size_t errlen);
 
 #endif							/* WALCAST_DECODER_H */

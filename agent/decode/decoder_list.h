@@ -9,3 +9,4 @@
  * (docs/architecture.md, "How to add a decoder").
  */
 DECODER(walcast)
+DECODER(pgoutput)

@@ -10,7 +10,11 @@
  * loop can stop between any two.  The load renders rows with the
  * plugin's own code, walcast.snapshot_record(), given the very options
  * the stream uses, so that rows are filtered and shaped exactly as
- * streamed ones.
+ * streamed ones.  Where the walcast extension is not installed (it needs
+ * a superuser once per database), the load reads rows with plain SELECTs
+ * and renders their text with the pgoutput decoder's converter
+ * (pgoutput_load.c): the same records, the table filters applied by
+ * walcast_filter.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +22,11 @@
 #include <strings.h>
 
 #include "decoder.h"
+#include "log.h"
 #include "lsn.h"
+#include "pgoutput_load.h"
 #include "pqerr.h"
+#include "walcast_filter.h"
 #include "walcast_record.h"
 
 /* Plugin options the agent asks for unless -o says otherwise. */
@@ -43,6 +50,10 @@ struct decoder_walcast
 	size_t		len;
 	size_t		pos;
 	uint64_t	data_start;
+
+	/* The load without the extension: rows rendered by the agent. */
+	char	   *load_options;	/* the load connection's libpq "options" */
+	struct pgoutput_load *load;	/* from load_tables to load_end */
 };
 
 /* The plugin's idea of false (its bool parser, parse_bool in PostgreSQL). */
@@ -209,8 +220,15 @@ decoder_walcast_create(const struct agent_config *cfg,
 	}
 	w->base.ops = &decoder_walcast_ops;
 	w->base.cfg = cfg;
+	/*
+	 * The load's connection gets the pinned settings: the extension's
+	 * rendering ignores them, the agent's (without the extension) reads
+	 * the text they shape.  The replication connection needs none: the
+	 * plugin pins its own output.
+	 */
 	if (!decoder_walcast_options(&w->base, needs) ||
-		(w->options_literal = decoder_walcast_literal(&w->base.options)) == NULL)
+		(w->options_literal = decoder_walcast_literal(&w->base.options)) == NULL ||
+		!pgoutput_load_conn_params(cfg, &w->base.load_conn, &w->load_options))
 	{
 		decoder_free(&w->base);
 		snprintf(err, errlen, "out of memory");
@@ -220,10 +238,12 @@ decoder_walcast_create(const struct agent_config *cfg,
 }
 
 static enum decoder_status
-decoder_walcast_begin_session(struct decoder *d, char *err, size_t errlen)
+decoder_walcast_begin_session(struct decoder *d, PGconn *replication,
+							  char *err, size_t errlen)
 {
 	struct decoder_walcast *w = (struct decoder_walcast *) d;
 
+	(void) replication;
 	(void) err;
 	(void) errlen;
 	/* The last session's message went with its connection. */
@@ -289,11 +309,12 @@ decoder_walcast_next(struct decoder *d, struct event *ev, char *err,
 }
 
 /*
- * The walcast extension must be installed in the database: the rows are
- * rendered by it.  Looked up, not called and caught.
+ * Whether the walcast extension is installed in the database: the rows
+ * are rendered by it where it is.  Looked up, not called and caught.
  */
 static enum decoder_status
-decoder_walcast_load_check(PGconn *conn, char *err, size_t errlen)
+decoder_walcast_has_extension(PGconn *conn, bool *installed, char *err,
+							  size_t errlen)
 {
 	PGresult   *res = PQexec(conn,
 							 "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'walcast'");
@@ -304,34 +325,22 @@ decoder_walcast_load_check(PGconn *conn, char *err, size_t errlen)
 		pqerr_result(err, errlen, "initial load", res, conn);
 		r = DECODER_RETRY;
 	}
-	else if (PQntuples(res) == 0)
-	{
-		snprintf(err, errlen,
-				 "initial load: the walcast extension is not installed in database \"%s\" (run CREATE EXTENSION walcast there once, as a superuser; or stream without a load: --snapshot=never)",
-				 PQdb(conn));
-		r = DECODER_FATAL;
-	}
+	else
+		*installed = PQntuples(res) > 0;
 	PQclear(res);
 	return r;
 }
 
-/* The tables the plugin's filter options include, in a stable order. */
+/* The tables the plugin's filter options include, by the extension. */
 static enum decoder_status
-decoder_walcast_load_tables(struct decoder *d, PGconn *conn,
-							struct decoder_table **tables, int *ntables,
-							char *err, size_t errlen)
+decoder_walcast_extension_tables(struct decoder_walcast *w, PGconn *conn,
+								 struct decoder_table **tables, int *ntables,
+								 char *err, size_t errlen)
 {
-	struct decoder_walcast *w = (struct decoder_walcast *) d;
 	const char *params[1] = {w->options_literal};
 	enum decoder_status r;
-	struct decoder_table *list;
 	PGresult   *res;
-	int			n;
 
-	*tables = NULL;
-	*ntables = 0;
-	if ((r = decoder_walcast_load_check(conn, err, errlen)) != DECODER_OK)
-		return r;
 	res = PQexecParams(conn,
 					   "SELECT rel::oid, schema_name || '.' || table_name, "
 					   "quote_ident(schema_name) || '.' || quote_ident(table_name), "
@@ -346,48 +355,150 @@ decoder_walcast_load_tables(struct decoder *d, PGconn *conn,
 		/* a plugin option the extension refuses: the stream would too */
 		return DECODER_FATAL;
 	}
-	n = PQntuples(res);
-	if ((list = calloc(n > 0 ? (size_t) n : 1, sizeof(*list))) == NULL)
+	r = decoder_tables_read(res, tables, ntables, err, errlen);
+	PQclear(res);
+	return r;
+}
+
+/*
+ * What walcast.snapshot_tables() lists, without the extension: permanent
+ * ordinary tables (leaf partitions included) outside the system schemas,
+ * in its order, with its key columns, estimate and readability; the
+ * table filters are applied by the caller (columns 7 and 8: schema and
+ * table).
+ */
+static const char decoder_walcast_tables_sql[] =
+"SELECT " PGOUTPUT_LOAD_TABLE_COLUMNS ", false, n.nspname, c.relname"
+" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+" WHERE c.relkind = 'r' AND c.relpersistence = 'p'"
+" AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
+" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\"";
+
+/* The value of a plugin option the decoder sends, or NULL. */
+static const char *
+decoder_walcast_option(const struct decoder *d, const char *name)
+{
+	for (int i = 0; i < d->options.count; i++)
+		if (strcmp(d->options.items[i].name, name) == 0)
+			return d->options.items[i].value != NULL ? d->options.items[i].value : "true";
+	return NULL;
+}
+
+/*
+ * Without the extension: the record options of the stream, and what the
+ * agent's rendering does not do (exclude-columns) refused by name.
+ */
+static enum decoder_status
+decoder_walcast_load_opts(struct decoder_walcast *w,
+						  struct pgoutput_record_opts *opts, char *err,
+						  size_t errlen)
+{
+	pgoutput_record_default_opts(opts);
+	for (int i = 0; i < w->base.options.count; i++)
+		if (pgoutput_load_record_option(opts, &w->base.options.items[i], err, errlen) < 0)
+			return DECODER_FATAL;
+	if (decoder_walcast_option(&w->base, "exclude-columns") != NULL)
 	{
-		PQclear(res);
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, errlen,
+				 "initial load: plugin option exclude-columns needs the walcast extension to render rows (CREATE EXTENSION walcast, once, as a superuser), or stream without a load (--snapshot=never)");
 		return DECODER_FATAL;
 	}
-	for (int i = 0; i < n; i++)
-	{
-		struct decoder_table *t = &list[i];
-
-		t->id = strdup(PQgetvalue(res, i, 0));
-		t->name = strdup(PQgetvalue(res, i, 1));
-		t->qualified = strdup(PQgetvalue(res, i, 2));
-		t->order_by = PQgetisnull(res, i, 3) ? NULL : strdup(PQgetvalue(res, i, 3));
-		t->estimated = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-		t->readable = strcmp(PQgetvalue(res, i, 5), "t") == 0;
-		if (t->id == NULL || t->name == NULL || t->qualified == NULL ||
-			(!PQgetisnull(res, i, 3) && t->order_by == NULL))
-		{
-			PQclear(res);
-			decoder_tables_free(list, i + 1);
-			snprintf(err, errlen, "out of memory");
-			return DECODER_FATAL;
-		}
-	}
-	PQclear(res);
-	*tables = list;
-	*ntables = n;
 	return DECODER_OK;
 }
 
-/* walcast.snapshot_record(t, row, options, position): the row's record. */
+/* The tables the filter options include, listed and filtered here. */
+static enum decoder_status
+decoder_walcast_plain_tables(struct decoder_walcast *w, PGconn *conn,
+							 struct decoder_table **tables, int *ntables,
+							 char *err, size_t errlen)
+{
+	struct walcast_filter *f;
+	enum decoder_status r;
+	PGresult   *res;
+	int			n = 0;
+
+	if ((f = walcast_filter_new(decoder_walcast_option(&w->base, "add-tables"),
+								decoder_walcast_option(&w->base, "filter-tables"),
+								err, errlen)) == NULL)
+		return DECODER_FATAL;
+	res = PQexec(conn, decoder_walcast_tables_sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		pqerr_result(err, errlen, "initial load: listing the tables", res, conn);
+		PQclear(res);
+		walcast_filter_free(f);
+		return PQstatus(conn) == CONNECTION_OK ? DECODER_FATAL : DECODER_RETRY;
+	}
+	if ((r = decoder_tables_read(res, tables, ntables, err, errlen)) == DECODER_OK)
+	{
+		for (int i = 0; i < *ntables; i++)
+		{
+			if (walcast_filter_includes(f, PQgetvalue(res, i, 7), PQgetvalue(res, i, 8)))
+				(*tables)[n++] = (*tables)[i];
+			else
+				decoder_table_clear(&(*tables)[i]);
+		}
+		*ntables = n;
+	}
+	PQclear(res);
+	walcast_filter_free(f);
+	return r;
+}
+
+/*
+ * The tables the plugin's filter options include, in a stable order:
+ * listed by the extension where it is installed (its rows too), else
+ * here, with the rows rendered by the agent.
+ */
+static enum decoder_status
+decoder_walcast_load_tables(struct decoder *d, PGconn *conn,
+							struct decoder_table **tables, int *ntables,
+							char *err, size_t errlen)
+{
+	struct decoder_walcast *w = (struct decoder_walcast *) d;
+	struct pgoutput_record_opts opts;
+	enum decoder_status r;
+	bool		installed = false;
+
+	*tables = NULL;
+	*ntables = 0;
+	pgoutput_load_free(w->load);
+	w->load = NULL;
+	if ((r = decoder_walcast_has_extension(conn, &installed, err, errlen)) != DECODER_OK)
+		return r;
+	if (installed)
+		return decoder_walcast_extension_tables(w, conn, tables, ntables, err, errlen);
+
+	log_info("initial load: the walcast extension is not installed in database \"%s\": reading rows with plain SELECTs, rendered by the agent (the same records; CREATE EXTENSION walcast makes the load faster)",
+			 PQdb(conn));
+	if ((r = decoder_walcast_load_opts(w, &opts, err, errlen)) != DECODER_OK ||
+		(r = decoder_walcast_plain_tables(w, conn, tables, ntables, err, errlen)) != DECODER_OK)
+		return r;
+	if ((w->load = pgoutput_load_new(conn, &opts, err, errlen)) == NULL)
+	{
+		decoder_tables_free(*tables, *ntables);
+		*tables = NULL;
+		*ntables = 0;
+		return DECODER_FATAL;
+	}
+	return DECODER_OK;
+}
+
+/*
+ * walcast.snapshot_record(t, row, options, position): the row's record;
+ * without the extension, every column as text.
+ */
 static enum decoder_status
 decoder_walcast_load_select(struct decoder *d, PGconn *conn,
 							const struct decoder_table *t, const char *lsn,
 							struct strbuf *sql, char *err, size_t errlen)
 {
 	struct decoder_walcast *w = (struct decoder_walcast *) d;
-	char	   *opts = PQescapeLiteral(conn, w->options_literal,
-									   strlen(w->options_literal));
+	char	   *opts;
 
+	if (w->load != NULL)
+		return pgoutput_load_select(w->load, lsn, sql, err, errlen);
+	opts = PQescapeLiteral(conn, w->options_literal, strlen(w->options_literal));
 	if (opts == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -411,9 +522,11 @@ decoder_walcast_load_row(struct decoder *d, const struct decoder_table *t,
 						 const PGresult *res, int row, struct event *ev,
 						 char *err, size_t errlen)
 {
+	struct decoder_walcast *w = (struct decoder_walcast *) d;
 	char		perr[512];
 
-	(void) d;
+	if (w->load != NULL)
+		return pgoutput_load_row(w->load, t, res, row, ev, err, errlen);
 	if (!walcast_record_parse(ev, PQgetvalue(res, row, 0),
 							  (size_t) PQgetlength(res, row, 0), perr, sizeof(perr)))
 	{
@@ -431,16 +544,28 @@ decoder_walcast_load_row(struct decoder *d, const struct decoder_table *t,
 }
 
 static void
+decoder_walcast_load_end(struct decoder *d)
+{
+	struct decoder_walcast *w = (struct decoder_walcast *) d;
+
+	pgoutput_load_free(w->load);
+	w->load = NULL;
+}
+
+static void
 decoder_walcast_free(struct decoder *d)
 {
 	struct decoder_walcast *w = (struct decoder_walcast *) d;
 
+	pgoutput_load_free(w->load);
 	free(w->options_literal);
+	free(w->load_options);
 	free(w);
 }
 
 const struct decoder_ops decoder_walcast_ops = {
 	.plugin = "walcast",
+	.tables_hint = "-o add-tables=... / -o filter-tables=...",
 	.check = decoder_walcast_check,
 	.create = decoder_walcast_create,
 	.begin_session = decoder_walcast_begin_session,
@@ -449,5 +574,6 @@ const struct decoder_ops decoder_walcast_ops = {
 	.load_tables = decoder_walcast_load_tables,
 	.load_select = decoder_walcast_load_select,
 	.load_row = decoder_walcast_load_row,
+	.load_end = decoder_walcast_load_end,
 	.free = decoder_walcast_free,
 };

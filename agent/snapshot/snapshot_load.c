@@ -26,6 +26,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "pqconn.h"
 #include "pqerr.h"
 #include "snapshot_progress.h"
 #include "strbuf.h"
@@ -224,8 +225,9 @@ snapshot_check_listed(struct snapshot_load *l, char *err, size_t errlen)
 	if (missing.len > 0)
 	{
 		snprintf(err, errlen,
-				 "--reload-table: %s %s not among the tables the stream includes (a permanent table, spelled schema.table as in the log; see -o add-tables/filter-tables)",
-				 missing.data, strchr(missing.data, ',') ? "are" : "is");
+				 "--reload-table: %s %s not among the tables the stream includes (a permanent table, spelled schema.table as in the log; %s)",
+				 missing.data, strchr(missing.data, ',') ? "are" : "is",
+				 l->a->decoder->ops->tables_hint);
 		free(missing.data);
 		return SNAPSHOT_FATAL;
 	}
@@ -266,8 +268,8 @@ snapshot_list_tables(struct snapshot_load *l, char *err, size_t errlen)
 	if (denied.len > 0)
 	{
 		snprintf(err, errlen,
-				 "initial load: role \"%s\" may not read table(s) %s (GRANT SELECT on them to the agent's role, or leave them out of the stream with -o filter-tables=...)",
-				 PQuser(l->conn), denied.data);
+				 "initial load: role \"%s\" may not read table(s) %s (GRANT SELECT on them to the agent's role, or leave them out of the stream: %s)",
+				 PQuser(l->conn), denied.data, d->ops->tables_hint);
 		free(denied.data);
 		return SNAPSHOT_FATAL;
 	}
@@ -300,7 +302,12 @@ snapshot_table(struct snapshot_load *l, struct decoder_table *t, char *err,
 		free(sql.data);
 		return snapshot_decoder_status(ds);
 	}
-	strbuf_puts(&sql, " FROM ONLY ");
+	/*
+	 * ONLY: inheritance children are tables of their own; a partitioned
+	 * table whose changes name it (pgoutput's publish_via_partition_root)
+	 * is read with its partitions.
+	 */
+	strbuf_puts(&sql, t->with_partitions ? " FROM " : " FROM ONLY ");
 	strbuf_puts(&sql, t->qualified);
 	strbuf_puts(&sql, " AS t");
 	if (t->order_by != NULL)
@@ -359,12 +366,9 @@ snapshot_table(struct snapshot_load *l, struct decoder_table *t, char *err,
 static enum snapshot_status
 snapshot_connect(struct snapshot_load *l, char *err, size_t errlen)
 {
-	const char *keys[] = {"connect_timeout", "dbname",
-	"fallback_application_name", NULL};
-	const char *vals[] = {"10", l->a->cfg.dbname ? l->a->cfg.dbname : "",
-	"walcast-agent snapshot", NULL};
-
-	l->conn = PQconnectdbParams(keys, vals, 1);
+	/* under the settings the decoder's rendering depends on */
+	l->conn = pqconn_open(l->a->cfg.dbname, &l->a->decoder->load_conn, NULL,
+						  "walcast-agent snapshot");
 	if (l->conn == NULL || PQstatus(l->conn) != CONNECTION_OK)
 	{
 		pqerr_result(err, errlen, "initial load: could not connect to PostgreSQL", NULL, l->conn);
@@ -457,6 +461,8 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 	}
 
 done:
+	if (a->decoder->ops->load_end != NULL)
+		a->decoder->ops->load_end(a->decoder);
 	if (l.conn != NULL)
 		PQfinish(l.conn);
 	snapshot_free_tables(&l);

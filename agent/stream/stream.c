@@ -34,12 +34,14 @@
 
 void
 stream_init(struct stream *s, const struct agent_config *cfg,
-			const char *plugin, const struct config_plugin_options *options)
+			const char *plugin, const struct config_plugin_options *options,
+			const struct pqconn_params *conn_params)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->plugin = plugin;
 	s->options = options;
+	s->conn_params = conn_params;
 }
 
 static bool
@@ -111,17 +113,9 @@ stream_start_command(const struct stream *s, uint64_t start_lsn)
 static enum stream_status
 stream_connect(struct stream *s, char *err, size_t errlen)
 {
-	/*
-	 * connect_timeout comes before dbname so that a conninfo naming its own
-	 * wins (expand_dbname: later keywords override earlier ones);
-	 * replication=database comes after, so nothing can turn it off.
-	 */
-	const char *keys[] = {"connect_timeout", "dbname", "replication",
-	"fallback_application_name", NULL};
-	const char *vals[] = {"10", s->cfg->dbname ? s->cfg->dbname : "",
-	"database", "walcast-agent", NULL};
-
-	s->conn = PQconnectdbParams(keys, vals, 1);
+	/* replication=database comes last: nothing can turn it off */
+	s->conn = pqconn_open(s->cfg->dbname, s->conn_params, "database",
+						  "walcast-agent");
 	if (s->conn == NULL)
 	{
 		snprintf(err, errlen, "could not connect to PostgreSQL: out of memory");

@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "pqconn.h"
 
 enum stream_status
 {
@@ -52,6 +53,8 @@ struct stream
 	const struct agent_config *cfg;
 	const char *plugin;			/* the slot's output plugin (the decoder's) */
 	const struct config_plugin_options *options;	/* START_REPLICATION's */
+	/* libpq keywords after the conninfo (the decoder's pinned settings) */
+	const struct pqconn_params *conn_params;
 	PGconn	   *conn;
 
 	/* The XLogData message last handed out (PQfreemem'd at the next one). */
@@ -91,10 +94,14 @@ struct stream
 	uint64_t	start_lsn;		/* START_REPLICATION's position, 0 = the slot's */
 };
 
-/* plugin and options are borrowed: they must outlive the stream. */
+/*
+ * plugin, options and conn_params (NULL: none) are borrowed: they must
+ * outlive the stream.
+ */
 extern void stream_init(struct stream *s, const struct agent_config *cfg,
 						const char *plugin,
-						const struct config_plugin_options *options);
+						const struct config_plugin_options *options,
+						const struct pqconn_params *conn_params);
 extern enum stream_status stream_open(struct stream *s, char *err,
 									  size_t errlen);
 

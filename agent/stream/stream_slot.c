@@ -257,8 +257,8 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	else if (strcmp(PQgetvalue(res, 0, 0), s->plugin) != 0)
 	{
 		snprintf(err, errlen,
-				 "replication slot \"%s\" uses output plugin \"%s\", not \"%s\"",
-				 slot, PQgetvalue(res, 0, 0), s->plugin);
+				 "replication slot \"%s\" uses output plugin \"%s\", but the agent reads \"%s\" (--plugin): start it with --plugin %s for this slot, or use another slot",
+				 slot, PQgetvalue(res, 0, 0), s->plugin, PQgetvalue(res, 0, 0));
 		rc = STREAM_FATAL;
 	}
 	else if (strcmp(PQgetvalue(res, 0, 2), "t") != 0)

@@ -154,7 +154,7 @@ new_decoder(struct agent_config *cfg)
 	LOAD(cfg, "-S", "s");
 	d = decoder_create(cfg, &no_needs, err, sizeof(err));
 	assert_non_null(d);
-	assert_int_equal(decoder_begin_session(d, err, sizeof(err)), DECODER_OK);
+	assert_int_equal(decoder_begin_session(d, NULL, err, sizeof(err)), DECODER_OK);
 	return d;
 }
 
@@ -196,7 +196,7 @@ test_iterator(void **state)
 	decoder_feed(d, 0x40, msg, strlen(msg));
 	assert_int_equal(decoder_next(d, &ev, err, sizeof(err)), DECODER_EVENT);
 	event_free(&ev);
-	assert_int_equal(decoder_begin_session(d, err, sizeof(err)), DECODER_OK);
+	assert_int_equal(decoder_begin_session(d, NULL, err, sizeof(err)), DECODER_OK);
 	assert_int_equal(decoder_next(d, &ev, err, sizeof(err)), DECODER_NEED_MORE);
 	decoder_free(d);
 	config_free(&cfg);

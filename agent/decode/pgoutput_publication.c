@@ -90,7 +90,7 @@ pgoutput_publication_missing(PGconn *conn, const char *names,
 							 struct strbuf *missing, char *err, size_t errlen)
 {
 	return pub_list(conn,
-					"SELECT n.name FROM pg_catalog.unnest(pg_catalog.string_to_array($1, ','))"
+					"SELECT '\"' || n.name || '\"' FROM pg_catalog.unnest(pg_catalog.string_to_array($1, ','))"
 					" WITH ORDINALITY AS n(name, i)"
 					" WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_publication p WHERE p.pubname = n.name)"
 					" ORDER BY n.i",

@@ -31,6 +31,7 @@
 
 /* SQLSTATEs that decide what a failed command means. */
 #define SQLSTATE_OBJECT_IN_USE "55006"
+#define SQLSTATE_UNDEFINED_OBJECT "42704"
 
 void
 stream_init(struct stream *s, const struct agent_config *cfg,
@@ -334,18 +335,35 @@ stream_release(struct stream *s)
 	s->copybuf = NULL;
 }
 
-/* The COPY ended: say why, from the server's final result. */
+/*
+ * The COPY ended: say why, from the server's final result.  An object the
+ * output plugin looks up while it decodes that does not exist (SQLSTATE
+ * 42704, undefined_object) does not exist for the changes the slot holds
+ * either, on any retry: pgoutput reads its publications as of each change,
+ * so one created after the slot's position fails every session.
+ */
 static enum stream_status
 stream_ended(struct stream *s, char *err, size_t errlen)
 {
 	PGresult   *res = PQgetResult(s->conn);
+	enum stream_status rc = STREAM_RETRY;
 
 	if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
 		snprintf(err, errlen, "the server ended replication");
+	else if (stream_sqlstate_is(res, SQLSTATE_UNDEFINED_OBJECT))
+	{
+		char		what[256];
+
+		snprintf(what, sizeof(what),
+				 "the output plugin %s of slot \"%s\" needs an object that does not exist as of the changes it decodes (a publication created after the slot's position is one: create the publication first, then the slot)",
+				 s->plugin, s->cfg->slot);
+		pqerr_result(err, errlen, what, res, s->conn);
+		rc = STREAM_FATAL;
+	}
 	else
 		pqerr_result(err, errlen, "replication stream ended", res, s->conn);
 	PQclear(res);
-	return STREAM_RETRY;
+	return rc;
 }
 
 enum stream_status

@@ -15,6 +15,7 @@ compares the two asserts that the differences are those and nothing else.
 """
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -249,3 +250,37 @@ def assert_same(got, want, what):
                         f"  expected: {json.dumps(w, sort_keys=True)}")
     assert len(got) == len(want), (f"{what}: {len(got)} records from pgoutput, {len(want)} expected; "
                                    f"extra: {(got[len(want):] or want[len(got):])[:3]}")
+def norm_hex(text):
+    """yyjson writes \\u escapes with upper-case hex digits, the plugin
+    lower-case: compare texts with both made upper-case."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: "\\u" + m.group(1).upper(), text)
+
+
+def check(walcast, got, want, what):
+    """Field by field against want; same text where no difference applies."""
+    assert_same([g for _, g in got], want, what)
+    if len(walcast) == len(got):
+        for (wtext, wrec), (gtext, grec) in zip(walcast, got):
+            if wrec == grec:
+                assert norm_hex(gtext) == norm_hex(wtext), f"{what}: same record, other text"
+
+
+def slots(conn, names):
+    """A walcast slot and pgoutput slots, created one after another with
+    no write between them: they decode the same WAL.  Slot names are
+    cluster-wide: each is prefixed with the test's database name."""
+    db = conn.get_dsn_parameters()["dbname"]
+    sql(conn, "select pg_create_logical_replication_slot(%s, 'walcast')", f"{db}_{names[0]}")
+    for name in names[1:]:
+        sql(conn, "select pg_create_logical_replication_slot(%s, 'pgoutput')", f"{db}_{name}")
+    return {name: f"{db}_{name}" for name in names}
+
+
+def setup_db(dsn, role, schema_sql, publications):
+    admin = connect(dsn)
+    admin.set_client_encoding("UTF8")   # the database's default is LATIN1
+    sql(admin, schema_sql)
+    for pub in publications:
+        sql(admin, pub)
+    sql(admin, f"grant select on all tables in schema public to {role}")
+    return admin

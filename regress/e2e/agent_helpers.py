@@ -119,9 +119,9 @@ def error_lines(stderr):
     return [line for line in stderr.splitlines() if " error: " in line or line.startswith("walcast-agent: error:")]
 
 
-def create_slot(dsn, name):
+def create_slot(dsn, name, plugin="walcast"):
     with connect(dsn) as conn:
-        conn.cursor().execute("select pg_create_logical_replication_slot(%s, 'walcast')", (name,))
+        conn.cursor().execute("select pg_create_logical_replication_slot(%s, %s)", (name, plugin))
     conn.close()
 
 
@@ -233,11 +233,24 @@ def broker(amqp_uri):
     b.delete()
 
 
-def prepare_db(dsn, slot, *ddl):
-    """Create the test's tables, then its slot (so it sees what follows)."""
+# The publication prepare_db creates for a pgoutput slot.
+PUBLICATION = "wc_pub"
+
+
+def prepare_db(dsn, slot, *ddl, plugin="walcast"):
+    """Create the test's tables, then its slot (so it sees what follows);
+    for pgoutput, a publication of all tables before the slot (pgoutput
+    reads a publication as of each change)."""
     execute(dsn, *ddl)
-    create_slot(dsn, slot)
+    if plugin == "pgoutput":
+        execute(dsn, f"create publication {PUBLICATION} for all tables")
+    create_slot(dsn, slot, plugin)
     return dsn
+
+
+def plugin_args(plugin):
+    """The agent's arguments for reading a slot prepare_db made."""
+    return [] if plugin == "walcast" else ["--plugin", plugin, "--publication", PUBLICATION]
 
 
 def events_of(messages):
@@ -455,3 +468,47 @@ class CuttableProxy(_Proxy):
         self.muted = False
         for pair in conns:
             _close_sockets(*pair)
+
+
+def two_table_workload(dsn, txns, rows, first=0):
+    """Transactions first..txns-1, each inserting rows rows into ta and
+    into tb (ids t * rows + 1 ...): the fault tests' workload."""
+    conn = connect(dsn, autocommit=False)
+    cur = conn.cursor()
+    for t in range(first, txns):
+        lo = t * rows + 1
+        cur.execute("insert into ta select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
+        cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
+        conn.commit()
+    conn.close()
+
+
+def two_table_expected(txns, rows):
+    """What two_table_workload commits, per table in commit order."""
+    ids = list(range(1, txns * rows + 1))
+    return {"ta": ids, "tb": list(ids)}
+
+
+def received_rows(messages):
+    """(message id, table, row id) of every event, for check_delivery."""
+    return [(mid, ev["table"], ev["new"]["id"]) for mid, ev in events_of(messages)]
+
+
+def in_background(fn, *args):
+    """Run fn(*args) in a thread; join_ok reports what it raised."""
+    errors = []
+
+    def run():
+        try:
+            fn(*args)
+        except Exception as e:  # reported by join_ok
+            errors.append(e)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, errors
+
+
+def join_ok(thread, errors):
+    thread.join(timeout=600)
+    assert not thread.is_alive()
+    assert not errors, errors

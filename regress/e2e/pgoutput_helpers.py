@@ -284,3 +284,25 @@ def setup_db(dsn, role, schema_sql, publications):
         sql(admin, pub)
     sql(admin, f"grant select on all tables in schema public to {role}")
     return admin
+
+
+def expected_events(records, **differences):
+    """expected() for what a sink publishes: the records of changes,
+    messages and reads, without B and C (every record of a transaction
+    comes together and carries its commit_lsn).  The B and C expected()
+    needs to number seq again are put back around each transaction, and
+    taken away after."""
+    framed = []
+    current = None
+    for rec in records:
+        tx = rec.get("commit_lsn") if rec["action"] not in ("L",) else None
+        if current is not None and tx != current:
+            framed.append({"action": "C", "commit_lsn": current})
+            current = None
+        if tx is not None and current is None:
+            framed.append({"action": "B", "commit_lsn": tx, "seq": 0})
+            current = tx
+        framed.append(rec)
+    if current is not None:
+        framed.append({"action": "C", "commit_lsn": current})
+    return [r for r in expected(framed, **differences) if r["action"] not in ("B", "C")]

@@ -1,77 +1,59 @@
 """walcast-agent under load and faults: a 100k-change workload arrives
 complete and in commit order per table; kill -9 of the agent, a RabbitMQ
-restart, SIGTERM and a blocked broker lose nothing.
+restart, SIGTERM and a blocked broker lose nothing.  kill -9, the RabbitMQ
+restart and the PostgreSQL restart run with each input (--plugin walcast
+and pgoutput; pgoutput with a smaller workload: the faults are the same).
 
 Checked with check_delivery (agent_helpers.py): lost, duplicated (with the
 same message id and content only), reordered per table.
 """
 import re
-import threading
 import time
 import uuid
 
 import pytest
 
 from agent_helpers import (Agent, CuttableProxy, broker, check_delivery,  # noqa: F401
-                           connect, events_of, execute, lsn_int, prepare_db,
-                           rabbitmqctl, slot_info)
+                           connect, events_of, execute, in_background, join_ok, lsn_int,
+                           plugin_args, prepare_db, rabbitmqctl, received_rows, slot_info,
+                           two_table_expected, two_table_workload)
 from conftest import server, short_sender_timeout  # noqa: F401
 
 SLOT = "wc_agent_faults"
 TXNS = 1000
 ROWS = 50          # per table and transaction: 2 * 50 * 1000 = 100k changes
+# the kill -9 test's transactions per input
+KILL9_TXNS = {"walcast": TXNS, "pgoutput": 300}
+PLUGINS = ["walcast", "pgoutput"]
 
 
-def agent_args(dsn, broker, *extra):
+def agent_args(dsn, broker, *extra, plugin="walcast"):
     return ["-d", dsn, "-S", SLOT, "-s", "1", "--stats-interval", "1",
-            "--reconnect-max-delay", "2"] + broker.agent_args() + list(extra)
+            "--reconnect-max-delay", "2"] + plugin_args(plugin) + broker.agent_args() + list(extra)
 
 
 @pytest.fixture
-def db(fresh_db):
+def plugin():
+    """The input; the tests that run with each parametrize it."""
+    return "walcast"
+
+
+@pytest.fixture
+def db(fresh_db, plugin):
     return prepare_db(fresh_db, SLOT,
                       "create table ta (id int primary key, v int)",
-                      "create table tb (id int primary key, v int)")
+                      "create table tb (id int primary key, v int)", plugin=plugin)
 
 
 def workload(dsn, txns=TXNS, rows=ROWS):
-    """txns transactions, each inserting rows rows into ta and into tb."""
-    conn = connect(dsn, autocommit=False)
-    cur = conn.cursor()
-    for t in range(txns):
-        lo = t * rows + 1
-        cur.execute("insert into ta select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
-        cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
-        conn.commit()
-    conn.close()
+    two_table_workload(dsn, txns, rows)
 
 
 def expected(txns=TXNS, rows=ROWS):
-    ids = list(range(1, txns * rows + 1))
-    return {"ta": ids, "tb": list(ids)}
+    return two_table_expected(txns, rows)
 
 
-def received(messages):
-    return [(mid, ev["table"], ev["new"]["id"]) for mid, ev in events_of(messages)]
-
-
-def in_background(fn, *args):
-    errors = []
-
-    def run():
-        try:
-            fn(*args)
-        except Exception as e:  # reported by join_ok
-            errors.append(e)
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, errors
-
-
-def join_ok(thread, errors):
-    thread.join(timeout=600)
-    assert not thread.is_alive()
-    assert not errors, errors
+received = received_rows
 
 
 def test_100k_changes_complete_and_ordered(db, broker):
@@ -88,39 +70,42 @@ def test_100k_changes_complete_and_ordered(db, broker):
     assert len(messages) == 2 * TXNS * ROWS
 
 
-def test_kill9_mid_stream_then_restart(db, broker):
-    agent = Agent(agent_args(db, broker))
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_kill9_mid_stream_then_restart(db, broker, plugin):
+    txns = KILL9_TXNS[plugin]
+    agent = Agent(agent_args(db, broker, plugin=plugin))
     try:
         agent.wait_log("streaming from replication slot")
-        thread, errors = in_background(workload, db)
-        before = len(broker.collect(20000, timeout=300, settle=0))
+        thread, errors = in_background(workload, db, txns)
+        before = len(broker.collect(2 * txns * ROWS // 5, timeout=300, settle=0))
         agent.kill9()
-        assert before < 2 * TXNS * ROWS
+        assert before < 2 * txns * ROWS
     finally:
         agent.close()
     # The old walsender may hold the slot a moment: the new agent retries.
-    agent = Agent(agent_args(db, broker))
+    agent = Agent(agent_args(db, broker, plugin=plugin))
     try:
         join_ok(thread, errors)
-        messages = broker.collect(2 * TXNS * ROWS, timeout=600, settle=3)
+        messages = broker.collect(2 * txns * ROWS, timeout=600, settle=3)
         assert agent.stop() == 0
         log = agent.log()
     finally:
         agent.close()
-    counts = check_delivery(expected(), received(messages))
+    counts = check_delivery(expected(txns), received(messages))
     print("kill -9:", before, "received before the kill;", counts)
     assert counts["lost"] == 0, counts
     assert counts["reordered"] == 0, counts
     assert counts["bad_duplicates"] == 0, counts
     assert counts["unexpected"] == 0, counts
     # whatever was sent twice is accounted for by the duplicate count
-    assert len(messages) == 2 * TXNS * ROWS + counts["duplicated"]
+    assert len(messages) == 2 * txns * ROWS + counts["duplicated"]
     assert "streaming from replication slot" in log
 
 
-def test_rabbitmq_restart_mid_stream(db, broker):
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_rabbitmq_restart_mid_stream(db, broker, plugin):
     txns = 300
-    agent = Agent(agent_args(db, broker))
+    agent = Agent(agent_args(db, broker, plugin=plugin))
     try:
         agent.wait_log("streaming from replication slot")
         thread, errors = in_background(workload, db, txns)
@@ -243,33 +228,27 @@ def test_reconnect_resumes_after_what_was_confirmed(db, broker):
 
 
 @pytest.fixture
-def restartable_db(pg_dsn):
+def restartable_db(pg_dsn, plugin):
     """Like conftest's fresh_db, but holding no connection across the test,
     which restarts PostgreSQL."""
     name = "t_" + uuid.uuid4().hex[:12]
     execute(pg_dsn, "create database %s" % name)
     dsn = pg_dsn.replace("dbname=postgres", "dbname=" + name)
     yield prepare_db(dsn, SLOT, "create table ta (id int primary key, v int)",
-                     "create table tb (id int primary key, v int)")
+                     "create table tb (id int primary key, v int)", plugin=plugin)
     execute(pg_dsn, "drop database if exists %s with (force)" % name)
 
 
-def test_postgres_restart_mid_stream(restartable_db, broker):
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_postgres_restart_mid_stream(restartable_db, broker, plugin):
     db = restartable_db
-    agent = Agent(agent_args(db, broker))
+    agent = Agent(agent_args(db, broker, plugin=plugin))
     try:
         agent.wait_log("streaming from replication slot")
         workload(db, 100)
         broker.collect(2000, timeout=300, settle=0)
         server("pg", "restart")
-        conn = connect(db, autocommit=False)
-        cur = conn.cursor()
-        for t in range(100, 200):
-            lo = t * ROWS + 1
-            cur.execute("insert into ta select g, g from generate_series(%s, %s) g", (lo, lo + ROWS - 1))
-            cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + ROWS - 1))
-            conn.commit()
-        conn.close()
+        two_table_workload(db, 200, ROWS, first=100)
         messages = broker.collect(2 * 200 * ROWS, timeout=600, settle=3)
         assert agent.stop() == 0
         log = agent.log()

@@ -15,7 +15,7 @@
  *	ack.c				ack_*: the LSN tracker (the acknowledgement rule)
  *	backoff.c			backoff_*: reconnect delays
  *	util/				log_*, strbuf_*, lsn_* (X/X positions), pqerr_* (libpq
- *						errors on one line)
+ *						errors on one line), pqconn_* (connections)
  *	config/				config_*: the option engine (config.c, config_value.c,
  *						config_file.c, config_print.c), the core's options
  *						(config_core.c), secrets (config_mask.c, config_scrub.c)
@@ -24,7 +24,9 @@
  *	decode/				decoder_*: the decoder interface and table (decoder.h,
  *						decoder_list.h), the walcast plugin's decoder
  *						(decoder_walcast.c), its record parser
- *						(walcast_record.c), struct event (event.h)
+ *						(walcast_record.c), struct event (event.h);
+ *						pgoutput's decoder (decoder_pgoutput.c) and its
+ *						pgoutput_* modules (docs/pgoutput.md)
  *	format/				envelope_*: native/debezium/flat bodies; route_*:
  *						routing keys
  *	sinks/				sink_*: the interface, registry (sink_list.h,
@@ -35,7 +37,7 @@
  *	snapshot/			snapshot_*: the initial load: when (snapshot.c,
  *						snapshot_plan.c, snapshot_state.c), reading
  *						(snapshot_load.c), progress
- *	vendor/				third-party code, unmodified
+ *	vendor/				third-party code, unmodified (yyjson)
  *
  *-------------------------------------------------------------------------
  */

@@ -8,12 +8,18 @@ update transactions):
   (b) pg_recvlogical draining the same WAL with the walcast plugin;
   (c) walcast-agent from the slot to confirmed broker messages, with
       per-change and per-transaction batching; done = the slot's
-      confirmed_flush_lsn reached the workload's end.
+      confirmed_flush_lsn reached the workload's end;
+  (d) the same WAL read through pgoutput (--plugin pgoutput), beside
+      --plugin walcast: to RabbitMQ with confirms (end to end), and to
+      the stdout sink at /dev/null (decoding alone), each with the agent's
+      CPU seconds per 100k events (utime + stime from /proc) and the
+      walsender's.
 Then the latency from commit to a consumer (Debian's pika) at a steady rate
 of single-row transactions driven by pgbench.  Peak RSS of the agent is
 read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
 
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
+                      [--latency-only]
 """
 import argparse
 import os
@@ -33,6 +39,8 @@ BINDIR = subprocess.check_output(["pg_config", "--bindir"], text=True).strip()
 AMQP_URI = os.environ["AMQP_URI"]
 EXCHANGE = "walcast_bench"
 QUEUE = "walcast_bench"
+PUBLICATION = "walcast_bench"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def sql(conn, q, args=None):
@@ -56,9 +64,9 @@ def purge():
     conn.close()
 
 
-def new_slot(conn, name):
+def new_slot(conn, name, plugin="walcast"):
     sql(conn, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s", (name,))
-    sql(conn, "select pg_create_logical_replication_slot(%s, 'walcast')", (name,))
+    sql(conn, "select pg_create_logical_replication_slot(%s, %s)", (name, plugin))
 
 
 def vmhwm_mb(pid):
@@ -72,37 +80,68 @@ def vmhwm_mb(pid):
     return 0.0
 
 
-def agent_cmd(slot, batch):
+def cpu_secs(pid):
+    """utime + stime of a process so far, from /proc (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def agent_cmd(slot, batch, plugin="walcast", sink="amqp"):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    return [AGENT, "-d", "dbname=postgres", "-S", slot,
-            "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0"]
+    cmd = [AGENT, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0"]
+    if plugin == "pgoutput":
+        cmd += ["--plugin", "pgoutput", "--publication", PUBLICATION]
+    if sink == "amqp":
+        cmd += ["--exchange", EXCHANGE, "--batch", batch]
+    return cmd
 
 
 AGENT_ENV = dict(os.environ, WALCAST_AMQP_URI=AMQP_URI)
+STDOUT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("WALCAST_")}
 
 
-def run_agent(conn, slot, batch, endpos):
-    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB)."""
-    purge()
+class Run:
+    """One agent run: seconds, peak RSS (MB), agent and walsender CPU (s)."""
+
+    def __init__(self, secs, rss, cpu, walsender_cpu):
+        self.secs, self.rss, self.cpu, self.walsender_cpu = secs, rss, cpu, walsender_cpu
+
+
+def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp"):
+    """Agent from slot start to confirmed endpos (sink: amqp, or the
+    stdout sink at /dev/null)."""
+    if sink == "amqp":
+        purge()
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch), env=AGENT_ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(agent_cmd(slot, batch, plugin, sink),
+                            env=AGENT_ENV if sink == "amqp" else STDOUT_ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
+    cpu = walsender = 0.0
     target = lsn_int(endpos)
     while True:
         peak = max(peak, vmhwm_mb(proc.pid))
+        cpu = max(cpu, cpu_secs(proc.pid))
         if proc.poll() is not None:
             raise SystemExit(f"walcast-agent exited early: {proc.stderr.read().decode().strip()}")
-        row = sql(conn, "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (slot,))
+        row = sql(conn, "select confirmed_flush_lsn, active_pid from pg_replication_slots where slot_name = %s",
+                  (slot,))
+        if row and row[0][1]:
+            walsender = max(walsender, cpu_secs(row[0][1]))
         if row and row[0][0] and lsn_int(row[0][0]) >= target:
             break
         time.sleep(0.02)
     secs = time.monotonic() - t0
+    cpu = max(cpu, cpu_secs(proc.pid))
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
-    return secs, peak
+    return Run(secs, peak, cpu, walsender)
 
 
 def drain_recvlogical(conn, slot, endpos):
@@ -122,24 +161,40 @@ def ceiling(count, size):
 
 
 def workload(conn, title, events, statement):
+    # (d): each input, end to end to RabbitMQ and to stdout at /dev/null
+    inputs = [("walcast", "amqp"), ("pgoutput", "amqp"), ("walcast", "null"), ("pgoutput", "null")]
     slots = ["bench_recv", "bench_agent_change", "bench_agent_txn"]
     for s in slots:
         new_slot(conn, s)
+    for plugin, sink in inputs:
+        new_slot(conn, f"bench_{plugin}_{sink}", plugin)
     sql(conn, statement)
     endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
     size = max(1, nbytes // max(1, nrecords))
     ceil_rate = ceiling(min(events, 200_000), size)
-    change_secs, change_rss = run_agent(conn, "bench_agent_change", "change", endpos)
-    txn_secs, txn_rss = run_agent(conn, "bench_agent_txn", "transaction", endpos)
-    change_rate, txn_rate = events / change_secs, events / txn_secs
+    change = run_agent(conn, "bench_agent_change", "change", endpos)
+    txn = run_agent(conn, "bench_agent_txn", "transaction", endpos)
+    change_rate, txn_rate = events / change.secs, events / txn.secs
     print(f"\n### {title}: {events:,} changes, ~{size} bytes/record\n")
     print("| path | events/s | vs (a) | peak RSS MB |")
     print("|---|---:|---:|---:|")
     print(f"| (a) rabbitmq-c publish ceiling, confirms, window 1000 | {ceil_rate:,.0f} | 1.00x | - |")
     print(f"| (b) pg_recvlogical drain (walcast plugin) | {events / recv_secs:,.0f} | {events / recv_secs / ceil_rate:.2f}x | - |")
-    print(f"| (c) walcast-agent, --batch change | {change_rate:,.0f} | {change_rate / ceil_rate:.2f}x | {change_rss:.1f} |")
-    print(f"| (c) walcast-agent, --batch transaction | {txn_rate:,.0f} | {txn_rate / ceil_rate:.2f}x | {txn_rss:.1f} |")
+    print(f"| (c) walcast-agent, --batch change | {change_rate:,.0f} | {change_rate / ceil_rate:.2f}x | {change.rss:.1f} |")
+    print(f"| (c) walcast-agent, --batch transaction | {txn_rate:,.0f} | {txn_rate / ceil_rate:.2f}x | {txn.rss:.1f} |")
+    sys.stdout.flush()
+
+    runs = {key: run_agent(conn, f"bench_{key[0]}_{key[1]}", "change", endpos, *key) for key in inputs}
+    print(f"\n#### (d) --plugin pgoutput beside --plugin walcast (--batch change)\n")
+    print("| input | sink | events/s | pgoutput / walcast | agent CPU s per 100k events | walsender CPU s per 100k events | agent peak RSS MB |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for plugin, sink in inputs:
+        r = runs[(plugin, sink)]
+        rate = events / r.secs
+        ratio = rate / (events / runs[("walcast", sink)].secs)
+        print(f"| {plugin} | {'RabbitMQ, confirms' if sink == 'amqp' else 'stdout to /dev/null'} | {rate:,.0f} | "
+              f"{ratio:.2f}x | {r.cpu * 100000 / events:.2f} | {r.walsender_cpu * 100000 / events:.2f} | {r.rss:.1f} |")
     sys.stdout.flush()
 
 
@@ -188,6 +243,8 @@ def main():
                                   at timestamptz, doc jsonb, flag bool);
         create or replace procedure bench_updates(n int) language plpgsql as $$
         begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
+        drop publication if exists walcast_bench;
+        create publication walcast_bench for table bench_mixed;
     """)
     print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
     if args.latency_only:
@@ -201,7 +258,7 @@ def main():
     workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
              f"call bench_updates({args.updates})")
     latency(conn, args.rate, args.seconds)
-    sql(conn, "drop table bench_mixed; drop procedure bench_updates")
+    sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
 
 
 if __name__ == "__main__":

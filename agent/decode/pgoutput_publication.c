@@ -31,13 +31,20 @@
 	"  WHERE i.indrelid = c.oid AND i.indisreplident)))"
 
 /*
- * The relations a write lands in for the relations r.oid: a partitioned
- * table's leaf partitions (pg_partition_tree), any other table itself.
+ * The relations a write lands in, for the relations of a CTE rel(oid,
+ * relkind): a partitioned table's leaf partitions (pg_partition_tree), any
+ * other table itself; then those of them without a replica identity, as
+ * "schema.table".  The CTEs are MATERIALIZED: joined into one query with
+ * pg_publication_tables, the planner walks every relation of the
+ * database first (seconds, not milliseconds, with a parameter).
  */
-#define PUB_LEAVES(r) \
-	"(SELECT " r ".oid AS oid WHERE " r ".relkind <> 'p'" \
-	" UNION ALL SELECT t.relid FROM pg_catalog.pg_partition_tree(" r ".oid) t" \
-	"  WHERE " r ".relkind = 'p' AND t.isleaf)"
+#define PUB_LEAVES_WITHOUT_IDENTITY \
+	" leaf AS MATERIALIZED (SELECT rel.oid FROM rel WHERE rel.relkind <> 'p'" \
+	"  UNION SELECT t.relid FROM rel, pg_catalog.pg_partition_tree(rel.oid) t" \
+	"  WHERE rel.relkind = 'p' AND t.isleaf)" \
+	" SELECT n.nspname || '.' || c.relname FROM leaf JOIN pg_catalog.pg_class c ON c.oid = leaf.oid" \
+	" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE " PUB_NO_IDENTITY \
+	" ORDER BY n.nspname COLLATE \"C\", c.relname COLLATE \"C\""
 
 /* A query failed: the connection lost is worth a new session. */
 static enum decoder_status
@@ -103,17 +110,15 @@ pgoutput_publication_unidentified(PGconn *conn, const char *names,
 								  size_t errlen)
 {
 	return pub_list(conn,
-					"SELECT DISTINCT n.nspname || '.' || c.relname, n.nspname COLLATE \"C\", c.relname COLLATE \"C\""
-					" FROM pg_catalog.pg_publication p"
-					" JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname"
-					" JOIN pg_catalog.pg_namespace rn ON rn.nspname = pt.schemaname"
-					" JOIN pg_catalog.pg_class r ON r.relnamespace = rn.oid AND r.relname = pt.tablename,"
-					" LATERAL " PUB_LEAVES("r") " AS leaf"
-					" JOIN pg_catalog.pg_class c ON c.oid = leaf.oid"
-					" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					" WHERE p.pubname = ANY (pg_catalog.string_to_array($1, ','))"
-					" AND (p.pubupdate OR p.pubdelete) AND " PUB_NO_IDENTITY
-					" ORDER BY 2, 3",
+					"WITH pub AS MATERIALIZED (SELECT DISTINCT pt.schemaname, pt.tablename"
+					"  FROM pg_catalog.pg_publication p"
+					"  JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname"
+					"  WHERE p.pubname = ANY (pg_catalog.string_to_array($1, ','))"
+					"  AND (p.pubupdate OR p.pubdelete)),"
+					" rel AS MATERIALIZED (SELECT r.oid, r.relkind FROM pub"
+					"  JOIN pg_catalog.pg_namespace rn ON rn.nspname = pub.schemaname"
+					"  JOIN pg_catalog.pg_class r ON r.relnamespace = rn.oid AND r.relname = pub.tablename),"
+					PUB_LEAVES_WITHOUT_IDENTITY,
 					names, "looking for published tables without a replica identity",
 					tables, err, errlen);
 }
@@ -249,15 +254,11 @@ pub_unidentified_of(PGconn *conn, const char *spec, struct strbuf *tables,
 						NULL, "--create-publication: looking for tables without a replica identity",
 						tables, err, errlen);
 	return pub_list(conn,
-					"SELECT DISTINCT n.nspname || '.' || c.relname, n.nspname COLLATE \"C\", c.relname COLLATE \"C\""
-					" FROM pg_catalog.pg_class r"
-					" JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace,"
-					" LATERAL " PUB_LEAVES("r") " AS leaf"
-					" JOIN pg_catalog.pg_class c ON c.oid = leaf.oid"
-					" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					" WHERE rn.nspname || '.' || r.relname = ANY (pg_catalog.string_to_array($1, ','))"
-					" AND r.relkind IN ('r', 'p') AND " PUB_NO_IDENTITY
-					" ORDER BY 2, 3",
+					"WITH rel AS MATERIALIZED (SELECT r.oid, r.relkind FROM pg_catalog.pg_class r"
+					"  JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace"
+					"  WHERE rn.nspname || '.' || r.relname = ANY (pg_catalog.string_to_array($1, ','))"
+					"  AND r.relkind IN ('r', 'p')),"
+					PUB_LEAVES_WITHOUT_IDENTITY,
 					spec, "--create-publication: looking for tables without a replica identity",
 					tables, err, errlen);
 }

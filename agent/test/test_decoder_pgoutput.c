@@ -11,16 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L	/* setenv */
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
+#include "config_harness.h"
 #include "decoder_pgoutput.h"
 #include "pgoutput_config.h"
 #include "pgoutput_publication.h"
@@ -29,22 +20,6 @@
 static const struct event_needs no_needs = {false, false, NULL, NULL};
 static const struct event_needs mirror_needs = {true, true, "mongo_uri",
 "the mirror's _id is the key"};
-
-static enum config_result
-load(struct agent_config *cfg, char *err, int argc, const char **argv)
-{
-	char	   *args[32];
-
-	for (int i = 0; i < argc; i++)
-		args[i] = (char *) argv[i];
-	args[argc] = NULL;
-	return config_load(cfg, argc, args, err, 512);
-}
-
-#define LOAD(cfg, err, ...) \
-	load((cfg), (err), \
-		 (int) (sizeof((const char *[]) {"walcast-agent", __VA_ARGS__}) / sizeof(const char *)), \
-		 (const char *[]) {"walcast-agent", __VA_ARGS__})
 
 /* The options as "name=value name=value ...". */
 static void
@@ -100,39 +75,23 @@ test_table_and_plugin(void **state)
 }
 
 static void
-expect_config_error(const char *want, int argc, const char **argv)
-{
-	struct agent_config cfg;
-	char		err[512] = "";
-
-	assert_int_equal(load(&cfg, err, argc, argv), CONFIG_ERROR);
-	assert_string_equal(err, want);
-	config_free(&cfg);
-}
-
-#define CONFIG_ERROR_IS(want, ...) \
-	expect_config_error((want), \
-						(int) (sizeof((const char *[]) {"walcast-agent", __VA_ARGS__}) / sizeof(const char *)), \
-						(const char *[]) {"walcast-agent", __VA_ARGS__})
-
-static void
 test_config_rules(void **state)
 {
 	struct agent_config cfg;
 	char		err[512];
 
 	(void) state;
-	CONFIG_ERROR_IS("publication: --plugin pgoutput reads the changes a publication publishes: name it with --publication NAME (and create it with --create-publication all|SCHEMA.TABLE,... if it does not exist)",
+	EXPECT_ERROR("publication: --plugin pgoutput reads the changes a publication publishes: name it with --publication NAME (and create it with --create-publication all|SCHEMA.TABLE,... if it does not exist)",
 					"--plugin", "pgoutput");
-	CONFIG_ERROR_IS("publication: only with --plugin pgoutput", "--publication", "p");
-	CONFIG_ERROR_IS("create_publication: only with --plugin pgoutput", "--create-publication", "all");
-	CONFIG_ERROR_IS("create_publication: creates one publication; --publication names several (\"p,q\")",
+	EXPECT_ERROR("publication: only with --plugin pgoutput", "--publication", "p");
+	EXPECT_ERROR("create_publication: only with --plugin pgoutput", "--create-publication", "all");
+	EXPECT_ERROR("create_publication: creates one publication; --publication names several (\"p,q\")",
 					"-P", "pgoutput", "--publication", "p,q", "--create-publication", "all");
-	CONFIG_ERROR_IS("--publication: an empty publication name", "-P", "pgoutput", "--publication", "p,,q");
-	CONFIG_ERROR_IS("--publication: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is longer than 63 bytes",
+	EXPECT_ERROR("--publication: an empty publication name", "-P", "pgoutput", "--publication", "p,,q");
+	EXPECT_ERROR("--publication: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is longer than 63 bytes",
 					"-P", "pgoutput", "--publication",
 					"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-	CONFIG_ERROR_IS("--create-publication: \"all\" is not a table name as schema.table",
+	EXPECT_ERROR("--create-publication: \"all\" is not a table name as schema.table",
 					"-P", "pgoutput", "--publication", "p", "--create-publication", "all,public");
 
 	/* the environment form, and a list of tables */
@@ -370,5 +329,5 @@ main(void)
 
 	/* the environment must not configure the agent under test */
 	unsetenv("PGOPTIONS");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -54,21 +54,37 @@ start() {
 		;;
 	*) die "WALCAST_FERRETDB_BACKEND must be pg or sqlite, not \"$WALCAST_FERRETDB_BACKEND\"" ;;
 	esac
-	# shellcheck disable=SC2086
-	FERRETDB_TELEMETRY=disable setsid "$BIN" $backend \
-		--listen-addr="$WALCAST_HOST:$WALCAST_MONGO_PORT" \
-		--debug-addr="$WALCAST_HOST:$WALCAST_MONGO_DEBUG_PORT" \
-		--state-dir="$DIR/state" --telemetry=disable \
-		--log-level=warn >"$DIR/ferretdb.log" 2>&1 </dev/null &
-	echo $! >"$PIDFILE"
-	local i=0
-	while ! port_open "$WALCAST_MONGO_PORT"; do
-		pid_alive "$PIDFILE" || die "FerretDB failed to start: $(tail -n 1 "$DIR/ferretdb.log")"
-		i=$((i + 1))
-		[ "$i" -lt 150 ] || die "FerretDB did not open port $WALCAST_MONGO_PORT within 30 s (see $DIR/ferretdb.log)"
-		sleep 0.2
+	# Test ports lie in the kernel's ephemeral range: an outgoing
+	# connection of any process may hold one, and then keep it in
+	# TIME-WAIT for 60 s, which FerretDB's listener does not bind over (the
+	# free-port check above only sees listeners).  A start that fails to
+	# bind is tried again every 2 s for a little over a minute.
+	local attempt
+	for attempt in $(seq 1 35); do
+		# shellcheck disable=SC2086
+		FERRETDB_TELEMETRY=disable setsid "$BIN" $backend \
+			--listen-addr="$WALCAST_HOST:$WALCAST_MONGO_PORT" \
+			--debug-addr="$WALCAST_HOST:$WALCAST_MONGO_DEBUG_PORT" \
+			--state-dir="$DIR/state" --telemetry=disable \
+			--log-level=warn >"$DIR/ferretdb.log" 2>&1 </dev/null &
+		echo $! >"$PIDFILE"
+		local i=0
+		while ! port_open "$WALCAST_MONGO_PORT"; do
+			if ! pid_alive "$PIDFILE"; then
+				grep "address already in use" "$DIR/ferretdb.log" >/dev/null && [ "$attempt" -lt 35 ] && break
+				die "FerretDB failed to start: $(tail -n 1 "$DIR/ferretdb.log")"
+			fi
+			i=$((i + 1))
+			[ "$i" -lt 150 ] || die "FerretDB did not open port $WALCAST_MONGO_PORT within 30 s (see $DIR/ferretdb.log)"
+			sleep 0.2
+		done
+		if port_open "$WALCAST_MONGO_PORT"; then
+			note "FerretDB ready on $WALCAST_HOST:$WALCAST_MONGO_PORT"
+			return 0
+		fi
+		note "FerretDB could not bind its ports (attempt $attempt): retrying in 2 s"
+		sleep 2
 	done
-	note "FerretDB ready on $WALCAST_HOST:$WALCAST_MONGO_PORT"
 }
 
 stop() {

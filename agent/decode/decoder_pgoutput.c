@@ -24,7 +24,6 @@
  *	- the initial load: the tables the publications publish, read with
  *	  SELECT t.* and rendered by pgoutput_load.c.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,10 @@
 #include "pqerr.h"
 #include "walcast_record.h"
 
-/* The oldest server the decoder reads (pgoutput's protocol version 1). */
+/*
+ * The oldest server the decoder reads: what pgoutput_session's protocol
+ * versions and the catalogue queries cover (PostgreSQL 13: version 1).
+ */
 #define PGOUTPUT_MIN_SERVER 130000
 
 struct decoder_pgoutput
@@ -60,7 +62,7 @@ struct decoder_pgoutput
 	bool		warned;			/* the replica identity warning was given */
 	char		feed_err[256];	/* a feed that failed, reported by next */
 
-	/* the message being decoded: borrowed until next() says NEED_MORE */
+	/* where the message being decoded starts, for error messages */
 	uint64_t	data_start;
 
 	/* the initial load's renderer, from load_tables to load_end */

@@ -68,6 +68,7 @@ struct agent_stats
 	uint64_t	records;		/* plugin records received */
 	uint64_t	events;			/* events handed to the sink */
 	uint64_t	txns;			/* commits seen */
+	uint64_t	skipped;		/* records left out (--skip-lsn) */
 	uint64_t	sessions;		/* replication sessions started */
 	uint64_t	last_events;	/* events at the previous stats line */
 	int64_t		last_ms;		/* time of the previous stats line */
@@ -98,6 +99,8 @@ struct agent
 	 */
 	bool		ever_connected;
 	bool		load_done;		/* a load completed in this process */
+	uint64_t	skip_lsn;		/* --skip-lsn, 0 when unset */
+	bool		skip_met;		/* and it was met (and left out) */
 	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
 };
 

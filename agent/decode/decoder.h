@@ -46,6 +46,10 @@
 enum decoder_status
 {
 	DECODER_EVENT,				/* next: *ev holds one event (event_free it) */
+	DECODER_BAD_RECORD,			/* next: a record that cannot be decoded; *ev
+								 * names it as far as it can (lsn, schema,
+								 * table, raw; event_free it), err says why.
+								 * The loop stops, or skips it (--skip-lsn) */
 	DECODER_NEED_MORE,			/* next: the message is used up, feed another */
 	DECODER_OK,					/* begin_session, load_tables, load_select */
 	DECODER_RETRY,				/* a connection failed: a new session may work */

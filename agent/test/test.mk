@@ -13,7 +13,7 @@ TEST_PROGS = test/test_event test/test_decoder test/test_route test/test_envelop
 	test/test_config_docs test/test_sink_amqp test/test_sink_mongo test/test_sink_mongo_doc test/test_sink_file test/test_log \
 	test/test_scrub test/test_snapshot_state test/test_snapshot_plan
 
-TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(addprefix -I,$(DIRS)) \
+TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(addprefix -I,$(DIRS) $(VENDOR)) \
 	-I$(shell $(PG_CONFIG) --includedir) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka)

@@ -276,6 +276,22 @@ loop_published(struct agent *a, enum sink_status st, const char *err)
 	return st == SINK_OK ? LOOP_OK : loop_sink_failure(a, st, err);
 }
 
+/* Publishing ev: a sink that refuses ev itself gets it named in full. */
+static enum loop_result
+loop_publish(struct agent *a, const struct event *ev)
+{
+	char		err[1024];
+	char		what[300];
+	enum sink_status st = sink_set_publish(&a->sinks, ev, err, sizeof(err));
+
+	if (st == SINK_REFUSED && a->sinks.refused_lsn == ev->lsn)
+	{
+		loop_describe(ev, what, sizeof(what));
+		return loop_refused(ev->lsn, what, err);
+	}
+	return loop_published(a, st, err);
+}
+
 /*
  * A transaction (or a non-transactional message) is complete: the sink
  * sends what it held back, and the tracker learns which sequence number
@@ -304,8 +320,7 @@ loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 static enum loop_result
 loop_event(struct agent *a, struct event *ev)
 {
-	char		err[1024];
-	enum sink_status st;
+	enum loop_result r;
 
 	switch (ev->op)
 	{
@@ -336,16 +351,14 @@ loop_event(struct agent *a, struct event *ev)
 			if (loop_skip(a, ev))
 				return LOOP_OK;
 			a->stats.events++;
-			return loop_published(a, sink_set_publish(&a->sinks, ev, err, sizeof(err)),
-								  err);
+			return loop_publish(a, ev);
 
 		case EVENT_MESSAGE:
 			if (loop_skip(a, ev))
 				return LOOP_OK;
 			a->stats.events++;
-			st = sink_set_publish(&a->sinks, ev, err, sizeof(err));
-			if (st != SINK_OK || ev->transactional)
-				return loop_published(a, st, err);
+			if ((r = loop_publish(a, ev)) != LOOP_OK || ev->transactional)
+				return r;
 			/* Non-transactional: complete on its own, at its own LSN. */
 			return loop_end_unit(a, ev->lsn, true);
 

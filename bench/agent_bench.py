@@ -13,7 +13,14 @@ Then the latency from commit to a consumer (Debian's pika) at a steady rate
 of single-row transactions driven by pgbench.  Peak RSS of the agent is
 read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
 
+With --compare BINARY, each workload is instead streamed by that agent
+binary and by this tree's, one after the other from their own slots on the
+same WAL, and the table gives both rates and CPU time per event (user +
+system, from /proc) and their ratios: how a change to the agent moved its
+cost, measured in one run.
+
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
+                      [--envelope KIND] [--compare BINARY]
 """
 import argparse
 import os
@@ -72,26 +79,42 @@ def vmhwm_mb(pid):
     return 0.0
 
 
-def agent_cmd(slot, batch):
+ENVELOPE = "native"
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def agent_cmd(slot, batch, binary=None):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    return [AGENT, "-d", "dbname=postgres", "-S", slot,
-            "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0"]
+    return [binary or AGENT, "-d", "dbname=postgres", "-S", slot,
+            "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0",
+            "--envelope", ENVELOPE]
 
 
 AGENT_ENV = dict(os.environ, WALCAST_AMQP_URI=AMQP_URI)
 
 
-def run_agent(conn, slot, batch, endpos):
-    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB)."""
+def run_agent(conn, slot, batch, endpos, binary=None):
+    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB, CPU seconds)."""
     purge()
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch), env=AGENT_ENV, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(agent_cmd(slot, batch, binary), env=AGENT_ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     peak = 0.0
+    cpu = 0.0
     target = lsn_int(endpos)
     while True:
         peak = max(peak, vmhwm_mb(proc.pid))
+        cpu = max(cpu, cpu_seconds(proc.pid))
         if proc.poll() is not None:
             raise SystemExit(f"walcast-agent exited early: {proc.stderr.read().decode().strip()}")
         row = sql(conn, "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (slot,))
@@ -99,10 +122,31 @@ def run_agent(conn, slot, batch, endpos):
             break
         time.sleep(0.02)
     secs = time.monotonic() - t0
+    cpu = max(cpu, cpu_seconds(proc.pid))
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
-    return secs, peak
+    return secs, peak, cpu
+
+
+def compare(conn, title, events, statement, base):
+    """The same WAL through the base binary and this tree's, in turn."""
+    slots = ["bench_base", "bench_new"]
+    for s in slots:
+        new_slot(conn, s)
+    sql(conn, statement)
+    endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    b_secs, b_rss, b_cpu = run_agent(conn, "bench_base", "change", endpos, base)
+    n_secs, n_rss, n_cpu = run_agent(conn, "bench_new", "change", endpos)
+    b_rate, n_rate = events / b_secs, events / n_secs
+    b_us, n_us = b_cpu * 1e6 / events, n_cpu * 1e6 / events
+    print(f"\n### {title}: {events:,} changes, envelope {ENVELOPE}, --batch change\n")
+    print("| agent | events/s | agent CPU µs/event | peak RSS MB |")
+    print("|---|---:|---:|---:|")
+    print(f"| base ({base}) | {b_rate:,.0f} | {b_us:.2f} | {b_rss:.1f} |")
+    print(f"| this tree | {n_rate:,.0f} | {n_us:.2f} | {n_rss:.1f} |")
+    print(f"| this tree / base | {n_rate / b_rate:.2f}x | {n_us / b_us:.2f}x | - |")
+    sys.stdout.flush()
 
 
 def drain_recvlogical(conn, slot, endpos):
@@ -130,8 +174,8 @@ def workload(conn, title, events, statement):
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
     size = max(1, nbytes // max(1, nrecords))
     ceil_rate = ceiling(min(events, 200_000), size)
-    change_secs, change_rss = run_agent(conn, "bench_agent_change", "change", endpos)
-    txn_secs, txn_rss = run_agent(conn, "bench_agent_txn", "transaction", endpos)
+    change_secs, change_rss, _ = run_agent(conn, "bench_agent_change", "change", endpos)
+    txn_secs, txn_rss, _ = run_agent(conn, "bench_agent_txn", "transaction", endpos)
     change_rate, txn_rate = events / change_secs, events / txn_secs
     print(f"\n### {title}: {events:,} changes, ~{size} bytes/record\n")
     print("| path | events/s | vs (a) | peak RSS MB |")
@@ -179,7 +223,11 @@ def main():
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
+    ap.add_argument("--envelope", default="native", choices=["native", "debezium", "flat"])
+    ap.add_argument("--compare", metavar="BINARY", help="another walcast-agent to measure beside this tree's")
     args = ap.parse_args()
+    global ENVELOPE
+    ENVELOPE = args.envelope
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
     sql(conn, """
@@ -193,14 +241,19 @@ def main():
     if args.latency_only:
         latency(conn, args.rate, args.seconds)
         return
-    workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
+    run = workload
+    if args.compare:
+        def run(conn, title, events, statement):
+            compare(conn, title, events, statement, args.compare)
+    run(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
             jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
         from generate_series(1, {args.rows}) i""")
-    workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
-             f"call bench_updates({args.updates})")
-    latency(conn, args.rate, args.seconds)
+    run(conn, f"{args.updates:,} one-row update transactions", args.updates,
+        f"call bench_updates({args.updates})")
+    if not args.compare:
+        latency(conn, args.rate, args.seconds)
     sql(conn, "drop table bench_mixed; drop procedure bench_updates")
 
 

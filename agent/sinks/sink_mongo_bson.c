@@ -16,8 +16,9 @@
  *	  else a string of the text (or the text, or the nearest double);
  *	- a value BSON or MongoDB cannot hold as a document (a json object
  *	  with duplicate keys, nesting deeper than MongoDB's 100 levels, a key
- *	  that is empty, holds NUL or '.', or starts with '$', a lone surrogate
- *	  escape, arrays of arrays with --mongo-nested-arrays=string) is stored
+ *	  that is empty, holds NUL or '.', or starts with '$', a string holding
+ *	  U+0000, a lone surrogate escape, arrays of arrays with
+ *	  --mongo-nested-arrays=string) is stored
  *	  whole as its JSON text, exactly as the plugin wrote it, and the
  *	  caller marks the column in _walcast.json (sink_mongo_doc.c).
  */
@@ -185,6 +186,16 @@ sink_mongo_storable(yyjson_val *v, int depth, bool in_array,
 			if (sink_mongo_bad_key(k) || !sink_mongo_storable(e, depth + 1, false, c, oom))
 				return false;
 		}
+	}
+	else if (yyjson_is_str(v))
+	{
+		/*
+		 * U+0000 (only the json type keeps it): BSON could hold it, but
+		 * servers storing documents as text refuse it (FerretDB on
+		 * PostgreSQL, and then it looks like an outage), and C tools cut
+		 * the string there.  The JSON text escapes it.
+		 */
+		return memchr(yyjson_get_str(v), '\0', yyjson_get_len(v)) == NULL;
 	}
 	return true;
 }

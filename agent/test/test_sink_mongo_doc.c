@@ -354,8 +354,10 @@ test_values_lossless(void **state)
 		/* numeric-data-types-as-string=false: a number, same rule */
 		{SINK_MONGO_NUMERIC_DECIMAL128, "numeric", "12.50",
 		DOC_HEAD "{ \"$numberDecimal\" : \"12.50\" }, " DOC_META " } }"},
-		{SINK_MONGO_NUMERIC_STRING, "json", "\"a\\u0000b\\u00e9\"",
-		DOC_HEAD "\"a\\u0000b\xc3\xa9\", " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "\"b\\u00e9\\t\"",
+		DOC_HEAD "\"b\xc3\xa9\\t\", " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "[\"a\\u0000b\"]",
+		DOC_HEAD "\"[\\\"a\\\\u0000b\\\"]\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
 		/* what BSON cannot hold: the text, marked */
 		{SINK_MONGO_NUMERIC_STRING, "json", "{\"a\":1,\"a\":2}",
 		DOC_HEAD "\"{\\\"a\\\":1,\\\"a\\\":2}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},

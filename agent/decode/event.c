@@ -201,6 +201,8 @@ event_find_key(yyjson_val *obj, yyjson_val *name)
 	yyjson_val *k,
 			   *v;
 
+	if (!yyjson_is_obj(obj))
+		return NULL;
 	yyjson_obj_foreach(obj, idx, max, k, v)
 	{
 		if (yyjson_equals_strn(k, yyjson_get_str(name), yyjson_get_len(name)))
@@ -218,6 +220,8 @@ event_member_text(const struct event *ev, yyjson_val *obj, const char *key)
 	yyjson_val *k,
 			   *v;
 
+	if (!yyjson_is_obj(obj))
+		return (struct event_text) {NULL, 0};
 	/* The first member of that name, as yyjson_obj_get finds it. */
 	yyjson_obj_foreach(obj, idx, max, k, v)
 	{

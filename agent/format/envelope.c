@@ -575,7 +575,11 @@ envelope_flat(struct envelope_doc *d, char *err, size_t errlen)
 				 ev->op == EVENT_DELETE ? "old" : "new");
 		return false;
 	}
-	yyjson_obj_foreach(row, idx, max, k, v)
+	/* yyjson's loops want an object: a delete's "old" may be null */
+	if (!yyjson_is_obj(row))
+		row = NULL;
+	if (row != NULL)
+		yyjson_obj_foreach(row, idx, max, k, v)
 	{
 		for (int i = 0; flat_reserved[i] != NULL; i++)
 		{
@@ -601,8 +605,9 @@ envelope_flat(struct envelope_doc *d, char *err, size_t errlen)
 		envelope_flat_has_key(pk, oldrow) &&
 		envelope_flat_key_moved(ev, pk, row, oldrow))
 		envelope_add(d, root, "__old_entry_id", envelope_flat_key(d, pk, oldrow, NULL));
-	yyjson_obj_foreach(row, idx, max, k, v)
-		envelope_add_column(d, root, k, event_value_text(ev, k));
+	if (row != NULL)
+		yyjson_obj_foreach(row, idx, max, k, v)
+			envelope_add_column(d, root, k, event_value_text(ev, k));
 	envelope_add(d, root, "__schema", envelope_relation(d, "schema"));
 	envelope_add(d, root, "__op", yyjson_mut_str(doc, event_op_name(ev->op)));
 	envelope_add(d, root, "__deleted",

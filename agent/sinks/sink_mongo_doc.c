@@ -223,6 +223,13 @@ sink_mongo_append_row(const struct sink_mongo_doc_ctx *ctx, const struct event *
 	struct sink_mongo_types types;
 
 	sink_mongo_types_init(&types, ev);
+	if (!yyjson_is_obj(row))
+	{
+		/* no columns (and yyjson's loops want an object) */
+		bson_destroy(&usdoc);
+		bson_destroy(&jsondoc);
+		return true;
+	}
 	yyjson_obj_foreach(row, idx, max, k, v)
 	{
 		int			usec;

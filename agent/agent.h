@@ -68,7 +68,6 @@ struct agent_stats
 	uint64_t	records;		/* plugin records received */
 	uint64_t	events;			/* events handed to the sink */
 	uint64_t	txns;			/* commits seen */
-	uint64_t	skipped;		/* records left out (--skip-lsn) */
 	uint64_t	sessions;		/* replication sessions started */
 	uint64_t	last_events;	/* events at the previous stats line */
 	int64_t		last_ms;		/* time of the previous stats line */

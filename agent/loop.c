@@ -136,7 +136,6 @@ loop_skip(struct agent *a, const struct event *ev)
 				ev->table ? ev->table : "no relation", event_op_name(ev->op),
 				ev->rawlen);
 	a->skip_met = true;
-	a->stats.skipped++;
 	return true;
 }
 

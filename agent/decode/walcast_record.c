@@ -161,24 +161,26 @@ walcast_record_string(yyjson_val *rec, const char *key, const char **out,
 static bool
 walcast_record_unique(yyjson_val *rec, char *err, size_t errlen)
 {
-	size_t		n = yyjson_obj_size(rec);
-	yyjson_val *k = n > 0 ? unsafe_yyjson_get_first(rec) : NULL;
+	size_t		i,
+				imax,
+				j,
+				jmax;
+	yyjson_val *k,
+			   *v,
+			   *o,
+			   *w;
 
-	for (size_t i = 0; i < n; i++)
+	yyjson_obj_foreach(rec, i, imax, k, v)
 	{
-		yyjson_val *o = unsafe_yyjson_get_next(unsafe_yyjson_get_next(k));
-
-		for (size_t j = i + 1; j < n; j++)
+		yyjson_obj_foreach(rec, j, jmax, o, w)
 		{
-			if (yyjson_equals_strn(o, yyjson_get_str(k), yyjson_get_len(k)))
+			if (j > i && yyjson_equals_strn(o, yyjson_get_str(k), yyjson_get_len(k)))
 			{
 				snprintf(err, errlen, "field \"%s\" appears twice",
 						 yyjson_get_str(k));
 				return false;
 			}
-			o = unsafe_yyjson_get_next(unsafe_yyjson_get_next(o));
 		}
-		k = unsafe_yyjson_get_next(unsafe_yyjson_get_next(k));
 	}
 	return true;
 }

@@ -13,18 +13,21 @@ Then the latency from commit to a consumer (Debian's pika) at a steady rate
 of single-row transactions driven by pgbench.  Peak RSS of the agent is
 read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
 
-With --compare BINARY, each workload is instead streamed by that agent
-binary and by this tree's, one after the other from their own slots on the
-same WAL, and the table gives both rates and CPU time per event (user +
-system, from /proc) and their ratios: how a change to the agent moved its
-cost, measured in one run.
+With --compare BIN (another build of walcast-agent, e.g. the previous main
+built in a worktree), each (c) row is run --repeat times by both binaries,
+alternating, on the same WAL, and a table gives this agent's rate over
+BIN's (best of the runs of each, to see past a noisy machine); the
+throughput workloads only.
+
+--envelope picks the agent's envelope (native by default) for every agent run.
 
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
-                      [--envelope KIND] [--compare BINARY]
+                      [--envelope KIND] [--compare BIN [--repeat N]]
 """
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -68,6 +71,16 @@ def new_slot(conn, name):
     sql(conn, "select pg_create_logical_replication_slot(%s, 'walcast')", (name,))
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a live process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 def vmhwm_mb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -82,20 +95,10 @@ def vmhwm_mb(pid):
 ENVELOPE = "native"
 
 
-def cpu_seconds(pid):
-    """User + system CPU time of a running process, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return 0.0
-
-
-def agent_cmd(slot, batch, binary=None):
+def agent_cmd(slot, batch, agent=AGENT):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    return [binary or AGENT, "-d", "dbname=postgres", "-S", slot,
+    return [agent, "-d", "dbname=postgres", "-S", slot,
             "--exchange", EXCHANGE, "--batch", batch, "--stats-interval", "0",
             "--envelope", ENVELOPE]
 
@@ -103,18 +106,17 @@ def agent_cmd(slot, batch, binary=None):
 AGENT_ENV = dict(os.environ, WALCAST_AMQP_URI=AMQP_URI)
 
 
-def run_agent(conn, slot, batch, endpos, binary=None):
-    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB, CPU seconds)."""
+def run_agent(conn, slot, batch, endpos, agent=AGENT, cpu=None):
+    """Agent from slot start to confirmed endpos: (seconds, peak RSS MB);
+    cpu (a list) receives the agent's CPU seconds up to then."""
     purge()
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch, binary), env=AGENT_ENV, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(agent_cmd(slot, batch, agent), env=AGENT_ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     peak = 0.0
-    cpu = 0.0
     target = lsn_int(endpos)
     while True:
         peak = max(peak, vmhwm_mb(proc.pid))
-        cpu = max(cpu, cpu_seconds(proc.pid))
         if proc.poll() is not None:
             raise SystemExit(f"walcast-agent exited early: {proc.stderr.read().decode().strip()}")
         row = sql(conn, "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s", (slot,))
@@ -122,31 +124,12 @@ def run_agent(conn, slot, batch, endpos, binary=None):
             break
         time.sleep(0.02)
     secs = time.monotonic() - t0
-    cpu = max(cpu, cpu_seconds(proc.pid))
+    if cpu is not None:
+        cpu.append(cpu_seconds(proc.pid))
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
-    return secs, peak, cpu
-
-
-def compare(conn, title, events, statement, base):
-    """The same WAL through the base binary and this tree's, in turn."""
-    slots = ["bench_base", "bench_new"]
-    for s in slots:
-        new_slot(conn, s)
-    sql(conn, statement)
-    endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
-    b_secs, b_rss, b_cpu = run_agent(conn, "bench_base", "change", endpos, base)
-    n_secs, n_rss, n_cpu = run_agent(conn, "bench_new", "change", endpos)
-    b_rate, n_rate = events / b_secs, events / n_secs
-    b_us, n_us = b_cpu * 1e6 / events, n_cpu * 1e6 / events
-    print(f"\n### {title}: {events:,} changes, envelope {ENVELOPE}, --batch change\n")
-    print("| agent | events/s | agent CPU µs/event | peak RSS MB |")
-    print("|---|---:|---:|---:|")
-    print(f"| base ({base}) | {b_rate:,.0f} | {b_us:.2f} | {b_rss:.1f} |")
-    print(f"| this tree | {n_rate:,.0f} | {n_us:.2f} | {n_rss:.1f} |")
-    print(f"| this tree / base | {n_rate / b_rate:.2f}x | {n_us / b_us:.2f}x | - |")
-    sys.stdout.flush()
+    return secs, peak
 
 
 def drain_recvlogical(conn, slot, endpos):
@@ -165,8 +148,38 @@ def ceiling(count, size):
     return float(out.split(":")[-1].split()[0])
 
 
-def workload(conn, title, events, statement):
+def compare(conn, events, endpos, base, repeat, modes):
+    """Both binaries, alternating, each repeat times per batch mode, on the
+    slots made for them before the workload: the ratio of the best rates."""
+    rows = []
+    for batch in modes:
+        rates = {"this": [], "base": []}
+        cpu = {"this": [], "base": []}
+        for r in range(repeat):
+            order = [("this", AGENT), ("base", base)]
+            for name, binary in order if r % 2 == 0 else reversed(order):
+                secs, _ = run_agent(conn, f"bench_cmp_{name}_{batch[0]}{r}", batch, endpos, binary,
+                                    cpu[name])
+                rates[name].append(events / secs)
+        rows.append((batch, rates["this"], rates["base"], cpu["this"], cpu["base"]))
+    print(f"\n#### this agent vs {base} ({repeat} runs each, alternating)\n")
+    print("Rates: best run of each, and the median; CPU: the agent's user + system seconds, median.\n")
+    print("| --batch | this events/s | base events/s | ratio best | ratio median | CPU this / base | every run: this / base |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for batch, this, base_rates, cpu_this, cpu_base in rows:
+        runs = ", ".join(f"{t:,.0f}/{b:,.0f}" for t, b in zip(this, base_rates))
+        med_this, med_base = statistics.median(this), statistics.median(base_rates)
+        cpu_ratio = statistics.median(cpu_this) / max(1e-9, statistics.median(cpu_base))
+        print(f"| {batch} | {max(this):,.0f} | {max(base_rates):,.0f} | {max(this) / max(base_rates):.3f} "
+              f"| {med_this / med_base:.3f} | {cpu_ratio:.3f} | {runs} |")
+    sys.stdout.flush()
+
+
+def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction")):
     slots = ["bench_recv", "bench_agent_change", "bench_agent_txn"]
+    if base is not None:
+        slots += [f"bench_cmp_{name}_{batch}{r}" for name in ("this", "base")
+                  for batch in (m[0] for m in modes) for r in range(repeat)]
     for s in slots:
         new_slot(conn, s)
     sql(conn, statement)
@@ -174,8 +187,8 @@ def workload(conn, title, events, statement):
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
     size = max(1, nbytes // max(1, nrecords))
     ceil_rate = ceiling(min(events, 200_000), size)
-    change_secs, change_rss, _ = run_agent(conn, "bench_agent_change", "change", endpos)
-    txn_secs, txn_rss, _ = run_agent(conn, "bench_agent_txn", "transaction", endpos)
+    change_secs, change_rss = run_agent(conn, "bench_agent_change", "change", endpos)
+    txn_secs, txn_rss = run_agent(conn, "bench_agent_txn", "transaction", endpos)
     change_rate, txn_rate = events / change_secs, events / txn_secs
     print(f"\n### {title}: {events:,} changes, ~{size} bytes/record\n")
     print("| path | events/s | vs (a) | peak RSS MB |")
@@ -185,6 +198,8 @@ def workload(conn, title, events, statement):
     print(f"| (c) walcast-agent, --batch change | {change_rate:,.0f} | {change_rate / ceil_rate:.2f}x | {change_rss:.1f} |")
     print(f"| (c) walcast-agent, --batch transaction | {txn_rate:,.0f} | {txn_rate / ceil_rate:.2f}x | {txn_rss:.1f} |")
     sys.stdout.flush()
+    if base is not None:
+        compare(conn, events, endpos, base, repeat, modes)
 
 
 def latency(conn, rate, seconds):
@@ -223,11 +238,16 @@ def main():
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
+    ap.add_argument("--compare", metavar="BIN", help="another walcast-agent to compare with, run alternately")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each binary per mode with --compare")
+    ap.add_argument("--skip-latency", action="store_true", help="skip the latency measurement")
+    ap.add_argument("--workloads", default="insert,update", help="which throughput workloads: insert,update")
+    ap.add_argument("--modes", default="change,transaction", help="--batch modes compared with --compare")
     ap.add_argument("--envelope", default="native", choices=["native", "debezium", "flat"])
-    ap.add_argument("--compare", metavar="BINARY", help="another walcast-agent to measure beside this tree's")
     args = ap.parse_args()
     global ENVELOPE
     ENVELOPE = args.envelope
+    base = os.path.abspath(args.compare) if args.compare else None
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
     sql(conn, """
@@ -241,18 +261,19 @@ def main():
     if args.latency_only:
         latency(conn, args.rate, args.seconds)
         return
-    run = workload
-    if args.compare:
-        def run(conn, title, events, statement):
-            compare(conn, title, events, statement, args.compare)
-    run(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
+    todo = args.workloads.split(",")
+    if "insert" in todo:
+        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
             jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""")
-    run(conn, f"{args.updates:,} one-row update transactions", args.updates,
-        f"call bench_updates({args.updates})")
-    if not args.compare:
+        from generate_series(1, {args.rows}) i""", base, args.repeat, args.modes.split(","))
+    if "update" in todo:
+        if "insert" not in todo:
+            sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i")
+        workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
+                 f"call bench_updates({args.updates})", base, args.repeat, args.modes.split(","))
+    if not args.skip_latency:
         latency(conn, args.rate, args.seconds)
     sql(conn, "drop table bench_mixed; drop procedure bench_updates")
 

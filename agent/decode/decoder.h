@@ -104,9 +104,12 @@ struct decoder_ops
 	 * The initial load (snapshot/), on the load's own connection, inside
 	 * its snapshot.  load_tables: every table the stream would include,
 	 * in a stable order (first checking that rendering is possible at
-	 * all); load_select: the select list that renders one row of t ("t"
-	 * is the table's alias), lsn being the load's position; load_row: the
-	 * event of one fetched row, a read (EVENT_READ), borrowing res.
+	 * all), DECODER_OK with a malloc'd array the caller frees.
+	 * load_select: appends to sql the select list that renders one row of
+	 * t ("t" is the table's alias in the query), lsn being the load's
+	 * position; DECODER_OK.  load_row: DECODER_EVENT with the read event
+	 * (EVENT_READ) of row `row` of res, borrowing res.  Errors: RETRY when
+	 * the connection failed, FATAL otherwise.
 	 */
 	enum decoder_status (*load_tables) (struct decoder *d, PGconn *conn,
 										struct decoder_table **tables,

@@ -175,7 +175,7 @@ decoder_walcast_options(struct decoder *d, const struct event_needs *needs)
 			!decoder_add_option(d, decoder_walcast_defaults[i][0],
 								decoder_walcast_defaults[i][1]))
 			return false;
-	/* The MongoDB mirror chooses BSON types by the columns' type names. */
+	/* A sink that types values by column (the mirror) needs the type names. */
 	if (needs->types && !decoder_user_sets(cfg, "include-types") &&
 		!decoder_add_option(d, "include-types", "true"))
 		return false;

@@ -17,8 +17,9 @@
 #include "decoder.h"
 
 static const struct event_needs no_needs = {false, false, NULL, NULL};
-static const struct event_needs mirror_needs = {true, true, "mongo_uri",
-"the mirror's _id is the key"};
+/* A sink that needs type names and keys (the mirror: test_sink_mongo.c). */
+static const struct event_needs mirror_needs = {true, true, "x_uri",
+"its documents are keyed"};
 
 static void
 load(struct agent_config *cfg, int argc, const char **argv)
@@ -136,7 +137,7 @@ test_refused(void **state)
 	expect_refused(&no_needs, "two-phase=on",
 				   "option: two-phase=on is not supported by walcast-agent (it publishes committed transactions only)");
 	expect_refused(&mirror_needs, "include-pk=false",
-				   "option: include-pk=false is not possible with mongo_uri (the mirror's _id is the key)");
+				   "option: include-pk=false is not possible with x_uri (its documents are keyed)");
 	expect_accepted(&no_needs, "include-pk=false");
 	expect_accepted(&no_needs, "stream-changes=false");
 	expect_accepted(&no_needs, "include-lsn=true");

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test check demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install test check fuzz demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -28,6 +28,11 @@ test: deps
 	@scripts/run-tests.sh
 
 check: test
+
+# The record parser under libFuzzer for FUZZ_SECONDS (default 60): not a
+# test, a time-bounded search (agent/test/fuzz.mk).
+fuzz: deps
+	$(MAKE) -C agent fuzz
 
 demo: deps
 	@scripts/demo.sh

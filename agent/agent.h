@@ -100,6 +100,8 @@ struct agent
 	 */
 	bool		ever_connected;
 	bool		load_done;		/* a load completed in this process */
+	uint64_t	skip_lsn;		/* --skip-lsn, 0 when unset */
+	bool		skip_met;		/* and it was met (and left out) */
 	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
 };
 

@@ -88,10 +88,68 @@ loop_failure(struct agent *a, bool retry, bool unreachable, const char *err)
 	return LOOP_FATAL;
 }
 
+/*
+ * A record the agent cannot process, now or on any replay: the slot would
+ * send it again after every restart, so the error names it and the way
+ * out (docs/agent-operations.md, "A record the agent cannot process").
+ */
+static enum loop_result
+loop_refused(uint64_t lsn, const char *what, const char *err)
+{
+	char		at[LSN_BUFLEN];
+
+	if (lsn == 0)
+	{
+		log_error("%s", err);
+		return LOOP_FATAL;
+	}
+	lsn_format(lsn, at, sizeof(at));
+	log_error("%s%s%s: %s; every restart would stop at it again: see docs/agent-operations.md (\"A record the agent cannot process\") before leaving it out with --skip-lsn=%s",
+			  "cannot process the record at LSN ", at, what, err, at);
+	return LOOP_FATAL;
+}
+
 enum loop_result
 loop_sink_failure(struct agent *a, enum sink_status st, const char *err)
 {
+	if (st == SINK_REFUSED)
+		return loop_refused(a->sinks.refused_lsn, "", err);
 	return loop_failure(a, st == SINK_RETRY, st == SINK_UNREACHABLE, err);
+}
+
+/*
+ * --skip-lsn: the one record the operator chose to leave out, after the
+ * agent stopped at it.  No sink receives it; its transaction goes on
+ * without it.  Logged every time it is met (a replay meets it again),
+ * without its row.
+ */
+static bool
+loop_skip(struct agent *a, const struct event *ev)
+{
+	char		lsn[LSN_BUFLEN];
+
+	if (a->skip_lsn == 0 || ev->lsn != a->skip_lsn)
+		return false;
+	lsn_format(ev->lsn, lsn, sizeof(lsn));
+	log_warning("skipping the record at LSN %s (%s%s%s, %s, %zu bytes) as --skip-lsn asks: no sink receives it",
+				lsn, ev->schema ? ev->schema : "", ev->schema ? "." : "",
+				ev->table ? ev->table : "no relation", event_op_name(ev->op),
+				ev->rawlen);
+	a->skip_met = true;
+	return true;
+}
+
+/* " (schema.table, insert)" for the error naming a record. */
+static void
+loop_describe(const struct event *ev, char *buf, size_t len)
+{
+	const char *op = ev->op == EVENT_OTHER ? "" : event_op_name(ev->op);
+
+	if (ev->table != NULL)
+		snprintf(buf, len, " (%s.%s%s%s)", ev->schema ? ev->schema : "?",
+				 ev->table, op[0] ? ", " : "", op);
+	else
+		snprintf(buf, len, op[0] ? " (%s)" : "%s", op);
 }
 
 enum loop_result
@@ -217,6 +275,22 @@ loop_published(struct agent *a, enum sink_status st, const char *err)
 	return st == SINK_OK ? LOOP_OK : loop_sink_failure(a, st, err);
 }
 
+/* Publishing ev: a sink that refuses ev itself gets it named in full. */
+static enum loop_result
+loop_publish(struct agent *a, const struct event *ev)
+{
+	char		err[1024];
+	char		what[300];
+	enum sink_status st = sink_set_publish(&a->sinks, ev, err, sizeof(err));
+
+	if (st == SINK_REFUSED && a->sinks.refused_lsn == ev->lsn)
+	{
+		loop_describe(ev, what, sizeof(what));
+		return loop_refused(ev->lsn, what, err);
+	}
+	return loop_published(a, st, err);
+}
+
 /*
  * A transaction (or a non-transactional message) is complete: the sink
  * sends what it held back, and the tracker learns which sequence number
@@ -245,8 +319,7 @@ loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 static enum loop_result
 loop_event(struct agent *a, struct event *ev)
 {
-	char		err[1024];
-	enum sink_status st;
+	enum loop_result r;
 
 	switch (ev->op)
 	{
@@ -274,15 +347,17 @@ loop_event(struct agent *a, struct event *ev)
 		case EVENT_UPDATE:
 		case EVENT_DELETE:
 		case EVENT_TRUNCATE:
+			if (loop_skip(a, ev))
+				return LOOP_OK;
 			a->stats.events++;
-			return loop_published(a, sink_set_publish(&a->sinks, ev, err, sizeof(err)),
-								  err);
+			return loop_publish(a, ev);
 
 		case EVENT_MESSAGE:
+			if (loop_skip(a, ev))
+				return LOOP_OK;
 			a->stats.events++;
-			st = sink_set_publish(&a->sinks, ev, err, sizeof(err));
-			if (st != SINK_OK || ev->transactional)
-				return loop_published(a, st, err);
+			if ((r = loop_publish(a, ev)) != LOOP_OK || ev->transactional)
+				return r;
 			/* Non-transactional: complete on its own, at its own LSN. */
 			return loop_end_unit(a, ev->lsn, true);
 
@@ -359,6 +434,19 @@ loop_read(struct agent *a, struct loop_timers *t, bool *more)
 				if (!loop_send_status(a, t, false))
 					return LOOP_RETRY;
 			}
+			continue;
+		}
+		if (ds == DECODER_BAD_RECORD)
+		{
+			char		what[300];
+
+			n++;
+			a->stats.records++;
+			loop_describe(&ev, what, sizeof(what));
+			r = loop_skip(a, &ev) ? LOOP_OK : loop_refused(ev.lsn, what, err);
+			event_free(&ev);
+			if (r != LOOP_OK)
+				return r;
 			continue;
 		}
 		if (ds != DECODER_NEED_MORE)

@@ -143,7 +143,14 @@ main(int argc, char **argv)
 	sink_describe(&a.cfg, sinks, sizeof(sinks));
 	log_info("walcast-agent %s starting: slot \"%s\", sink %s", WALCAST_VERSION,
 			 a.cfg.slot, sinks);
+	/* checked by config_core.c */
+	if (a.cfg.skip_lsn != NULL && lsn_parse(a.cfg.skip_lsn, &a.skip_lsn))
+		log_info("--skip-lsn: the record at %s will be left out if the slot sends it",
+				 a.cfg.skip_lsn);
 	rc = agent_run(&a);
+	if (a.skip_lsn != 0 && !a.skip_met)
+		log_warning("--skip-lsn %s matched no record in this run: nothing was left out",
+					a.cfg.skip_lsn);
 	if (rc == AGENT_EXIT_RUNTIME)
 		log_info("exiting with code 2 (unrecoverable error)");
 	else if (rc == AGENT_EXIT_BUSY)

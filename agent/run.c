@@ -15,6 +15,7 @@
  * reached every server, failing to reach one is a configuration mistake
  * (exit 2); afterwards it is an outage (retry).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -18,12 +18,22 @@ Then the latency from commit to a consumer (Debian's pika) at a steady rate
 of single-row transactions driven by pgbench.  Peak RSS of the agent is
 read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
 
+With --compare BIN (another build of walcast-agent, e.g. the previous main
+built in a worktree), each (c) row is run --repeat times by both binaries,
+alternating, on the same WAL, and a table gives this agent's rate over
+BIN's (best of the runs of each, to see past a noisy machine); the
+throughput workloads only.
+
+--envelope picks the agent's envelope (native by default) for every agent run.
+
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
-                      [--latency-only]
+                      [--latency-only] [--skip-latency] [--workloads insert,update]
+                      [--envelope KIND] [--compare BIN [--repeat N] [--modes change,transaction]]
 """
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -90,10 +100,13 @@ def cpu_secs(pid):
         return 0.0
 
 
-def agent_cmd(slot, batch, plugin="walcast", sink="amqp"):
+ENVELOPE = "native"
+
+
+def agent_cmd(slot, batch, plugin="walcast", sink="amqp", agent=AGENT):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    cmd = [AGENT, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0"]
+    cmd = [agent, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0", "--envelope", ENVELOPE]
     if plugin == "pgoutput":
         cmd += ["--plugin", "pgoutput", "--publication", PUBLICATION]
     if sink == "amqp":
@@ -112,13 +125,13 @@ class Run:
         self.secs, self.rss, self.cpu, self.walsender_cpu = secs, rss, cpu, walsender_cpu
 
 
-def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp"):
+def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AGENT):
     """Agent from slot start to confirmed endpos (sink: amqp, or the
     stdout sink at /dev/null)."""
     if sink == "amqp":
         purge()
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch, plugin, sink),
+    proc = subprocess.Popen(agent_cmd(slot, batch, plugin, sink, agent),
                             env=AGENT_ENV if sink == "amqp" else STDOUT_ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
@@ -160,7 +173,34 @@ def ceiling(count, size):
     return float(out.split(":")[-1].split()[0])
 
 
-def workload(conn, title, events, statement):
+def compare(conn, events, endpos, base, repeat, modes):
+    """Both binaries, alternating, each repeat times per batch mode, on the
+    slots made for them before the workload: the ratio of the best rates."""
+    rows = []
+    for batch in modes:
+        rates = {"this": [], "base": []}
+        cpu = {"this": [], "base": []}
+        for r in range(repeat):
+            order = [("this", AGENT), ("base", base)]
+            for name, binary in order if r % 2 == 0 else reversed(order):
+                run = run_agent(conn, f"bench_cmp_{name}_{batch[0]}{r}", batch, endpos, agent=binary)
+                rates[name].append(events / run.secs)
+                cpu[name].append(run.cpu)
+        rows.append((batch, rates["this"], rates["base"], cpu["this"], cpu["base"]))
+    print(f"\n#### this agent vs {base} ({repeat} runs each, alternating)\n")
+    print("Rates: best run of each, and the median; CPU: the agent's user + system seconds, median.\n")
+    print("| --batch | this events/s | base events/s | ratio best | ratio median | CPU this / base | every run: this / base |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for batch, this, base_rates, cpu_this, cpu_base in rows:
+        runs = ", ".join(f"{t:,.0f}/{b:,.0f}" for t, b in zip(this, base_rates))
+        med_this, med_base = statistics.median(this), statistics.median(base_rates)
+        cpu_ratio = statistics.median(cpu_this) / max(1e-9, statistics.median(cpu_base))
+        print(f"| {batch} | {max(this):,.0f} | {max(base_rates):,.0f} | {max(this) / max(base_rates):.3f} "
+              f"| {med_this / med_base:.3f} | {cpu_ratio:.3f} | {runs} |")
+    sys.stdout.flush()
+
+
+def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction")):
     # (d): each input, end to end to RabbitMQ and to stdout at /dev/null
     # (walcast to RabbitMQ is (c) with --batch change)
     inputs = [("walcast", "amqp"), ("pgoutput", "amqp"), ("walcast", "null"), ("pgoutput", "null")]
@@ -169,6 +209,10 @@ def workload(conn, title, events, statement):
         new_slot(conn, s)
     for plugin, sink in inputs[1:]:
         new_slot(conn, f"bench_{plugin}_{sink}", plugin)
+    if base is not None:
+        for s in (f"bench_cmp_{name}_{batch[0]}{r}" for name in ("this", "base")
+                  for batch in modes for r in range(repeat)):
+            new_slot(conn, s)
     sql(conn, statement)
     endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
@@ -198,6 +242,8 @@ def workload(conn, title, events, statement):
         print(f"| {plugin} | {'RabbitMQ, confirms' if sink == 'amqp' else 'stdout to /dev/null'} | {rate:,.0f} | "
               f"{ratio:.2f}x | {r.cpu * 100000 / events:.2f} | {r.walsender_cpu * 100000 / events:.2f} | {r.rss:.1f} |")
     sys.stdout.flush()
+    if base is not None:
+        compare(conn, events, endpos, base, repeat, modes)
 
 
 def latency(conn, rate, seconds):
@@ -236,7 +282,17 @@ def main():
     ap.add_argument("--rate", type=int, default=5000)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
+    ap.add_argument("--skip-latency", action="store_true", help="skip the latency measurement")
+    ap.add_argument("--workloads", default="insert,update", help="which throughput workloads: insert,update")
+    ap.add_argument("--envelope", default="native", choices=["native", "debezium", "flat"])
+    ap.add_argument("--compare", metavar="BIN", help="another walcast-agent to compare with, run alternately")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each binary per mode with --compare")
+    ap.add_argument("--modes", default="change,transaction", help="--batch modes compared with --compare")
     args = ap.parse_args()
+    global ENVELOPE
+    ENVELOPE = args.envelope
+    base = os.path.abspath(args.compare) if args.compare else None
+    modes = args.modes.split(",")
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
     sql(conn, """
@@ -252,14 +308,20 @@ def main():
     if args.latency_only:
         latency(conn, args.rate, args.seconds)
         return
-    workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
+    todo = args.workloads.split(",")
+    if "insert" in todo:
+        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
             jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""")
-    workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
-             f"call bench_updates({args.updates})")
-    latency(conn, args.rate, args.seconds)
+        from generate_series(1, {args.rows}) i""", base, args.repeat, modes)
+    if "update" in todo:
+        if "insert" not in todo:
+            sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i")
+        workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
+                 f"call bench_updates({args.updates})", base, args.repeat, modes)
+    if not args.skip_latency:
+        latency(conn, args.rate, args.seconds)
     sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
 
 

@@ -15,9 +15,9 @@ PACKAGES="
   libpq-dev
   librabbitmq-dev amqp-tools rabbitmq-server
   libmongoc-dev libbson-dev
-  libjansson-dev
   libcmocka-dev
   pkg-config make gcc
+  clang-14 libclang-rt-14-dev
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
   python3-jsonschema python3-mockupdb python3-yaml
   golang-go

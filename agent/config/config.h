@@ -66,6 +66,7 @@ struct agent_config
 	int			snapshot_chunk_rows;
 	char	   *state_dir;
 	char	   *reload_table;	/* "schema.table,...": reload these, exit */
+	char	   *skip_lsn;		/* "X/X": leave out the record at this LSN */
 
 	/* flow control and lifecycle */
 	int			max_inflight_events;

@@ -15,9 +15,11 @@
 #include <libpq-fe.h>
 
 #include "decoder.h"
+#include "lsn.h"
 #include "sink.h"
 
 static bool config_check_conninfo(const char *v, char *msg, size_t len);
+static bool config_check_lsn(const char *v, char *msg, size_t len);
 
 static const struct config_enum_value config_envelopes[] = {
 	{"native", ENVELOPE_NATIVE}, {"debezium", ENVELOPE_DEBEZIUM},
@@ -61,6 +63,9 @@ static const struct config_option config_core_head[] = {
 static const struct config_option config_core_events[] = {
 	{"envelope", 0, CONFIG_ENUM, F(envelope), "native", 0, 0, config_envelopes, NULL,
 		"KIND", "shape of every published event: native, debezium or flat", 0, "Events", NULL},
+	{"skip-lsn", 0, CONFIG_STRING, F(skip_lsn), NULL, 0, 0, NULL, config_check_lsn,
+		"LSN", "leave out the one record at this LSN, which the agent cannot process (it names it when it stops)",
+	CONFIG_NULLABLE | CONFIG_NOFILE | CONFIG_NOENV, NULL, NULL},
 };
 
 /* After the sinks' sections. */
@@ -144,6 +149,20 @@ config_check_table_list(const char *v, char *msg, size_t len)
 			return true;
 		p += n + 1;
 	}
+}
+
+/* An LSN as PostgreSQL prints it, "X/X", and not 0/0 (no record has it). */
+static bool
+config_check_lsn(const char *v, char *msg, size_t len)
+{
+	uint64_t	lsn;
+
+	if (!lsn_parse(v, &lsn) || lsn == 0)
+	{
+		snprintf(msg, len, "\"%s\" is not an LSN (X/X, as the error that named the record printed it)", v);
+		return false;
+	}
+	return true;
 }
 
 /* ---- cross-option rules ---- */

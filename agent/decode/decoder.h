@@ -48,6 +48,10 @@
 enum decoder_status
 {
 	DECODER_EVENT,				/* next: *ev holds one event (event_free it) */
+	DECODER_BAD_RECORD,			/* next: a record that cannot be decoded; *ev
+								 * names it as far as it can (lsn, schema,
+								 * table, raw; event_free it), err says why.
+								 * The loop stops, or skips it (--skip-lsn) */
 	DECODER_NEED_MORE,			/* next: the message is used up, feed another */
 	DECODER_OK,					/* prepare/begin_session, load_tables,
 								 * load_select */
@@ -133,9 +137,12 @@ struct decoder_ops
 	 * The initial load (snapshot/), on the load's own connection, inside
 	 * its snapshot.  load_tables: every table the stream would include,
 	 * in a stable order (first checking that rendering is possible at
-	 * all); load_select: the select list that renders one row of t ("t"
-	 * is the table's alias), lsn being the load's position; load_row: the
-	 * event of one fetched row, a read (EVENT_READ), borrowing res.
+	 * all), DECODER_OK with a malloc'd array the caller frees.
+	 * load_select: appends to sql the select list that renders one row of
+	 * t ("t" is the table's alias in the query), lsn being the load's
+	 * position; DECODER_OK.  load_row: DECODER_EVENT with the read event
+	 * (EVENT_READ) of row `row` of res, borrowing res.  Errors: RETRY when
+	 * the connection failed, FATAL otherwise.
 	 */
 	enum decoder_status (*load_tables) (struct decoder *d, PGconn *conn,
 										struct decoder_table **tables,

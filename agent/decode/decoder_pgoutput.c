@@ -155,13 +155,6 @@ pgoutput_opts(const struct agent_config *cfg, const struct event_needs *needs,
 	opts->include_types = needs->types;
 	if (!pgoutput_read_options(cfg, opts, err, errlen))
 		return false;
-	if (!opts->values.numeric_as_string)
-	{
-		/* as decoder_walcast_check: jansson would round long decimals */
-		snprintf(err, errlen,
-				 "plugin option numeric-data-types-as-string=false is not supported by the agent");
-		return false;
-	}
 	if (needs->key && !opts->include_pk)
 	{
 		snprintf(err, errlen, "option: include-pk=false is not possible with %s (%s)",

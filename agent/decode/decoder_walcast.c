@@ -54,6 +54,9 @@ struct decoder_walcast
 	/* The load without the extension: rows rendered by the agent. */
 	char	   *load_options;	/* the load connection's libpq "options" */
 	struct pgoutput_load *load;	/* from load_tables to load_end */
+
+	/* What the last record that did not parse says of itself. */
+	struct walcast_record_id bad;
 };
 
 /* The plugin's idea of false (its bool parser, parse_bool in PostgreSQL). */
@@ -67,31 +70,15 @@ decoder_walcast_is_false(const char *v)
 
 /*
  * The plugin options the agent cannot work with: what the acknowledgement
- * rule and message ids rest on, what the JSON parser cannot hold, and
- * what the enabled sinks need.
+ * rule and message ids rest on, and what the enabled sinks need.  (Any
+ * number fits: records are parsed with numbers kept as their text, so
+ * numeric-data-types-as-string=false is fine.)
  */
 static bool
 decoder_walcast_check(const struct agent_config *cfg,
 					  const struct event_needs *needs, char *err,
 					  size_t errlen)
 {
-	/*
-	 * jansson cannot hold integers beyond 64 bits and would round long
-	 * decimals to doubles, so numerics must stay strings (the plugin's
-	 * default); otherwise one wide value would stop the stream for good.
-	 */
-	for (int i = 0; i < cfg->plugin_options.count; i++)
-	{
-		bool		v;
-
-		if (strcmp(cfg->plugin_options.items[i].name, "numeric-data-types-as-string") == 0 &&
-			config_parse_bool(cfg->plugin_options.items[i].value, &v) && !v)
-		{
-			snprintf(err, errlen,
-					 "plugin option numeric-data-types-as-string=false is not supported by the agent");
-			return false;
-		}
-	}
 	for (int i = 0; i < cfg->plugin_options.count; i++)
 	{
 		const struct config_plugin_option *o = &cfg->plugin_options.items[i];
@@ -199,7 +186,7 @@ decoder_walcast_options(struct decoder *d, const struct event_needs *needs)
 			!decoder_add_option(d, decoder_walcast_defaults[i][0],
 								decoder_walcast_defaults[i][1]))
 			return false;
-	/* The MongoDB mirror chooses BSON types by the columns' type names. */
+	/* A sink that types values by column (the mirror) needs the type names. */
 	if (needs->types && !decoder_user_sets(cfg, "include-types") &&
 		!decoder_add_option(d, "include-types", "true"))
 		return false;
@@ -282,12 +269,20 @@ decoder_walcast_next(struct decoder *d, struct event *ev, char *err,
 			continue;
 		if (!walcast_record_parse(ev, start, n, perr, sizeof(perr)))
 		{
-			char		lsn[LSN_BUFLEN];
-
-			lsn_format(w->data_start, lsn, sizeof(lsn));
-			snprintf(err, errlen, "invalid record from the plugin near %s: %s",
-					 lsn, perr);
-			return DECODER_FATAL;
+			/*
+			 * The slot would send it again after every restart: name it,
+			 * so that the loop can say which one, or leave it out when
+			 * told to (--skip-lsn).
+			 */
+			walcast_record_peek(start, n, &w->bad);
+			ev->op = EVENT_OTHER;
+			ev->lsn = w->bad.lsn;
+			ev->schema = w->bad.schema[0] ? w->bad.schema : NULL;
+			ev->table = w->bad.table[0] ? w->bad.table : NULL;
+			ev->raw = start;
+			ev->rawlen = n;
+			snprintf(err, errlen, "invalid record from the plugin: %s", perr);
+			return DECODER_BAD_RECORD;
 		}
 
 		/*

@@ -6,9 +6,17 @@
  * The kind (op) and the fields the agent itself needs to order, identify
  * and route a change (relation, LSNs, sequence, xid) are typed fields, so
  * generic code never looks into the record.  The record itself is a
- * parsed walcast record (docs/contract.md) in a jansson tree, read by the
- * envelopes and the mirror for the row's columns; its bytes are kept as
- * received for the native envelope, which publishes them unchanged.
+ * parsed walcast record (docs/contract.md) in a yyjson tree, read by the
+ * envelopes and the mirror for the row's columns.  Its bytes are kept as
+ * received: the native envelope publishes them unchanged, and the other
+ * envelopes copy each value's text from them (event_text), so that a
+ * value reaches every envelope exactly as the plugin wrote it.
+ *
+ * The tree is lossless (walcast_record.c): numbers stay their text
+ * (yyjson_is_raw), duplicate keys of a json value stay, strings carry
+ * their length (\u0000).  Lone surrogate escapes, which PostgreSQL's json
+ * type keeps and yyjson refuses, read as U+FFFD in the tree; their
+ * positions are in lone[], and the text still holds the original escape.
  */
 #ifndef WALCAST_EVENT_H
 #define WALCAST_EVENT_H
@@ -17,9 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "lsn.h"
+#include "yyjson.h"
 
 enum event_op
 {
@@ -39,7 +46,13 @@ enum event_op
 struct event
 {
 	enum event_op op;
-	json_t	   *rec;			/* parsed record, owned (decref in event_free) */
+	yyjson_val *rec;			/* the record's root object, in doc */
+	yyjson_doc *doc;			/* parsed record, owned (event_free) */
+	char	   *buf;			/* doc's in-situ copy of raw, owned: a string
+								 * of rec at buf + n is raw's text at n */
+	size_t	   *lone;			/* offsets in raw of the lone surrogate
+								 * escapes read as U+FFFD, owned; NULL */
+	size_t		nlone;
 	const char *schema;			/* borrowed from rec; NULL when absent */
 	const char *table;			/* borrowed from rec; NULL when absent */
 	uint64_t	lsn;			/* 0 when absent */
@@ -80,6 +93,37 @@ struct event_needs
 
 /* Release what the event owns; safe on an event that holds nothing. */
 extern void event_free(struct event *ev);
+
+/*
+ * The text of a value of the record as the plugin wrote it, borrowed from
+ * ev->raw: the member of obj named key (NULL text when absent), or the
+ * value whose key (of an object iteration) is key.  Numbers keep their
+ * digits, strings their quotes and escapes, containers everything inside.
+ */
+struct event_text
+{
+	const char *ptr;
+	size_t		len;
+};
+
+extern struct event_text event_member_text(const struct event *ev,
+										   yyjson_val *obj, const char *key);
+extern struct event_text event_value_text(const struct event *ev,
+										  yyjson_val *key);
+
+/* A key's text between its quotes, escapes as written. */
+extern struct event_text event_key_text(const struct event *ev,
+										yyjson_val *key);
+
+/*
+ * The key of obj's first member named like the string name, or NULL (a
+ * row's column by the name in "pk"; also returns NULL when obj is not an
+ * object).
+ */
+extern yyjson_val *event_find_key(yyjson_val *obj, yyjson_val *name);
+
+/* Whether text holds a lone surrogate escape (read as U+FFFD in the tree). */
+extern bool event_text_has_lone(const struct event *ev, struct event_text text);
 
 /*
  * "insert", "update", "delete", "truncate", "message", "read", "begin",

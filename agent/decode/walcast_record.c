@@ -11,11 +11,36 @@
  * walcast record format: decoder_walcast.c for the plugin's own messages
  * and the initial load's rows, and any decoder that renders another
  * plugin's changes as walcast records (walcast_record.h).
+ *
+ * The parser is yyjson, set up to lose nothing the plugin writes (issue
+ * 12): numbers are kept as their text (integers beyond 64 bits, 1e400,
+ * -0, 1.50 stay what they are), duplicate keys of a json value are kept
+ * in order, strings carry their length (\u0000), bytes that are not UTF-8
+ * (a SQL_ASCII database) pass, and nesting has no limit.  It parses a copy
+ * of the record in place, which ties every string of the tree to its
+ * offset in the record (event.c: event_value_text).
+ *
+ * One thing the json type stores and yyjson refuses: a lone surrogate
+ * escape ("\ud800").  Such a record is read a second time with each lone
+ * escape replaced, in the copy only, by "\ufffd" (as long, so offsets
+ * hold), and the offsets are kept in the event: envelopes copy the
+ * original text, and the MongoDB mirror stores such a value as its text.
  */
 #include "walcast_record.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/*
+ * In place (our own copy), numbers as text, and bytes that are not UTF-8
+ * kept as they are.  No YYJSON_READ_STOP_WHEN_DONE: data after the
+ * record is an error, so that a batch of records handed over whole by
+ * mistake fails here instead of being half read.
+ */
+#define WALCAST_RECORD_READ_FLAGS (YYJSON_READ_INSITU | \
+								   YYJSON_READ_NUMBER_AS_RAW | \
+								   YYJSON_READ_ALLOW_INVALID_UNICODE)
 
 static enum event_op
 walcast_record_op(char a)
@@ -49,15 +74,15 @@ walcast_record_op(char a)
 
 /* An optional "X/X" field: absent or null leaves *out at 0. */
 static bool
-walcast_record_lsn(json_t *rec, const char *key, uint64_t *out,
+walcast_record_lsn(yyjson_val *rec, const char *key, uint64_t *out,
 				   char *err, size_t errlen)
 {
-	json_t	   *v = json_object_get(rec, key);
+	yyjson_val *v = yyjson_obj_get(rec, key);
 
 	*out = 0;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || yyjson_is_null(v))
 		return true;
-	if (!json_is_string(v) || !lsn_parse(json_string_value(v), out))
+	if (!yyjson_is_str(v) || !lsn_parse(yyjson_get_str(v), out))
 	{
 		snprintf(err, errlen, "field \"%s\" is not an LSN (\"X/X\")", key);
 		return false;
@@ -65,58 +90,115 @@ walcast_record_lsn(json_t *rec, const char *key, uint64_t *out,
 	return true;
 }
 
+/*
+ * Digits only, no sign, at most INT64_MAX: the number's text (numbers are
+ * read as text, see WALCAST_RECORD_READ_FLAGS).
+ */
+static bool
+walcast_record_digits(const char *s, size_t len, int64_t *out)
+{
+	uint64_t	v = 0;
+
+	if (len == 0 || len > 19)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (v > (uint64_t) INT64_MAX)
+		return false;
+	*out = (int64_t) v;
+	return true;
+}
+
 /* An optional non-negative integer field: absent or null gives -1. */
 static bool
-walcast_record_count(json_t *rec, const char *key, int64_t *out,
+walcast_record_count(yyjson_val *rec, const char *key, int64_t *out,
 					 char *err, size_t errlen)
 {
-	json_t	   *v = json_object_get(rec, key);
+	yyjson_val *v = yyjson_obj_get(rec, key);
 
 	*out = -1;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || yyjson_is_null(v))
 		return true;
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
+	if (!yyjson_is_raw(v) ||
+		!walcast_record_digits(yyjson_get_raw(v), yyjson_get_len(v), out))
 	{
+		*out = -1;
 		snprintf(err, errlen, "field \"%s\" is not a non-negative integer",
 				 key);
 		return false;
 	}
-	*out = (int64_t) json_integer_value(v);
 	return true;
 }
 
 /* An optional string field, borrowed from rec. */
 static bool
-walcast_record_string(json_t *rec, const char *key, const char **out,
+walcast_record_string(yyjson_val *rec, const char *key, const char **out,
 					  char *err, size_t errlen)
 {
-	json_t	   *v = json_object_get(rec, key);
+	yyjson_val *v = yyjson_obj_get(rec, key);
 
 	*out = NULL;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || yyjson_is_null(v))
 		return true;
-	if (!json_is_string(v))
+	if (!yyjson_is_str(v))
 	{
 		snprintf(err, errlen, "field \"%s\" is not a string", key);
 		return false;
 	}
-	*out = json_string_value(v);
+	*out = yyjson_get_str(v);
+	return true;
+}
+
+/*
+ * The plugin writes each field of a record once.  yyjson keeps duplicate
+ * keys (a json value needs them), so the record's own are checked here:
+ * with two "lsn"s the agent could not tell which one counts.
+ */
+static bool
+walcast_record_unique(yyjson_val *rec, char *err, size_t errlen)
+{
+	size_t		i,
+				imax,
+				j,
+				jmax;
+	yyjson_val *k,
+			   *v,
+			   *o,
+			   *w;
+
+	yyjson_obj_foreach(rec, i, imax, k, v)
+	{
+		yyjson_obj_foreach(rec, j, jmax, o, w)
+		{
+			if (j > i && yyjson_equals_strn(o, yyjson_get_str(k), yyjson_get_len(k)))
+			{
+				snprintf(err, errlen, "field \"%s\" appears twice",
+						 yyjson_get_str(k));
+				return false;
+			}
+		}
+	}
 	return true;
 }
 
 static bool
 walcast_record_fill(struct event *ev, char *err, size_t errlen)
 {
-	json_t	   *rec = ev->rec;
+	yyjson_val *rec = ev->rec;
 	const char *action;
-	json_t	   *transactional;
+	yyjson_val *transactional;
 
-	if (!json_is_object(rec))
+	if (!yyjson_is_obj(rec))
 	{
 		snprintf(err, errlen, "record is not a JSON object");
 		return false;
 	}
-	if (!walcast_record_string(rec, "action", &action, err, errlen))
+	if (!walcast_record_unique(rec, err, errlen) ||
+		!walcast_record_string(rec, "action", &action, err, errlen))
 		return false;
 	if (action == NULL || action[0] == '\0')
 	{
@@ -150,14 +232,14 @@ walcast_record_fill(struct event *ev, char *err, size_t errlen)
 	switch (ev->op)
 	{
 		case EVENT_MESSAGE:
-			transactional = json_object_get(rec, "transactional");
-			if (!json_is_boolean(transactional))
+			transactional = yyjson_obj_get(rec, "transactional");
+			if (!yyjson_is_bool(transactional))
 			{
 				snprintf(err, errlen,
 						 "message record has no boolean \"transactional\"");
 				return false;
 			}
-			ev->transactional = json_is_true(transactional);
+			ev->transactional = yyjson_get_bool(transactional);
 			break;
 		default:
 			break;
@@ -165,11 +247,111 @@ walcast_record_fill(struct event *ev, char *err, size_t errlen)
 	return true;
 }
 
+static int
+walcast_record_hex4(const char *s)
+{
+	int			v = 0;
+
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Replace every lone surrogate escape of buf (a copy of the record, len
+ * bytes) by "\ufffd" and list their offsets in ev->lone.  A backslash
+ * only ever starts an escape (outside strings JSON has none), so the
+ * bytes are walked escape by escape without tracking strings.  A high
+ * surrogate followed by a low one is a pair, and stays.  False when out
+ * of memory.
+ */
+static bool
+walcast_record_patch_lone(struct event *ev, char *buf, size_t len)
+{
+	size_t		cap = 0;
+
+	for (size_t i = 0; i + 1 < len; i++)
+	{
+		int			u;
+
+		if (buf[i] != '\\')
+			continue;
+		if (buf[i + 1] != 'u' || len - i < 6 ||
+			(u = walcast_record_hex4(buf + i + 2)) < 0xD800 || u > 0xDFFF)
+		{
+			i++;				/* the escaped character */
+			continue;
+		}
+		if (u <= 0xDBFF && len - i >= 12 && buf[i + 6] == '\\' &&
+			buf[i + 7] == 'u')
+		{
+			int			lo = walcast_record_hex4(buf + i + 8);
+
+			if (lo >= 0xDC00 && lo <= 0xDFFF)
+			{
+				i += 11;		/* a pair */
+				continue;
+			}
+		}
+		if (ev->nlone == cap)
+		{
+			size_t	   *grown = realloc(ev->lone, (cap = cap ? cap * 2 : 4) * sizeof(*grown));
+
+			if (grown == NULL)
+				return false;
+			ev->lone = grown;
+		}
+		ev->lone[ev->nlone++] = i;
+		memcpy(buf + i, "\\ufffd", 6);
+		i += 5;
+	}
+	return true;
+}
+
+/* Parse raw (len bytes) in place in a fresh copy: ev->buf, ev->doc. */
+static bool
+walcast_record_read(struct event *ev, bool patch, yyjson_read_err *rerr)
+{
+	free(ev->buf);
+	/* yyjson reads in place only with this much zeroed padding after. */
+	if ((ev->buf = malloc(ev->rawlen + YYJSON_PADDING_SIZE)) == NULL)
+	{
+		rerr->code = YYJSON_READ_ERROR_MEMORY_ALLOCATION;
+		rerr->msg = "out of memory";
+		rerr->pos = 0;
+		return false;
+	}
+	memcpy(ev->buf, ev->raw, ev->rawlen);
+	memset(ev->buf + ev->rawlen, 0, YYJSON_PADDING_SIZE);
+	if (patch && !walcast_record_patch_lone(ev, ev->buf, ev->rawlen))
+	{
+		rerr->code = YYJSON_READ_ERROR_MEMORY_ALLOCATION;
+		rerr->msg = "out of memory";
+		rerr->pos = 0;
+		return false;
+	}
+	ev->doc = yyjson_read_opts(ev->buf, ev->rawlen, WALCAST_RECORD_READ_FLAGS,
+							   NULL, rerr);
+	return ev->doc != NULL;
+}
+
 bool
 walcast_record_parse(struct event *ev, const char *data, size_t len,
 					 char *err, size_t errlen)
 {
-	json_error_t jerr;
+	yyjson_read_err rerr;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = -1;
@@ -179,16 +361,20 @@ walcast_record_parse(struct event *ev, const char *data, size_t len,
 	ev->rawlen = len;
 
 	/*
-	 * jansson rejects trailing data by default, so a batch of several
-	 * records handed over by mistake fails here instead of being half read.
+	 * Lone surrogates are rare (only the json type keeps them): read once
+	 * as is, and patch only a record that yyjson refused with them.
 	 */
-	ev->rec = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (ev->rec == NULL)
+	if (!walcast_record_read(ev, false, &rerr) &&
+		(rerr.code != YYJSON_READ_ERROR_INVALID_STRING ||
+		 strstr(rerr.msg, "surrogate") == NULL ||
+		 !walcast_record_read(ev, true, &rerr)))
 	{
-		snprintf(err, errlen, "invalid JSON at byte %d: %s",
-				 jerr.position, jerr.text);
+		snprintf(err, errlen, "invalid JSON at byte %zu: %s", rerr.pos,
+				 rerr.msg);
+		event_free(ev);
 		return false;
 	}
+	ev->rec = yyjson_doc_get_root(ev->doc);
 	if (!walcast_record_fill(ev, err, errlen))
 	{
 		event_free(ev);
@@ -197,3 +383,94 @@ walcast_record_parse(struct event *ev, const char *data, size_t len,
 	return true;
 }
 
+/* ---- naming a record that does not parse ---- */
+
+/* A string field's text (escapes as written), truncated to fit buf. */
+static void
+walcast_record_peek_string(const char *s, size_t len, char *buf, size_t buflen)
+{
+	size_t		n = len < buflen - 1 ? len : buflen - 1;
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* The closing quote of the string whose content starts at i, or len. */
+static size_t
+walcast_record_peek_quote(const char *s, size_t len, size_t i)
+{
+	while (i < len && s[i] != '"')
+		i += s[i] == '\\' ? 2 : 1;
+	return i < len ? i : len;
+}
+
+void
+walcast_record_peek(const char *data, size_t len, struct walcast_record_id *id)
+{
+	size_t		i = 0;
+	int			depth = 0;
+
+	memset(id, 0, sizeof(*id));
+
+	/*
+	 * The plugin writes "action", "lsn", "schema" and "table" before any
+	 * row value (docs/contract.md), so even a record broken inside a
+	 * value names its change.  Top-level members are walked by their
+	 * strings and brackets only, and the walk stops at the first thing
+	 * that is not what a record looks like.
+	 */
+	while (i < len && data[i] != '{')
+		i++;
+	for (i++; i < len; i++)
+	{
+		char		c = data[i];
+
+		if (c == '"')
+		{
+			size_t		kstart = i + 1;
+			size_t		kend = walcast_record_peek_quote(data, len, kstart);
+			size_t		v;
+
+			if (kend >= len)
+				return;
+			i = kend;
+			if (depth > 0)
+				continue;
+			for (v = kend + 1; v < len && (data[v] == ' ' || data[v] == ':'); v++)
+				;
+			if (v >= len || data[v] != '"')
+				continue;		/* not a string member: walked on */
+			{
+				size_t		vend = walcast_record_peek_quote(data, len, v + 1);
+				const char *k = data + kstart;
+				size_t		klen = kend - kstart;
+				char		lsn[LSN_BUFLEN];
+
+				if (vend >= len)
+					return;
+				if (klen == 6 && memcmp(k, "action", 6) == 0 && vend - v == 2)
+					id->action = data[v + 1];
+				else if (klen == 3 && memcmp(k, "lsn", 3) == 0)
+				{
+					walcast_record_peek_string(data + v + 1, vend - v - 1, lsn, sizeof(lsn));
+					if (!lsn_parse(lsn, &id->lsn))
+						id->lsn = 0;
+				}
+				else if (klen == 6 && memcmp(k, "schema", 6) == 0)
+					walcast_record_peek_string(data + v + 1, vend - v - 1,
+											   id->schema, sizeof(id->schema));
+				else if (klen == 5 && memcmp(k, "table", 5) == 0)
+					walcast_record_peek_string(data + v + 1, vend - v - 1,
+											   id->table, sizeof(id->table));
+				i = vend;
+			}
+		}
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+		{
+			if (--depth < 0)
+				return;
+		}
+	}
+}

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -27,5 +28,22 @@
  */
 extern bool walcast_record_parse(struct event *ev, const char *data,
 								 size_t len, char *err, size_t errlen);
+
+/*
+ * What a record that walcast_record_parse refused still says about itself,
+ * for the error that names it and for --skip-lsn: its action, LSN (0 when
+ * unreadable) and relation (empty when unreadable; escapes as written,
+ * truncated).
+ */
+struct walcast_record_id
+{
+	char		action;
+	uint64_t	lsn;
+	char		schema[64];
+	char		table[64];
+};
+
+extern void walcast_record_peek(const char *data, size_t len,
+								struct walcast_record_id *id);
 
 #endif							/* WALCAST_WALCAST_RECORD_H */

@@ -3,14 +3,18 @@
  *		Render a parsed plugin record as native, Debezium-style or flat JSON.
  *
  * The shapes are specified in docs/agent-config.md ("Envelopes"); keep the
- * two in step.  Field order is fixed (jansson keeps insertion order) and the
- * output is compact, so equal events always render to equal bytes.
+ * two in step.  Field order is fixed and the output is compact, so equal
+ * events always render to equal bytes.
  *
- * The output is written by envelope_dump rather than json_dumps: jansson
- * prints every real with 17 significant digits, which would turn the
- * plugin's shortest round-trip 0.1 into 0.10000000000000001.  envelope_dump
- * prints reals in their shortest round-trip form and leaves all string
- * escaping to jansson (json_dumpb).
+ * An envelope is built as a yyjson document and written by yyjson, which
+ * owns the structure and the escaping of what the agent adds (the source
+ * block, the op).  Whatever comes from the record goes in as its text
+ * (event_member_text, event_value_text): values as raw JSON, column names
+ * as strings written unescaped from their escaped text.  Nothing of the
+ * row is parsed and printed again, so a value reaches every envelope
+ * exactly as the plugin wrote it: integers beyond 64 bits, 1e400, -0,
+ * 2.50, duplicate keys and escapes of a json value, bytes that are not
+ * UTF-8 (SQL_ASCII), lone surrogate escapes.
  */
 #define _POSIX_C_SOURCE 200809L	/* clock_gettime */
 
@@ -23,6 +27,7 @@
 #include <time.h>
 
 #include "config.h"				/* WALCAST_VERSION */
+#include "yyjson.h"
 
 /*
  * Row columns that would collide with a field the flat envelope adds.  The
@@ -63,179 +68,99 @@ envelope_kind_name(enum envelope_kind k)
 	return "unknown";
 }
 
-/* ---- output buffer and serializer ---- */
+/* ---- building an envelope ---- */
 
+/* A base64 buffer; the envelope document copies what it keeps. */
 struct envelope_buf
 {
 	char	   *data;
 	size_t		len;
 	size_t		cap;
-	bool		failed;			/* out of memory: stop writing, report once */
+	bool		failed;			/* out of memory */
 };
-
-static bool
-envelope_reserve(struct envelope_buf *b, size_t n)
-{
-	size_t		cap;
-	char	   *p;
-
-	if (b->failed)
-		return false;
-	if (b->cap - b->len >= n)
-		return true;
-	cap = b->cap ? b->cap : 256;
-	while (cap - b->len < n)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (p == NULL)
-	{
-		b->failed = true;
-		return false;
-	}
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
 
 static void
 envelope_put(struct envelope_buf *b, const char *s, size_t n)
 {
-	if (!envelope_reserve(b, n))
+	if (b->failed)
 		return;
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-}
-
-/* A scalar through jansson, which owns all string escaping. */
-static void
-envelope_put_scalar(struct envelope_buf *b, json_t *v)
-{
-	size_t		need = 64;
-
-	for (;;)
+	if (b->cap - b->len < n)
 	{
-		size_t		n;
+		size_t		cap = b->cap ? b->cap : 256;
+		char	   *p;
 
-		if (!envelope_reserve(b, need))
-			return;
-		n = json_dumpb(v, b->data + b->len, b->cap - b->len, JSON_ENCODE_ANY);
-		if (n == 0)
+		while (cap - b->len < n)
+			cap *= 2;
+		if ((p = realloc(b->data, cap)) == NULL)
 		{
 			b->failed = true;
 			return;
 		}
-		if (n <= b->cap - b->len)
-		{
-			b->len += n;
-			return;
-		}
-		need = n;
+		b->data = p;
+		b->cap = cap;
 	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+/* One envelope being built: its document and whether every step worked. */
+struct envelope_doc
+{
+	yyjson_mut_doc *doc;
+	const struct event *ev;
+	bool		ok;
+};
+
+/* v, or JSON null after remembering that it could not be made. */
+static yyjson_mut_val *
+envelope_checked(struct envelope_doc *d, yyjson_mut_val *v)
+{
+	if (v == NULL)
+	{
+		d->ok = false;
+		return yyjson_mut_null(d->doc);
+	}
+	return v;
+}
+
+/* A value of the record as its text (null when absent): never re-printed. */
+static yyjson_mut_val *
+envelope_text(struct envelope_doc *d, struct event_text t)
+{
+	if (t.ptr == NULL)
+		return envelope_checked(d, yyjson_mut_null(d->doc));
+	return envelope_checked(d, yyjson_mut_rawn(d->doc, t.ptr, t.len));
+}
+
+/* The member key of the record's object obj, as its text. */
+static yyjson_mut_val *
+envelope_member(struct envelope_doc *d, yyjson_val *obj, const char *key)
+{
+	return envelope_text(d, event_member_text(d->ev, obj, key));
 }
 
 static void
-envelope_put_key(struct envelope_buf *b, const char *key, size_t keylen)
+envelope_add(struct envelope_doc *d, yyjson_mut_val *obj, const char *key,
+			 yyjson_mut_val *v)
 {
-	json_t	   *s = json_stringn_nocheck(key, keylen);
-
-	if (s == NULL)
-	{
-		b->failed = true;
-		return;
-	}
-	envelope_put_scalar(b, s);
-	json_decref(s);
+	if (v == NULL || !yyjson_mut_obj_add_val(d->doc, obj, key, v))
+		d->ok = false;
 }
 
 /*
- * Shortest digits that read back as the same double, laid out like
- * PostgreSQL's float8out: plain notation for decimal exponents -4..14,
- * exponent notation outside.
+ * A column of the record (key is its key in a row object) under the same
+ * name: the name goes out as the plugin escaped it, the value as its text.
  */
 static void
-envelope_put_real(struct envelope_buf *b, double d)
+envelope_add_column(struct envelope_doc *d, yyjson_mut_val *obj,
+					yyjson_val *key, struct event_text value)
 {
-	char		num[48];
-	int			prec;
-	int			exp;
+	struct event_text name = event_key_text(d->ev, key);
+	yyjson_mut_val *k = yyjson_mut_strn(d->doc, name.ptr, name.len);
 
-	for (prec = 1; prec <= 17; prec++)
-	{
-		snprintf(num, sizeof(num), "%.*e", prec - 1, d);
-		if (strtod(num, NULL) == d)
-			break;
-	}
-	if (prec > 17)
-		prec = 17;
-	exp = atoi(strchr(num, 'e') + 1);
-	if (exp >= -4 && exp < 15)
-		snprintf(num, sizeof(num), "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
-	/* Keep it a real for readers that distinguish (as jansson does). */
-	if (strpbrk(num, ".e") == NULL)
-		strcat(num, ".0");
-	envelope_put(b, num, strlen(num));
-}
-
-static void
-envelope_dump(struct envelope_buf *b, json_t *v)
-{
-	const char *key;
-	size_t		keylen;
-	json_t	   *item;
-	size_t		i;
-	bool		first = true;
-
-	switch (json_typeof(v))
-	{
-		case JSON_OBJECT:
-			envelope_put(b, "{", 1);
-			json_object_keylen_foreach(v, key, keylen, item)
-			{
-				if (!first)
-					envelope_put(b, ",", 1);
-				first = false;
-				envelope_put_key(b, key, keylen);
-				envelope_put(b, ":", 1);
-				envelope_dump(b, item);
-			}
-			envelope_put(b, "}", 1);
-			break;
-		case JSON_ARRAY:
-			envelope_put(b, "[", 1);
-			json_array_foreach(v, i, item)
-			{
-				if (i > 0)
-					envelope_put(b, ",", 1);
-				envelope_dump(b, item);
-			}
-			envelope_put(b, "]", 1);
-			break;
-		case JSON_REAL:
-			envelope_put_real(b, json_real_value(v));
-			break;
-		default:
-			envelope_put_scalar(b, v);
-			break;
-	}
-}
-
-/* ---- helpers shared by the envelopes ---- */
-
-/* json_object_set_new that remembers an allocation failure. */
-static void
-envelope_set(json_t *obj, const char *key, json_t *v, bool *ok)
-{
-	if (v == NULL || json_object_set_new(obj, key, v) != 0)
-		*ok = false;
-}
-
-/* A borrowed member as a new reference, JSON null when absent. */
-static json_t *
-envelope_member(json_t *obj, const char *key)
-{
-	json_t	   *v = json_object_get(obj, key);
-
-	return v != NULL ? json_incref(v) : json_null();
+	if (k == NULL || !yyjson_mut_set_str_noesc(k, true) ||
+		!yyjson_mut_obj_add(obj, k, envelope_text(d, value)))
+		d->ok = false;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method). */
@@ -291,13 +216,13 @@ static bool
 envelope_commit_ms(const struct event *ev, int64_t now_ms, int64_t *out,
 				   char *err, size_t errlen)
 {
-	json_t	   *ts = json_object_get(ev->rec, "ts");
+	yyjson_val *ts = yyjson_obj_get(ev->rec, "ts");
 
 	/* include-timestamp=false, or a non-transactional message: use now. */
 	*out = now_ms;
-	if (ts == NULL || json_is_null(ts))
+	if (ts == NULL || yyjson_is_null(ts))
 		return true;
-	if (!json_is_string(ts) || !envelope_ts_ms(json_string_value(ts), out))
+	if (!yyjson_is_str(ts) || !envelope_ts_ms(yyjson_get_str(ts), out))
 	{
 		snprintf(err, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp");
 		return false;
@@ -329,46 +254,31 @@ envelope_base64(struct envelope_buf *b, const unsigned char *s, size_t n)
 }
 
 /* A message's content as base64, the way Debezium carries message bytes. */
-static json_t *
-envelope_message_content(json_t *rec)
+static yyjson_mut_val *
+envelope_message_content(struct envelope_doc *d)
 {
-	json_t	   *content = json_object_get(rec, "content");
+	yyjson_val *content = yyjson_obj_get(d->ev->rec, "content");
 	struct envelope_buf b = {0};
-	json_t	   *out;
+	yyjson_mut_val *out;
 
-	if (!json_is_string(content))
-		return envelope_member(rec, "content_base64");
-	envelope_base64(&b, (const unsigned char *) json_string_value(content),
-					json_string_length(content));
-	if (b.failed)
-	{
-		free(b.data);
-		return NULL;
-	}
-	out = json_stringn_nocheck(b.data ? b.data : "", b.len);
+	if (!yyjson_is_str(content))
+		return envelope_member(d, d->ev->rec, "content_base64");
+	envelope_base64(&b, (const unsigned char *) yyjson_get_str(content),
+					yyjson_get_len(content));
+	out = b.failed ? NULL : yyjson_mut_strncpy(d->doc, b.data ? b.data : "", b.len);
 	free(b.data);
-	return out;
+	return envelope_checked(d, out);
 }
 
 /* "unchanged": [...] when the record lists unchanged TOAST columns. */
 static void
-envelope_add_unchanged(json_t *obj, const char *key, json_t *rec, bool *ok)
+envelope_add_unchanged(struct envelope_doc *d, yyjson_mut_val *obj,
+					   const char *key)
 {
-	json_t	   *unchanged = json_object_get(rec, "unchanged");
+	yyjson_val *unchanged = yyjson_obj_get(d->ev->rec, "unchanged");
 
-	if (json_is_array(unchanged) && json_array_size(unchanged) > 0)
-		envelope_set(obj, key, json_incref(unchanged), ok);
-}
-
-/* root if every step succeeded, else NULL with "out of memory". */
-static json_t *
-envelope_done(json_t *root, bool ok, char *err, size_t errlen)
-{
-	if (root != NULL && ok)
-		return root;
-	json_decref(root);
-	snprintf(err, errlen, "out of memory");
-	return NULL;
+	if (yyjson_is_arr(unchanged) && yyjson_arr_size(unchanged) > 0)
+		envelope_add(d, obj, key, envelope_member(d, d->ev->rec, "unchanged"));
 }
 
 /* ---- debezium ---- */
@@ -393,162 +303,210 @@ envelope_debezium_op(enum event_op op)
 	}
 }
 
-static json_t *
-envelope_debezium_source(const struct event *ev, int64_t commit_ms, bool *ok)
+/*
+ * Debezium's "sequence" is a JSON array in a string: the previous
+ * transaction's commit LSN (which a single record does not know, so null)
+ * and this event's LSN, both as decimal strings.
+ */
+static yyjson_mut_val *
+envelope_debezium_sequence(struct envelope_doc *d)
 {
-	json_t	   *src = json_object();
-	json_t	   *seq;
-	char	   *seqtext;
+	yyjson_mut_val *seq = yyjson_mut_arr(d->doc);
 	char		lsn[24];
+	char	   *text;
+	size_t		len;
+	yyjson_mut_val *out = NULL;
 
-	if (src == NULL)
+	snprintf(lsn, sizeof(lsn), "%" PRIu64, d->ev->lsn);
+	if (seq == NULL || !yyjson_mut_arr_add_null(d->doc, seq) ||
+		!(d->ev->lsn != 0 ? yyjson_mut_arr_add_strcpy(d->doc, seq, lsn) :
+		  yyjson_mut_arr_add_null(d->doc, seq)))
+		return envelope_checked(d, NULL);
+	if ((text = yyjson_mut_val_write(seq, YYJSON_WRITE_NOFLAG, &len)) != NULL)
 	{
-		*ok = false;
-		return NULL;
+		out = yyjson_mut_strncpy(d->doc, text, len);
+		free(text);
 	}
-	envelope_set(src, "version", json_string("walcast-" WALCAST_VERSION), ok);
-	envelope_set(src, "connector", json_string("postgresql"), ok);
-	envelope_set(src, "name", json_string("walcast"), ok);
-	envelope_set(src, "ts_ms", json_integer(commit_ms), ok);
-	envelope_set(src, "snapshot", json_string(ev->op == EVENT_READ ? "true" : "false"), ok);
-	/* Debezium leaves schema and table empty for logical messages. */
-	envelope_set(src, "schema", json_string(ev->schema ? ev->schema : ""), ok);
-	envelope_set(src, "table", json_string(ev->table ? ev->table : ""), ok);
-	envelope_set(src, "txId", ev->xid >= 0 ? json_integer(ev->xid) : json_null(), ok);
-	envelope_set(src, "lsn", ev->lsn != 0 ? json_integer((json_int_t) ev->lsn) : json_null(), ok);
+	return envelope_checked(d, out);
+}
 
-	/*
-	 * Debezium's "sequence" is a JSON array in a string: the previous
-	 * transaction's commit LSN (which a single record does not know, so
-	 * null) and this event's LSN, both as decimal strings.
-	 */
-	snprintf(lsn, sizeof(lsn), "%" PRIu64, ev->lsn);
-	seq = json_pack("[n,s?]", ev->lsn != 0 ? lsn : NULL);
-	seqtext = seq ? json_dumps(seq, JSON_COMPACT) : NULL;
-	envelope_set(src, "sequence", seqtext ? json_string(seqtext) : NULL, ok);
-	free(seqtext);
-	json_decref(seq);
+/* "schema" or "table" of the record as its text, "" when absent. */
+static yyjson_mut_val *
+envelope_relation(struct envelope_doc *d, const char *key)
+{
+	struct event_text t = event_member_text(d->ev, d->ev->rec, key);
+
+	if (t.ptr == NULL)
+		return envelope_checked(d, yyjson_mut_str(d->doc, ""));
+	return envelope_text(d, t);
+}
+
+static yyjson_mut_val *
+envelope_debezium_source(struct envelope_doc *d, int64_t commit_ms)
+{
+	const struct event *ev = d->ev;
+	yyjson_mut_doc *doc = d->doc;
+	yyjson_mut_val *src = envelope_checked(d, yyjson_mut_obj(doc));
+
+	envelope_add(d, src, "version", yyjson_mut_str(doc, "walcast-" WALCAST_VERSION));
+	envelope_add(d, src, "connector", yyjson_mut_str(doc, "postgresql"));
+	envelope_add(d, src, "name", yyjson_mut_str(doc, "walcast"));
+	envelope_add(d, src, "ts_ms", yyjson_mut_sint(doc, commit_ms));
+	envelope_add(d, src, "snapshot", yyjson_mut_str(doc, ev->op == EVENT_READ ? "true" : "false"));
+	/* Debezium leaves schema and table empty for logical messages. */
+	envelope_add(d, src, "schema", envelope_relation(d, "schema"));
+	envelope_add(d, src, "table", envelope_relation(d, "table"));
+	envelope_add(d, src, "txId", ev->xid >= 0 ? yyjson_mut_sint(doc, ev->xid) : yyjson_mut_null(doc));
+	envelope_add(d, src, "lsn", ev->lsn != 0 ? yyjson_mut_uint(doc, ev->lsn) : yyjson_mut_null(doc));
+	envelope_add(d, src, "sequence", envelope_debezium_sequence(d));
 	return src;
 }
 
-static json_t *
-envelope_debezium(const struct event *ev, int64_t now_ms, char *err, size_t errlen)
+static bool
+envelope_debezium(struct envelope_doc *d, int64_t now_ms, char *err,
+				  size_t errlen)
 {
-	json_t	   *root;
-	json_t	   *msg;
+	const struct event *ev = d->ev;
+	yyjson_mut_doc *doc = d->doc;
+	yyjson_mut_val *root = envelope_checked(d, yyjson_mut_obj(doc));
+	yyjson_mut_val *msg;
 	int64_t		commit_ms;
-	bool		ok = true;
 
 	if (!envelope_commit_ms(ev, now_ms, &commit_ms, err, errlen))
-		return NULL;
-	if ((root = json_object()) == NULL)
-		return envelope_done(NULL, false, err, errlen);
-
+		return false;
+	yyjson_mut_doc_set_root(doc, root);
 	switch (ev->op)
 	{
 		case EVENT_INSERT:
 		case EVENT_READ:
-			envelope_set(root, "before", json_null(), &ok);
-			envelope_set(root, "after", envelope_member(ev->rec, "new"), &ok);
+			envelope_add(d, root, "before", yyjson_mut_null(doc));
+			envelope_add(d, root, "after", envelope_member(d, ev->rec, "new"));
 			break;
 		case EVENT_UPDATE:
-			envelope_set(root, "before", envelope_member(ev->rec, "old"), &ok);
-			envelope_set(root, "after", envelope_member(ev->rec, "new"), &ok);
+			envelope_add(d, root, "before", envelope_member(d, ev->rec, "old"));
+			envelope_add(d, root, "after", envelope_member(d, ev->rec, "new"));
 			break;
 		case EVENT_DELETE:
-			envelope_set(root, "before", envelope_member(ev->rec, "old"), &ok);
-			envelope_set(root, "after", json_null(), &ok);
+			envelope_add(d, root, "before", envelope_member(d, ev->rec, "old"));
+			envelope_add(d, root, "after", yyjson_mut_null(doc));
 			break;
 		case EVENT_TRUNCATE:
-			envelope_set(root, "before", json_null(), &ok);
-			envelope_set(root, "after", json_null(), &ok);
+			envelope_add(d, root, "before", yyjson_mut_null(doc));
+			envelope_add(d, root, "after", yyjson_mut_null(doc));
 			break;
 		default:
 			/* Debezium's message events carry no before/after. */
 			break;
 	}
-	envelope_set(root, "source", envelope_debezium_source(ev, commit_ms, &ok), &ok);
-	envelope_set(root, "op", json_string(envelope_debezium_op(ev->op)), &ok);
-	envelope_set(root, "ts_ms", json_integer(now_ms), &ok);
+	envelope_add(d, root, "source", envelope_debezium_source(d, commit_ms));
+	envelope_add(d, root, "op", yyjson_mut_str(doc, envelope_debezium_op(ev->op)));
+	envelope_add(d, root, "ts_ms", yyjson_mut_sint(doc, now_ms));
 	if (ev->op == EVENT_MESSAGE)
 	{
-		msg = json_object();
-		if (msg != NULL)
-		{
-			envelope_set(msg, "prefix", envelope_member(ev->rec, "prefix"), &ok);
-			envelope_set(msg, "content", envelope_message_content(ev->rec), &ok);
-		}
-		envelope_set(root, "message", msg, &ok);
+		msg = envelope_checked(d, yyjson_mut_obj(doc));
+		envelope_add(d, msg, "prefix", envelope_member(d, ev->rec, "prefix"));
+		envelope_add(d, msg, "content", envelope_message_content(d));
+		envelope_add(d, root, "message", msg);
 	}
 	/* Not in Debezium: names the TOAST columns "after" leaves out. */
-	envelope_add_unchanged(root, "unchanged", ev->rec, &ok);
-	return envelope_done(root, ok, err, errlen);
+	envelope_add_unchanged(d, root, "unchanged");
+	return true;
 }
 
 /* ---- flat ---- */
 
-/* Value of a key column: from row, else from fallback, else null. */
-static json_t *
-envelope_flat_column(const char *name, json_t *row, json_t *fallback)
+/* The text of key column name: from row, else from fallback; NULL text when in neither. */
+static struct event_text
+envelope_flat_column(const struct event *ev, yyjson_val *name, yyjson_val *row,
+					 yyjson_val *fallback)
 {
-	json_t	   *v = json_object_get(row, name);
+	yyjson_val *k = yyjson_is_obj(row) ? event_find_key(row, name) : NULL;
 
-	if (v == NULL)
-		v = json_object_get(fallback, name);
-	return v != NULL ? json_incref(v) : json_null();
+	if (k == NULL && yyjson_is_obj(fallback))
+		k = event_find_key(fallback, name);
+	return k != NULL ? event_value_text(ev, k) : (struct event_text) {NULL, 0};
 }
 
 /*
  * entry_id: the single key column's value, an object of the key columns for
  * a composite key, null when the table has no key (pk = []).
  */
-static json_t *
-envelope_flat_key(json_t *pk, json_t *row, json_t *fallback)
+static yyjson_mut_val *
+envelope_flat_key(struct envelope_doc *d, yyjson_val *pk, yyjson_val *row,
+				  yyjson_val *fallback)
 {
-	json_t	   *key;
-	json_t	   *name;
-	size_t		i;
+	yyjson_mut_val *key;
+	yyjson_val *name;
+	size_t		i,
+				max;
 
-	if (json_array_size(pk) == 0)
-		return json_null();
-	if (json_array_size(pk) == 1)
-		return envelope_flat_column(json_string_value(json_array_get(pk, 0)),
-									row, fallback);
-	if ((key = json_object()) == NULL)
-		return NULL;
-	json_array_foreach(pk, i, name)
+	if (yyjson_arr_size(pk) == 0)
+		return yyjson_mut_null(d->doc);
+	if (yyjson_arr_size(pk) == 1)
+		return envelope_text(d, envelope_flat_column(d->ev, yyjson_arr_get_first(pk),
+													 row, fallback));
+	key = envelope_checked(d, yyjson_mut_obj(d->doc));
+	yyjson_arr_foreach(pk, i, max, name)
 	{
-		const char *col = json_string_value(name);
+		yyjson_val *k = yyjson_is_obj(row) ? event_find_key(row, name) : NULL;
 
-		if (json_object_set_new(key, col, envelope_flat_column(col, row, fallback)) != 0)
-		{
-			json_decref(key);
-			return NULL;
-		}
+		if (k == NULL && yyjson_is_obj(fallback))
+			k = event_find_key(fallback, name);
+		if (k != NULL)
+			envelope_add_column(d, key, k, event_value_text(d->ev, k));
+		else
+			envelope_add(d, key, yyjson_get_str(name), yyjson_mut_null(d->doc));
 	}
 	return key;
 }
 
 /* True when obj holds every key column: only then is an old key known. */
 static bool
-envelope_flat_has_key(json_t *pk, json_t *obj)
+envelope_flat_has_key(yyjson_val *pk, yyjson_val *obj)
 {
-	json_t	   *name;
-	size_t		i;
+	yyjson_val *name;
+	size_t		i,
+				max;
 
-	if (!json_is_object(obj))
+	if (!yyjson_is_obj(obj))
 		return false;
-	json_array_foreach(pk, i, name)
-		if (json_object_get(obj, json_string_value(name)) == NULL)
-		return false;
+	yyjson_arr_foreach(pk, i, max, name)
+	{
+		if (event_find_key(obj, name) == NULL)
+			return false;
+	}
 	return true;
 }
 
+/*
+ * The old key differs from the new one: compared as the plugin's text,
+ * which is one text per value for every type a key can have.
+ */
 static bool
-envelope_flat_check_pk(json_t *pk, char *err, size_t errlen)
+envelope_flat_key_moved(const struct event *ev, yyjson_val *pk,
+						yyjson_val *newrow, yyjson_val *oldrow)
 {
-	json_t	   *name;
-	size_t		i;
+	yyjson_val *name;
+	size_t		i,
+				max;
+
+	yyjson_arr_foreach(pk, i, max, name)
+	{
+		struct event_text n = envelope_flat_column(ev, name, newrow, oldrow);
+		struct event_text o = envelope_flat_column(ev, name, oldrow, NULL);
+
+		if (n.len != o.len || (n.len > 0 && memcmp(n.ptr, o.ptr, n.len) != 0))
+			return true;
+	}
+	return false;
+}
+
+static bool
+envelope_flat_check_pk(yyjson_val *pk, char *err, size_t errlen)
+{
+	yyjson_val *name;
+	size_t		i,
+				max;
 
 	if (pk == NULL)
 	{
@@ -556,105 +514,106 @@ envelope_flat_check_pk(json_t *pk, char *err, size_t errlen)
 				 "record has no \"pk\" (the flat envelope needs the plugin option include-pk=true)");
 		return false;
 	}
-	if (!json_is_array(pk))
+	if (!yyjson_is_arr(pk))
 		goto bad;
-	json_array_foreach(pk, i, name)
-		if (!json_is_string(name))
-		goto bad;
+	yyjson_arr_foreach(pk, i, max, name)
+	{
+		if (!yyjson_is_str(name))
+			goto bad;
+	}
 	return true;
 bad:
 	snprintf(err, errlen, "field \"pk\" is not an array of column names");
 	return false;
 }
 
-static json_t *
-envelope_flat_message(const struct event *ev, bool *ok)
+static void
+envelope_flat_message(struct envelope_doc *d)
 {
-	json_t	   *root = json_object();
-	json_t	   *content = json_object_get(ev->rec, "content");
+	const struct event *ev = d->ev;
+	yyjson_mut_val *root = envelope_checked(d, yyjson_mut_obj(d->doc));
 
-	if (root == NULL)
-		return NULL;
-	envelope_set(root, "prefix", envelope_member(ev->rec, "prefix"), ok);
-	envelope_set(root, "transactional", json_boolean(ev->transactional), ok);
-	if (content != NULL)
-		envelope_set(root, "content", json_incref(content), ok);
+	yyjson_mut_doc_set_root(d->doc, root);
+	envelope_add(d, root, "prefix", envelope_member(d, ev->rec, "prefix"));
+	envelope_add(d, root, "transactional", yyjson_mut_bool(d->doc, ev->transactional));
+	if (yyjson_obj_get(ev->rec, "content") != NULL)
+		envelope_add(d, root, "content", envelope_member(d, ev->rec, "content"));
 	else
-		envelope_set(root, "content_base64", envelope_member(ev->rec, "content_base64"), ok);
-	envelope_set(root, "__op", json_string("message"), ok);
-	return root;
+		envelope_add(d, root, "content_base64", envelope_member(d, ev->rec, "content_base64"));
+	envelope_add(d, root, "__op", yyjson_mut_str(d->doc, "message"));
 }
 
-static json_t *
-envelope_flat(const struct event *ev, char *err, size_t errlen)
+static bool
+envelope_flat(struct envelope_doc *d, char *err, size_t errlen)
 {
-	json_t	   *pk = json_object_get(ev->rec, "pk");
-	json_t	   *newrow = json_object_get(ev->rec, "new");
-	json_t	   *oldrow = json_object_get(ev->rec, "old");
-	json_t	   *row = NULL;
-	json_t	   *root;
-	json_t	   *v;
-	const char *col;
-	bool		ok = true;
+	const struct event *ev = d->ev;
+	yyjson_mut_doc *doc = d->doc;
+	yyjson_val *pk = yyjson_obj_get(ev->rec, "pk");
+	yyjson_val *newrow = yyjson_obj_get(ev->rec, "new");
+	yyjson_val *oldrow = yyjson_obj_get(ev->rec, "old");
+	yyjson_val *row = NULL;
+	yyjson_mut_val *root;
+	yyjson_val *k,
+			   *v;
+	size_t		idx,
+				max;
 
 	if (ev->op == EVENT_MESSAGE)
 	{
-		root = envelope_flat_message(ev, &ok);
-		return envelope_done(root, ok, err, errlen);
+		envelope_flat_message(d);
+		return true;
 	}
 	if (ev->op != EVENT_TRUNCATE && !envelope_flat_check_pk(pk, err, errlen))
-		return NULL;
+		return false;
 	if (ev->op == EVENT_INSERT || ev->op == EVENT_UPDATE || ev->op == EVENT_READ)
 		row = newrow;
 	else if (ev->op == EVENT_DELETE)
 		row = oldrow;
-	if (row != NULL && !json_is_object(row) && !json_is_null(row))
+	if (row != NULL && !yyjson_is_obj(row) && !yyjson_is_null(row))
 	{
 		snprintf(err, errlen, "field \"%s\" is not an object",
 				 ev->op == EVENT_DELETE ? "old" : "new");
-		return NULL;
+		return false;
 	}
-	json_object_foreach(row, col, v)
+	/* yyjson's loops want an object: a delete's "old" may be null */
+	if (!yyjson_is_obj(row))
+		row = NULL;
+	if (row != NULL)
+		yyjson_obj_foreach(row, idx, max, k, v)
 	{
 		for (int i = 0; flat_reserved[i] != NULL; i++)
 		{
-			if (strcmp(col, flat_reserved[i]) == 0)
+			if (yyjson_equals_str(k, flat_reserved[i]))
 			{
 				snprintf(err, errlen,
 						 "column \"%s\" of %s.%s collides with the flat envelope's field of that name (use the native or debezium envelope)",
-						 col, ev->schema, ev->table);
-				return NULL;
+						 flat_reserved[i], ev->schema, ev->table);
+				return false;
 			}
 		}
 	}
 
-	if ((root = json_object()) == NULL)
-		return envelope_done(NULL, false, err, errlen);
-	envelope_set(root, "type", json_string(ev->table), &ok);
-	envelope_set(root, "entry_id",
-				 ev->op == EVENT_TRUNCATE ? json_null() :
-				 envelope_flat_key(pk, row, ev->op == EVENT_UPDATE ? oldrow : NULL),
-				 &ok);
+	root = envelope_checked(d, yyjson_mut_obj(doc));
+	yyjson_mut_doc_set_root(doc, root);
+	envelope_add(d, root, "type", envelope_relation(d, "table"));
+	envelope_add(d, root, "entry_id",
+				 ev->op == EVENT_TRUNCATE ? yyjson_mut_null(doc) :
+				 envelope_flat_key(d, pk, row, ev->op == EVENT_UPDATE ? oldrow : NULL));
 
 	/* A key update: tell consumers which entry to retire. */
-	if (ev->op == EVENT_UPDATE && json_array_size(pk) > 0 &&
-		envelope_flat_has_key(pk, oldrow))
-	{
-		json_t	   *oldkey = envelope_flat_key(pk, oldrow, NULL);
-
-		if (oldkey != NULL && !json_equal(oldkey, json_object_get(root, "entry_id")))
-			envelope_set(root, "__old_entry_id", oldkey, &ok);
-		else
-			json_decref(oldkey);
-	}
-	json_object_foreach(row, col, v)
-		envelope_set(root, col, json_incref(v), &ok);
-	envelope_set(root, "__schema", json_string(ev->schema), &ok);
-	envelope_set(root, "__op", json_string(event_op_name(ev->op)), &ok);
-	envelope_set(root, "__deleted",
-				 json_boolean(ev->op == EVENT_DELETE || ev->op == EVENT_TRUNCATE), &ok);
-	envelope_add_unchanged(root, "__unchanged", ev->rec, &ok);
-	return envelope_done(root, ok, err, errlen);
+	if (ev->op == EVENT_UPDATE && yyjson_arr_size(pk) > 0 &&
+		envelope_flat_has_key(pk, oldrow) &&
+		envelope_flat_key_moved(ev, pk, row, oldrow))
+		envelope_add(d, root, "__old_entry_id", envelope_flat_key(d, pk, oldrow, NULL));
+	if (row != NULL)
+		yyjson_obj_foreach(row, idx, max, k, v)
+			envelope_add_column(d, root, k, event_value_text(ev, k));
+	envelope_add(d, root, "__schema", envelope_relation(d, "schema"));
+	envelope_add(d, root, "__op", yyjson_mut_str(doc, event_op_name(ev->op)));
+	envelope_add(d, root, "__deleted",
+				 yyjson_mut_bool(doc, ev->op == EVENT_DELETE || ev->op == EVENT_TRUNCATE));
+	envelope_add_unchanged(d, root, "__unchanged");
+	return true;
 }
 
 /* ---- entry points ---- */
@@ -662,33 +621,30 @@ envelope_flat(const struct event *ev, char *err, size_t errlen)
 static char *
 envelope_native(const struct event *ev, size_t *len, char *err, size_t errlen)
 {
-	struct envelope_buf b = {0};
+	char	   *out = NULL;
 
 	if (ev->raw != NULL)
 	{
-		b.data = malloc(ev->rawlen ? ev->rawlen : 1);
-		if (b.data != NULL)
-			memcpy(b.data, ev->raw, ev->rawlen);
-		b.len = ev->rawlen;
+		if ((out = malloc(ev->rawlen ? ev->rawlen : 1)) != NULL)
+			memcpy(out, ev->raw, ev->rawlen);
+		*len = ev->rawlen;
 	}
 	else
-		envelope_dump(&b, ev->rec);
-	if (b.data == NULL || b.failed)
-	{
-		free(b.data);
+		out = yyjson_val_write_opts(ev->rec, YYJSON_WRITE_ALLOW_INVALID_UNICODE,
+									NULL, len, NULL);
+	if (out == NULL)
 		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	*len = b.len;
-	return b.data;
+	return out;
 }
 
 char *
 envelope_render_at(enum envelope_kind kind, const struct event *ev,
 				   int64_t now_ms, size_t *len, char *err, size_t errlen)
 {
-	struct envelope_buf b = {0};
-	json_t	   *doc;
+	struct envelope_doc d = {NULL, ev, true};
+	yyjson_write_err werr;
+	char	   *out = NULL;
+	bool		built;
 
 	switch (ev->op)
 	{
@@ -707,22 +663,26 @@ envelope_render_at(enum envelope_kind kind, const struct event *ev,
 	if (kind == ENVELOPE_NATIVE)
 		return envelope_native(ev, len, err, errlen);
 
-	doc = kind == ENVELOPE_DEBEZIUM ? envelope_debezium(ev, now_ms, err, errlen)
-		: envelope_flat(ev, err, errlen);
-	if (doc == NULL)
-		return NULL;
-	envelope_dump(&b, doc);
-	json_decref(doc);
-	if (b.failed)
+	if ((d.doc = yyjson_mut_doc_new(NULL)) == NULL)
 	{
-		free(b.data);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	*len = b.len;
-	return b.data;
+	built = kind == ENVELOPE_DEBEZIUM ? envelope_debezium(&d, now_ms, err, errlen)
+		: envelope_flat(&d, err, errlen);
+	if (built && d.ok)
+	{
+		/* Invalid UTF-8 can only be the record's own (SQL_ASCII): kept. */
+		out = yyjson_mut_write_opts(d.doc, YYJSON_WRITE_ALLOW_INVALID_UNICODE,
+									NULL, len, &werr);
+		if (out == NULL)
+			snprintf(err, errlen, "cannot write the envelope: %s", werr.msg);
+	}
+	else if (built)
+		snprintf(err, errlen, "out of memory");
+	yyjson_mut_doc_free(d.doc);
+	return out;
 }
-
 char *
 envelope_render(enum envelope_kind kind, const struct event *ev,
 				size_t *len, char *err, size_t errlen)

@@ -137,7 +137,6 @@ static const char *
 route_value(enum route_part part, const struct event *ev, char *num, size_t numlen)
 {
 	const char *v = NULL;
-	json_t	   *prefix;
 
 	switch (part)
 	{
@@ -147,10 +146,7 @@ route_value(enum route_part part, const struct event *ev, char *num, size_t numl
 		case ROUTE_TABLE:
 			v = ev->table;
 			if (v == NULL && ev->op == EVENT_MESSAGE)
-			{
-				prefix = json_object_get(ev->rec, "prefix");
-				v = json_string_value(prefix);
-			}
+				v = yyjson_get_str(yyjson_obj_get(ev->rec, "prefix"));
 			break;
 		case ROUTE_OP:
 			v = event_op_name(ev->op);

@@ -35,7 +35,11 @@ enum sink_status
 	SINK_OK,
 	SINK_RETRY,					/* lost connection, nack...: reconnect and replay */
 	SINK_UNREACHABLE,			/* could not connect or log in */
-	SINK_FATAL					/* retrying cannot help (bad exchange, fail policy) */
+	SINK_FATAL,					/* retrying cannot help (bad exchange, fail policy) */
+	SINK_REFUSED				/* retrying cannot help, because of one change
+								 * (st.refused_lsn, 0 for a load's row): the
+								 * slot would send it again after every
+								 * restart (--skip-lsn) */
 };
 
 struct sink_stats
@@ -48,6 +52,7 @@ struct sink_stats
 	uint64_t	messages;
 	uint64_t	returned;		/* unroutable messages dropped (policy drop) */
 	bool		blocked;		/* the destination asked us to stop sending */
+	uint64_t	refused_lsn;	/* with SINK_REFUSED: the change's LSN */
 };
 
 struct sink;
@@ -129,6 +134,18 @@ sink_count_published(struct sink *s, uint64_t events, uint64_t bytes)
 	s->st.inflight_bytes += bytes;
 }
 
+/*
+ * For sinks: the change at lsn (its record's "lsn") cannot be taken now
+ * nor on any replay (a body that cannot be rendered, a document the
+ * server refuses).
+ */
+static inline enum sink_status
+sink_refuse(struct sink *s, uint64_t lsn)
+{
+	s->st.refused_lsn = lsn;
+	return SINK_REFUSED;
+}
+
 /* The registry: every kind, in sink_list.h's order (also the ack order). */
 extern int	sink_kind_count(void);
 extern const struct sink_kind *sink_kind_at(int i);
@@ -153,6 +170,7 @@ struct sink_set
 	int			n;
 	uint64_t   *published;		/* per sink, after sink_set_end_txn */
 	uint64_t   *confirmed;		/* per sink, after sink_set_confirmed */
+	uint64_t	refused_lsn;	/* after SINK_REFUSED: the sink's refused_lsn */
 };
 
 /* Create every enabled sink (none connected); false with err set. */

@@ -48,7 +48,7 @@ struct sink_amqp_out
 static uint64_t
 sink_amqp_event_time(const struct event *ev)
 {
-	const char *ts = json_string_value(json_object_get(ev->rec, "ts"));
+	const char *ts = yyjson_get_str(yyjson_obj_get(ev->rec, "ts"));
 	struct tm	tm;
 
 	memset(&tm, 0, sizeof(tm));
@@ -312,7 +312,7 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	}
 	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
 	if (body == NULL)
-		return SINK_FATAL;
+		return sink_refuse(s, ev->lsn);
 
 	if (as->set->batch == SINK_AMQP_BATCH_TRANSACTION)
 	{

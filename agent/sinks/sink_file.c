@@ -217,7 +217,7 @@ sink_file_publish(struct sink *s, const struct event *ev, char *err,
 	char	   *body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
 
 	if (body == NULL)
-		return SINK_FATAL;
+		return sink_refuse(s, ev->lsn);
 	if (fs->len + len + 1 > fs->cap)
 	{
 		size_t		cap = fs->cap ? fs->cap : 65536;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "lsn.h"
 #include "sink_mongo.h"
 
 /*
@@ -105,7 +106,16 @@ sink_mongo_op_error(const struct sink_mongo_op *op, const char *what,
 	char		key[256];
 
 	sink_mongo_describe_key(op->filter, key, sizeof(key));
-	snprintf(err, errlen, "mongo: collection \"%s\", key %s: %s", op->coll, key, what);
+	if (op->lsn > 0)
+	{
+		char		lsn[LSN_BUFLEN];
+
+		lsn_format((uint64_t) op->lsn, lsn, sizeof(lsn));
+		snprintf(err, errlen, "mongo: collection \"%s\", key %s, change at LSN %s: %s",
+				 op->coll, key, lsn, what);
+	}
+	else
+		snprintf(err, errlen, "mongo: collection \"%s\", key %s: %s", op->coll, key, what);
 }
 
 /*
@@ -158,7 +168,8 @@ sink_mongo_is_applied(mongoc_collection_t *coll, const struct sink_mongo_op *op,
  * is reported.
  */
 static enum sink_status
-sink_mongo_check_stale(mongoc_collection_t *coll, const struct sink_mongo_op *op,
+sink_mongo_check_stale(struct sink_mongo *ms, mongoc_collection_t *coll,
+					   const struct sink_mongo_op *op,
 					   char *err, size_t errlen)
 {
 	bool		applied;
@@ -170,7 +181,7 @@ sink_mongo_check_stale(mongoc_collection_t *coll, const struct sink_mongo_op *op
 	{
 		sink_mongo_op_error(op, "duplicate key, and not from a newer version of the row (a unique index?)",
 							err, errlen);
-		return SINK_FATAL;
+		return sink_refuse(&ms->base, (uint64_t) op->lsn);
 	}
 	log_debug("mongo: collection \"%s\": change already applied (replay)", op->coll);
 	return SINK_OK;
@@ -346,7 +357,7 @@ sink_mongo_run(struct sink_mongo *ms, size_t from, size_t to, bool one_by_one,
 				/* Refused by the driver before sending (e.g. a '$' field). */
 				sink_mongo_op_error(ms->ops[j], error.message, err, errlen);
 				mongoc_bulk_operation_destroy(bulk);
-				st = SINK_FATAL;
+				st = sink_refuse(&ms->base, (uint64_t) ms->ops[j]->lsn);
 				goto out;
 			}
 			nadd++;
@@ -368,7 +379,7 @@ sink_mongo_run(struct sink_mongo *ms, size_t from, size_t to, bool one_by_one,
 			{
 				if (sink_mongo_upsert_from(ms, at, end))
 					i = at;
-				else if ((st = sink_mongo_check_stale(coll, ms->ops[at], err, errlen)) == SINK_OK)
+				else if ((st = sink_mongo_check_stale(ms, coll, ms->ops[at], err, errlen)) == SINK_OK)
 					i = end;
 			}
 			else if (code == SINK_MONGO_DUPLICATE_KEY)
@@ -385,7 +396,7 @@ sink_mongo_run(struct sink_mongo *ms, size_t from, size_t to, bool one_by_one,
 			{
 				/* The same document would be refused again on replay. */
 				sink_mongo_op_error(ms->ops[at], msg, err, errlen);
-				st = SINK_FATAL;
+				st = sink_refuse(&ms->base, (uint64_t) ms->ops[at]->lsn);
 			}
 		}
 		else
@@ -444,7 +455,7 @@ sink_mongo_flush(struct sink_mongo *ms, char *err, size_t errlen)
  */
 static enum sink_status
 sink_mongo_fetch(struct sink_mongo *ms, const char *name, const bson_t *filter,
-				 const json_t *columns, bson_t *into, char *err, size_t errlen)
+				 yyjson_val *columns, bson_t *into, char *err, size_t errlen)
 {
 	mongoc_collection_t *coll;
 	mongoc_cursor_t *cursor;
@@ -453,15 +464,18 @@ sink_mongo_fetch(struct sink_mongo *ms, const char *name, const bson_t *filter,
 	const bson_t *doc;
 	bson_error_t error;
 	enum sink_status st;
-	size_t		i;
-	json_t	   *c;
+	size_t		i,
+				max;
+	yyjson_val *c;
 
 	if ((st = sink_mongo_flush(ms, err, errlen)) != SINK_OK)
 		return st;
 	coll = mongoc_client_get_collection(ms->client, ms->set->mongo_database, name);
 	bson_append_document_begin(&opts, "projection", -1, &proj);
-	json_array_foreach(columns, i, c)
-		bson_append_int32(&proj, json_string_value(c), -1, 1);
+	yyjson_arr_foreach(columns, i, max, c)
+		bson_append_int32(&proj, yyjson_get_str(c), -1, 1);
+	/* and their marks: a column stored as its JSON text stays one */
+	bson_append_int32(&proj, SINK_MONGO_META "." SINK_MONGO_META_JSON, -1, 1);
 	bson_append_document_end(&opts, &proj);
 	BSON_APPEND_INT64(&opts, "limit", 1);
 	cursor = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
@@ -469,9 +483,17 @@ sink_mongo_fetch(struct sink_mongo *ms, const char *name, const bson_t *filter,
 	{
 		bson_iter_t it;
 
-		json_array_foreach(columns, i, c)
-			if (bson_iter_init_find(&it, doc, json_string_value(c)))
-			bson_append_value(into, json_string_value(c), -1, bson_iter_value(&it));
+		yyjson_arr_foreach(columns, i, max, c)
+		{
+			char		path[512];
+
+			if (bson_iter_init_find(&it, doc, yyjson_get_str(c)))
+				bson_append_value(into, yyjson_get_str(c), -1, bson_iter_value(&it));
+			snprintf(path, sizeof(path), SINK_MONGO_META "." SINK_MONGO_META_JSON ".%s",
+					 yyjson_get_str(c));
+			if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, path, &it))
+				bson_append_bool(into, path, -1, true);
+		}
 	}
 	if (mongoc_cursor_error(cursor, &error))
 	{
@@ -567,7 +589,7 @@ sink_mongo_change(struct sink_mongo *ms, const struct event *ev, char *err,
 	switch (sink_mongo_doc_map(&ms->doc, ev, &plan, err, errlen))
 	{
 		case SINK_MONGO_DOC_ERROR:
-			st = SINK_FATAL;
+			st = sink_refuse(&ms->base, ev->op == EVENT_READ ? 0 : ev->lsn);
 			break;
 		case SINK_MONGO_DOC_NO_KEY:
 			st = sink_mongo_no_key(ms, ev, plan.coll, err, errlen);

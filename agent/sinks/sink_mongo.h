@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
 #include <mongoc/mongoc.h>
 
 #include "config.h"
@@ -27,6 +26,8 @@
 
 /* The metadata sub-document of every mirrored document. */
 #define SINK_MONGO_META "_walcast"
+/* Under it, the columns stored as their JSON text (docs/mongo.md). */
+#define SINK_MONGO_META_JSON "json"
 
 /* How a value MongoDB (or a server speaking its protocol) cannot take is stored. */
 enum sink_mongo_numeric
@@ -180,7 +181,7 @@ struct sink_mongo_doc_plan
 	 * document whose _id is copy_from into the update's set, then seals it.
 	 */
 	bson_t	   *copy_from;		/* owned, or NULL */
-	const json_t *copy_columns; /* borrowed from the event */
+	yyjson_val *copy_columns;	/* an array of names, borrowed from the event */
 };
 
 extern enum sink_mongo_doc_result sink_mongo_doc_map(const struct sink_mongo_doc_ctx *ctx,
@@ -197,13 +198,23 @@ extern void sink_mongo_op_free(struct sink_mongo_op *op);
 /* sink_mongo_bson.c */
 
 /*
- * Append v (a column of type type, NULL when unknown) to doc under key.
- * *usec receives the microseconds within the millisecond of a timestamp
- * stored as a BSON date, -1 for anything else.
+ * Append the column whose key (in a row object of ev's record) is colkey,
+ * of type type (NULL when unknown), to doc under key.  *usec receives the
+ * microseconds within the millisecond of a timestamp stored as a BSON
+ * date, -1 for anything else; *as_text says that the value could not be a
+ * BSON value as it is and was stored as its JSON text (a string).
  */
 extern bool sink_mongo_bson_append(bson_t *doc, const char *key, size_t keylen,
-								   json_t *v, const char *type,
+								   const struct event *ev, yyjson_val *colkey,
+								   const char *type,
 								   const struct sink_mongo_conv *c, int *usec,
-								   char *err, size_t errlen);
+								   bool *as_text, char *err, size_t errlen);
+
+/*
+ * Whether a column of this type (NULL: unknown) can be stored as its JSON
+ * text: json, jsonb, arrays, composites, unknown types.  An update of
+ * such a column clears its mark when it is stored as a value again.
+ */
+extern bool sink_mongo_may_be_text(const char *type);
 
 #endif							/* WALCAST_SINK_MONGO_H */

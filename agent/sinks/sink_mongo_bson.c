@@ -4,9 +4,23 @@
  *		becomes a typed BSON value, chosen by the column's type name (the
  *		plugin's include-types, which the agent asks for when mirroring).
  *
- * The mapping is documented in docs/mongo.md.  Values whose type is
- * unknown (no types, domains, extension types) keep their JSON shape:
- * string, number, bool, document, array.
+ * The mapping is documented in docs/mongo.md ("Types", "Values BSON
+ * cannot hold").  Values whose type is unknown (no types, domains,
+ * extension types) and json/jsonb values keep their JSON shape: string,
+ * number, bool, document, array.  Nothing is lost on the way:
+ *
+ *	- numbers come as their text (walcast_record.c): an integer of int64
+ *	  range becomes int32/int64, any other number (a fraction, an
+ *	  exponent, -0, more digits) follows --mongo-numeric, as numeric
+ *	  columns do: Decimal128 with the same digits when it has at most 34,
+ *	  else a string of the text (or the text, or the nearest double);
+ *	- a value BSON or MongoDB cannot hold as a document (a json object
+ *	  with duplicate keys, nesting deeper than MongoDB's 100 levels, a key
+ *	  that is empty, holds NUL or '.', or starts with '$', a string holding
+ *	  U+0000, a lone surrogate escape, arrays of arrays with
+ *	  --mongo-nested-arrays=string) is stored
+ *	  whole as its JSON text, exactly as the plugin wrote it, and the
+ *	  caller marks the column in _walcast.json (sink_mongo_doc.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -62,28 +76,128 @@ sink_mongo_kind(const char *type, size_t len)
 	return SMK_GENERIC;
 }
 
-static bool
-sink_mongo_has_nested_array(const json_t *v, bool in_array)
-{
-	size_t		i;
-	const char *k;
-	json_t	   *e;
+/*
+ * MongoDB stores documents nested at most 100 levels deep, the row's
+ * document being the first: a value may use the rest, less one level of
+ * margin for a server that counts an update's own nesting.
+ */
+#define SINK_MONGO_MAX_VALUE_DEPTH 98
 
-	if (json_is_array(v))
+/* Decimal128's coefficient: 34 decimal digits. */
+#define SINK_MONGO_DECIMAL128_DIGITS 34
+
+/* ---- can BSON hold it? ---- */
+
+/* A key MongoDB cannot store as a field name (libmongoc refuses it too). */
+static bool
+sink_mongo_bad_key(yyjson_val *k)
+{
+	const char *s = yyjson_get_str(k);
+	size_t		len = yyjson_get_len(k);
+
+	return len == 0 || s[0] == '$' || memchr(s, '.', len) != NULL ||
+		memchr(s, '\0', len) != NULL;
+}
+
+static int
+sink_mongo_key_cmp(const void *a, const void *b)
+{
+	yyjson_val *ka = *(yyjson_val * const *) a;
+	yyjson_val *kb = *(yyjson_val * const *) b;
+	size_t		la = yyjson_get_len(ka);
+	size_t		lb = yyjson_get_len(kb);
+	int			r = memcmp(yyjson_get_str(ka), yyjson_get_str(kb), la < lb ? la : lb);
+
+	return r != 0 ? r : (la > lb) - (la < lb);
+}
+
+/*
+ * An object with a key twice (the json type keeps them; a document would
+ * keep one, or both under one name, which no reader expects).  Small
+ * objects pairwise, larger ones sorted.
+ */
+static bool
+sink_mongo_has_duplicates(yyjson_val *obj, bool *oom)
+{
+	size_t		n = yyjson_obj_size(obj);
+	yyjson_val **keys;
+	size_t		idx,
+				max;
+	yyjson_val *k,
+			   *v;
+	bool		dup = false;
+
+	if (n < 2)
+		return false;
+	if ((keys = malloc(n * sizeof(*keys))) == NULL)
 	{
-		if (in_array)
-			return true;
-		json_array_foreach(v, i, e)
-			if (sink_mongo_has_nested_array(e, true))
-			return true;
+		*oom = true;
+		return false;
 	}
-	else if (json_is_object(v))
+	yyjson_obj_foreach(obj, idx, max, k, v)
+		keys[idx] = k;
+	if (n <= 8)
 	{
-		json_object_foreach((json_t *) v, k, e)
-			if (sink_mongo_has_nested_array(e, false))
-			return true;
+		for (size_t i = 0; i < n && !dup; i++)
+			for (size_t j = i + 1; j < n && !dup; j++)
+				dup = sink_mongo_key_cmp(&keys[i], &keys[j]) == 0;
 	}
-	return false;
+	else
+	{
+		qsort(keys, n, sizeof(*keys), sink_mongo_key_cmp);
+		for (size_t i = 1; i < n && !dup; i++)
+			dup = sink_mongo_key_cmp(&keys[i - 1], &keys[i]) == 0;
+	}
+	free(keys);
+	return dup;
+}
+
+/*
+ * Whether v can be a BSON value as it is (see the top of the file); depth
+ * is v's level, 1 for a column.  The walk stops at the depth limit, so it
+ * recurses no deeper than that whatever the input.
+ */
+static bool
+sink_mongo_storable(yyjson_val *v, int depth, bool in_array,
+					const struct sink_mongo_conv *c, bool *oom)
+{
+	size_t		idx,
+				max;
+	yyjson_val *k,
+			   *e;
+
+	if (yyjson_is_arr(v))
+	{
+		if (depth > SINK_MONGO_MAX_VALUE_DEPTH ||
+			(in_array && c->nested_arrays == SINK_MONGO_STRING))
+			return false;
+		yyjson_arr_foreach(v, idx, max, e)
+		{
+			if (!sink_mongo_storable(e, depth + 1, true, c, oom))
+				return false;
+		}
+	}
+	else if (yyjson_is_obj(v))
+	{
+		if (depth > SINK_MONGO_MAX_VALUE_DEPTH || sink_mongo_has_duplicates(v, oom))
+			return false;
+		yyjson_obj_foreach(v, idx, max, k, e)
+		{
+			if (sink_mongo_bad_key(k) || !sink_mongo_storable(e, depth + 1, false, c, oom))
+				return false;
+		}
+	}
+	else if (yyjson_is_str(v))
+	{
+		/*
+		 * U+0000 (only the json type keeps it): BSON could hold it, but
+		 * servers storing documents as text refuse it (FerretDB on
+		 * PostgreSQL, and then it looks like an outage), and C tools cut
+		 * the string there.  The JSON text escapes it.
+		 */
+		return memchr(yyjson_get_str(v), '\0', yyjson_get_len(v)) == NULL;
+	}
+	return true;
 }
 
 /* ---- decoders of the plugin's text forms ---- */
@@ -215,7 +329,7 @@ sink_mongo_parse_time(const char *s, int64_t *us)
 	return true;
 }
 
-/* ---- appending ---- */
+/* ---- numbers ---- */
 
 static bool
 sink_mongo_bad(char *err, size_t errlen, const char *what, const char *type)
@@ -224,26 +338,138 @@ sink_mongo_bad(char *err, size_t errlen, const char *what, const char *type)
 	return false;
 }
 
+/*
+ * An integer written as int64 prints it: no fraction, no exponent, no
+ * "-0" (whose sign an integer would lose), within range.
+ */
+static bool
+sink_mongo_int64_text(const char *s, size_t len, int64_t *out)
+{
+	bool		neg = len > 0 && s[0] == '-';
+	size_t		i = neg;
+	uint64_t	v = 0;
+
+	if (i >= len || len - i > 19 || (s[i] == '0' && (len - i > 1 || neg)))
+		return false;
+	for (; i < len; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (v > (uint64_t) INT64_MAX + neg)
+		return false;
+	*out = neg ? (int64_t) (0 - v) : (int64_t) v;
+	return true;
+}
+
+/* Significant digits of a decimal's text: its digits less leading zeros. */
+static size_t
+sink_mongo_digits(const char *s, size_t len)
+{
+	size_t		n = 0;
+	bool		lead = true;
+
+	for (size_t i = 0; i < len && s[i] != 'e' && s[i] != 'E'; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		if (lead && s[i] == '0')
+			continue;
+		lead = false;
+		n++;
+	}
+	return n > 0 ? n : 1;
+}
+
+/*
+ * A decimal's text (a numeric column, or a JSON number that is not an
+ * int64) as --mongo-numeric says.  Decimal128 keeps the digits and the
+ * exponent as written (2.50 stays 2.50, -0 stays -0); a text of more
+ * digits than it holds stays a string rather than be rounded.
+ */
+static bool
+sink_mongo_append_decimal(bson_t *doc, const char *key, size_t keylen,
+						  const char *s, size_t len,
+						  const struct sink_mongo_conv *c)
+{
+	bson_decimal128_t dec;
+	char		small[64];
+	char	   *text = small;
+	bool		ok;
+
+	/* libbson reads NUL-terminated text; number text is short. */
+	if (len >= sizeof(small) && (text = malloc(len + 1)) == NULL)
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	switch (c->numeric)
+	{
+		case SINK_MONGO_NUMERIC_DOUBLE:
+			ok = bson_append_double(doc, key, (int) keylen, strtod(text, NULL));
+			break;
+		case SINK_MONGO_NUMERIC_DECIMAL128:
+			if (sink_mongo_digits(s, len) <= SINK_MONGO_DECIMAL128_DIGITS &&
+				bson_decimal128_from_string(text, &dec))
+			{
+				ok = bson_append_decimal128(doc, key, (int) keylen, &dec);
+				break;
+			}
+			/* beyond Decimal128: kept as the exact text */
+			ok = bson_append_utf8(doc, key, (int) keylen, s, (int) len);
+			break;
+		case SINK_MONGO_NUMERIC_STRING:
+		default:
+			ok = bson_append_utf8(doc, key, (int) keylen, s, (int) len);
+			break;
+	}
+	if (text != small)
+		free(text);
+	return ok;
+}
+
+/* A JSON number (its text): int32/int64 when it is one, else a decimal. */
+static bool
+sink_mongo_append_number(bson_t *doc, const char *key, size_t keylen,
+						 yyjson_val *v, const struct sink_mongo_conv *c)
+{
+	const char *s = yyjson_get_raw(v);
+	size_t		len = yyjson_get_len(v);
+	int64_t		i;
+
+	if (sink_mongo_int64_text(s, len, &i))
+	{
+		/* As MongoDB's own shell and drivers do: int32 when it fits. */
+		if (i >= INT32_MIN && i <= INT32_MAX)
+			return bson_append_int32(doc, key, (int) keylen, (int32_t) i);
+		return bson_append_int64(doc, key, (int) keylen, i);
+	}
+	return sink_mongo_append_decimal(doc, key, keylen, s, len, c);
+}
+
+/* ---- appending ---- */
+
 static bool sink_mongo_append_kind(bson_t *doc, const char *key, size_t keylen,
-								   json_t *v, enum sink_mongo_kind kind,
+								   yyjson_val *v, enum sink_mongo_kind kind,
 								   int dims, const char *type,
 								   const struct sink_mongo_conv *c, int *usec,
 								   char *err, size_t errlen);
 
 static bool
-sink_mongo_append_array(bson_t *doc, const char *key, size_t keylen, json_t *v,
+sink_mongo_append_array(bson_t *doc, const char *key, size_t keylen, yyjson_val *v,
 						enum sink_mongo_kind kind, const char *type,
 						const struct sink_mongo_conv *c, char *err,
 						size_t errlen)
 {
 	bson_t		child;
-	size_t		i;
-	json_t	   *e;
+	size_t		i,
+				max;
+	yyjson_val *e;
 	bool		ok = true;
 
 	if (!bson_append_array_begin(doc, key, (int) keylen, &child))
 		return sink_mongo_bad(err, errlen, "document too large", type);
-	json_array_foreach(v, i, e)
+	yyjson_arr_foreach(v, i, max, e)
 	{
 		char		ibuf[16];
 		const char *ikey;
@@ -255,7 +481,7 @@ sink_mongo_append_array(bson_t *doc, const char *key, size_t keylen, json_t *v,
 		 * levels are arrays of the same element type.
 		 */
 		if (!(ok = sink_mongo_append_kind(&child, ikey, ilen, e, kind,
-										  json_is_array(e) ? 1 : 0, type,
+										  yyjson_is_arr(e) ? 1 : 0, type,
 										  c, &ignored, err, errlen)))
 			break;
 	}
@@ -264,38 +490,51 @@ sink_mongo_append_array(bson_t *doc, const char *key, size_t keylen, json_t *v,
 
 static bool
 sink_mongo_append_object(bson_t *doc, const char *key, size_t keylen,
-						 json_t *v, const char *type,
+						 yyjson_val *v, const char *type,
 						 const struct sink_mongo_conv *c, char *err,
 						 size_t errlen)
 {
 	bson_t		child;
-	const char *k;
-	json_t	   *e;
+	size_t		idx,
+				max;
+	yyjson_val *k,
+			   *e;
 	bool		ok = true;
 
 	if (!bson_append_document_begin(doc, key, (int) keylen, &child))
 		return sink_mongo_bad(err, errlen, "document too large", type);
-	json_object_foreach(v, k, e)
+	yyjson_obj_foreach(v, idx, max, k, e)
 	{
 		int			ignored;
 
-		if (!(ok = sink_mongo_append_kind(&child, k, strlen(k), e, SMK_GENERIC,
-										  0, type, c, &ignored, err, errlen)))
+		if (!(ok = sink_mongo_append_kind(&child, yyjson_get_str(k), yyjson_get_len(k),
+										  e, SMK_GENERIC, 0, type, c, &ignored,
+										  err, errlen)))
 			break;
 	}
 	return bson_append_document_end(doc, &child) && ok;
 }
 
 static bool
-sink_mongo_append_float(bson_t *doc, const char *key, size_t keylen, json_t *v,
+sink_mongo_append_float(bson_t *doc, const char *key, size_t keylen, yyjson_val *v,
 						const char *type, const struct sink_mongo_conv *c,
 						char *err, size_t errlen)
 {
-	const char *s = json_string_value(v);
+	const char *s = yyjson_get_str(v);
 	double		d;
 
-	if (json_is_number(v))
-		return bson_append_double(doc, key, (int) keylen, json_number_value(v));
+	if (yyjson_is_raw(v))
+	{
+		char		num[64];
+		size_t		len = yyjson_get_len(v);
+
+		/* The plugin prints floats in their shortest form: short text. */
+		if (len >= sizeof(num))
+			return sink_mongo_bad(err, errlen, "not a float", type);
+		memcpy(num, yyjson_get_raw(v), len);
+		num[len] = '\0';
+		return bson_append_double(doc, key, (int) keylen, strtod(num, NULL));
+	}
 	if (s == NULL)
 		return sink_mongo_bad(err, errlen, "not a number", type);
 	if (c->nonfinite == SINK_MONGO_STRING)
@@ -312,42 +551,13 @@ sink_mongo_append_float(bson_t *doc, const char *key, size_t keylen, json_t *v,
 }
 
 static bool
-sink_mongo_append_numeric(bson_t *doc, const char *key, size_t keylen,
-						  json_t *v, const struct sink_mongo_conv *c)
-{
-	char		buf[64];
-	const char *s = json_string_value(v);
-	bson_decimal128_t dec;
-
-	if (s == NULL)
-	{
-		/* numeric-data-types-as-string=false is refused by config.c. */
-		snprintf(buf, sizeof(buf), "%.17g", json_number_value(v));
-		s = buf;
-	}
-	switch (c->numeric)
-	{
-		case SINK_MONGO_NUMERIC_DOUBLE:
-			return bson_append_double(doc, key, (int) keylen, strtod(s, NULL));
-		case SINK_MONGO_NUMERIC_DECIMAL128:
-			/* libbson refuses what it cannot hold exactly: keep the digits. */
-			if (bson_decimal128_from_string(s, &dec))
-				return bson_append_decimal128(doc, key, (int) keylen, &dec);
-			break;
-		case SINK_MONGO_NUMERIC_STRING:
-			break;
-	}
-	return bson_append_utf8(doc, key, (int) keylen, s, -1);
-}
-
-static bool
 sink_mongo_append_binary(bson_t *doc, const char *key, size_t keylen,
-						 json_t *v, enum sink_mongo_kind kind, const char *type,
+						 yyjson_val *v, enum sink_mongo_kind kind, const char *type,
 						 const struct sink_mongo_conv *c, char *err,
 						 size_t errlen)
 {
-	const char *s = json_string_value(v);
-	size_t		len = json_string_length(v);
+	const char *s = yyjson_get_str(v);
+	size_t		len = yyjson_get_len(v);
 	size_t		n = 0;
 	uint8_t    *buf;
 	bool		ok;
@@ -374,10 +584,10 @@ sink_mongo_append_binary(bson_t *doc, const char *key, size_t keylen,
 
 /* A BSON date (milliseconds) and the microseconds it cannot hold. */
 static bool
-sink_mongo_append_time(bson_t *doc, const char *key, size_t keylen, json_t *v,
+sink_mongo_append_time(bson_t *doc, const char *key, size_t keylen, yyjson_val *v,
 					   const char *type, int *usec, char *err, size_t errlen)
 {
-	const char *s = json_string_value(v);
+	const char *s = yyjson_get_str(v);
 	int64_t		us;
 	int64_t		ms;
 
@@ -399,51 +609,46 @@ sink_mongo_append_time(bson_t *doc, const char *key, size_t keylen, json_t *v,
 
 static bool
 sink_mongo_append_generic(bson_t *doc, const char *key, size_t keylen,
-						  json_t *v, const char *type,
+						  yyjson_val *v, const char *type,
 						  const struct sink_mongo_conv *c, char *err,
 						  size_t errlen)
 {
-	json_int_t	i;
-
-	switch (json_typeof(v))
+	switch (yyjson_get_type(v))
 	{
-		case JSON_OBJECT:
+		case YYJSON_TYPE_OBJ:
 			return sink_mongo_append_object(doc, key, keylen, v, type, c, err, errlen);
-		case JSON_ARRAY:
+		case YYJSON_TYPE_ARR:
 			return sink_mongo_append_array(doc, key, keylen, v, SMK_GENERIC,
 										   type, c, err, errlen);
-		case JSON_STRING:
-			return bson_append_utf8(doc, key, (int) keylen, json_string_value(v),
-									(int) json_string_length(v));
-		case JSON_INTEGER:
-			i = json_integer_value(v);
-			/* As MongoDB's own shell and drivers do: int32 when it fits. */
-			if (i >= INT32_MIN && i <= INT32_MAX)
-				return bson_append_int32(doc, key, (int) keylen, (int32_t) i);
-			return bson_append_int64(doc, key, (int) keylen, (int64_t) i);
-		case JSON_REAL:
-			return bson_append_double(doc, key, (int) keylen, json_real_value(v));
-		case JSON_TRUE:
-		case JSON_FALSE:
-			return bson_append_bool(doc, key, (int) keylen, json_is_true(v));
-		case JSON_NULL:
+		case YYJSON_TYPE_STR:
+			return bson_append_utf8(doc, key, (int) keylen, yyjson_get_str(v),
+									(int) yyjson_get_len(v));
+		case YYJSON_TYPE_RAW:
+			return sink_mongo_append_number(doc, key, keylen, v, c);
+		case YYJSON_TYPE_BOOL:
+			return bson_append_bool(doc, key, (int) keylen, yyjson_get_bool(v));
+		case YYJSON_TYPE_NULL:
 			return bson_append_null(doc, key, (int) keylen);
+		default:
+			break;
 	}
-	return false;
+	return sink_mongo_bad(err, errlen, "not a JSON value", type);
 }
 
 static bool
-sink_mongo_append_kind(bson_t *doc, const char *key, size_t keylen, json_t *v,
+sink_mongo_append_kind(bson_t *doc, const char *key, size_t keylen, yyjson_val *v,
 					   enum sink_mongo_kind kind, int dims, const char *type,
 					   const struct sink_mongo_conv *c, int *usec, char *err,
 					   size_t errlen)
 {
+	int64_t		i;
+
 	*usec = -1;
-	if (json_is_null(v))
+	if (yyjson_is_null(v))
 		return bson_append_null(doc, key, (int) keylen);
 	if (dims > 0)
 	{
-		if (!json_is_array(v))
+		if (!yyjson_is_arr(v))
 			return sink_mongo_bad(err, errlen, "not an array", type);
 		return sink_mongo_append_array(doc, key, keylen, v, kind, type,
 									   c, err, errlen);
@@ -452,21 +657,25 @@ sink_mongo_append_kind(bson_t *doc, const char *key, size_t keylen, json_t *v,
 	{
 		case SMK_INT32:
 		case SMK_INT64:
-			if (!json_is_integer(v))
+			if (!yyjson_is_raw(v) ||
+				!sink_mongo_int64_text(yyjson_get_raw(v), yyjson_get_len(v), &i))
 				return sink_mongo_bad(err, errlen, "not an integer", type);
 			if (kind == SMK_INT32)
-				return bson_append_int32(doc, key, (int) keylen,
-										 (int32_t) json_integer_value(v));
-			return bson_append_int64(doc, key, (int) keylen,
-									 (int64_t) json_integer_value(v));
+				return bson_append_int32(doc, key, (int) keylen, (int32_t) i);
+			return bson_append_int64(doc, key, (int) keylen, i);
 		case SMK_FLOAT:
 			return sink_mongo_append_float(doc, key, keylen, v, type, c, err, errlen);
 		case SMK_NUMERIC:
-			return sink_mongo_append_numeric(doc, key, keylen, v, c);
+			/* a string (the default), or a number with numeric-data-types-as-string=false */
+			if (yyjson_is_str(v) || yyjson_is_raw(v))
+				return sink_mongo_append_decimal(doc, key, keylen,
+												 yyjson_is_str(v) ? yyjson_get_str(v) : yyjson_get_raw(v),
+												 yyjson_get_len(v), c);
+			return sink_mongo_bad(err, errlen, "not a number", type);
 		case SMK_BOOL:
-			if (!json_is_boolean(v))
+			if (!yyjson_is_bool(v))
 				return sink_mongo_bad(err, errlen, "not a boolean", type);
-			return bson_append_bool(doc, key, (int) keylen, json_is_true(v));
+			return bson_append_bool(doc, key, (int) keylen, yyjson_get_bool(v));
 		case SMK_BYTEA:
 		case SMK_UUID:
 			return sink_mongo_append_binary(doc, key, keylen, v, kind, type, c,
@@ -481,40 +690,75 @@ sink_mongo_append_kind(bson_t *doc, const char *key, size_t keylen, json_t *v,
 	return sink_mongo_append_generic(doc, key, keylen, v, type, c, err, errlen);
 }
 
-bool
-sink_mongo_bson_append(bson_t *doc, const char *key, size_t keylen, json_t *v,
-					   const char *type, const struct sink_mongo_conv *c,
-					   int *usec, char *err, size_t errlen)
+/* The type's name without its "[]"s, and how many there were. */
+static size_t
+sink_mongo_base_type(const char *type, int *dims)
 {
 	size_t		tlen = type ? strlen(type) : 0;
-	int			dims = 0;
-	bool		ok;
 
-	err[0] = '\0';
-	/* "integer[]": an array of integer, whatever its dimensions. */
+	*dims = 0;
 	while (tlen >= 2 && strncmp(type + tlen - 2, "[]", 2) == 0)
 	{
 		tlen -= 2;
-		dims++;
+		(*dims)++;
 	}
+	return tlen;
+}
 
-	/*
-	 * FerretDB 1.x stores no arrays of arrays; with nested_arrays=string
-	 * such a value (a multi-dimensional array, or json holding one) is kept
-	 * whole as its JSON text.
-	 */
-	if (c->nested_arrays == SINK_MONGO_STRING &&
-		sink_mongo_has_nested_array(v, false))
+bool
+sink_mongo_may_be_text(const char *type)
+{
+	/* Types whose value is a string the plugin formats: never a document. */
+	static const char *const plain[] = {
+		"text", "character varying", "character", "name", "\"char\"",
+		"time without time zone", "time with time zone", "interval",
+		"inet", "cidr", "macaddr", "macaddr8", "money", "xml", "bit",
+		"bit varying", "pg_lsn", "tsvector", "tsquery", NULL
+	};
+	int			dims;
+	size_t		tlen = sink_mongo_base_type(type, &dims);
+
+	if (type == NULL || dims > 0)
+		return true;
+	if (sink_mongo_kind(type, tlen) != SMK_GENERIC)
+		return false;
+	for (int i = 0; plain[i] != NULL; i++)
 	{
-		char	   *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		size_t		n = strlen(plain[i]);
 
-		*usec = -1;
-		if (text == NULL)
-			return sink_mongo_bad(err, errlen, "out of memory", type ? type : "?");
-		ok = bson_append_utf8(doc, key, (int) keylen, text, -1);
-		free(text);
-		return ok;
+		if (tlen >= n && strncmp(type, plain[i], n) == 0 &&
+			(tlen == n || type[n] == '('))
+			return false;
 	}
+	return true;
+}
+
+bool
+sink_mongo_bson_append(bson_t *doc, const char *key, size_t keylen,
+					   const struct event *ev, yyjson_val *colkey,
+					   const char *type, const struct sink_mongo_conv *c,
+					   int *usec, bool *as_text, char *err, size_t errlen)
+{
+	yyjson_val *v = yyjson_obj_iter_get_val(colkey);
+	int			dims;
+	size_t		tlen = sink_mongo_base_type(type, &dims);
+	bool		oom = false;
+	bool		ok;
+
+	err[0] = '\0';
+	*usec = -1;
+	*as_text = false;
+	if (!sink_mongo_storable(v, 1, false, c, &oom) ||
+		(ev->nlone > 0 && event_text_has_lone(ev, event_value_text(ev, colkey))))
+	{
+		struct event_text text = event_value_text(ev, colkey);
+
+		*as_text = true;
+		return bson_append_utf8(doc, key, (int) keylen, text.ptr, (int) text.len) ||
+			sink_mongo_bad(err, errlen, "document too large", type ? type : "unknown");
+	}
+	if (oom)
+		return sink_mongo_bad(err, errlen, "out of memory", type ? type : "unknown");
 	ok = sink_mongo_append_kind(doc, key, keylen, v,
 								type ? sink_mongo_kind(type, tlen) : SMK_GENERIC,
 								dims, type ? type : "unknown", c, usec, err, errlen);

@@ -76,10 +76,43 @@ sink_mongo_collection(const struct sink_mongo_settings *cfg, const char *schema,
 	return out;
 }
 
-static const char *
-sink_mongo_type_of(const struct event *ev, const char *col)
+/*
+ * The column types (the record's "types", in table order): looked up by
+ * name, from where the last look-up ended, since a row lists its columns
+ * in that order too; a full pass when not found there.
+ */
+struct sink_mongo_types
 {
-	return json_string_value(json_object_get(json_object_get(ev->rec, "types"), col));
+	yyjson_val *types;
+	yyjson_obj_iter it;
+};
+
+static void
+sink_mongo_types_init(struct sink_mongo_types *t, const struct event *ev)
+{
+	t->types = yyjson_obj_get(ev->rec, "types");
+	yyjson_obj_iter_init(t->types, &t->it);
+}
+
+static const char *
+sink_mongo_type_of(struct sink_mongo_types *t, yyjson_val *name)
+{
+	const char *s = yyjson_get_str(name);
+	size_t		len = yyjson_get_len(name);
+	yyjson_val *k;
+
+	if (!yyjson_is_obj(t->types))
+		return NULL;
+	for (int pass = 0; pass < 2; pass++)
+	{
+		while ((k = yyjson_obj_iter_next(&t->it)) != NULL)
+		{
+			if (yyjson_equals_strn(k, s, len))
+				return yyjson_get_str(yyjson_obj_iter_get_val(k));
+		}
+		yyjson_obj_iter_init(t->types, &t->it);
+	}
+	return NULL;
 }
 
 /*
@@ -89,36 +122,40 @@ sink_mongo_type_of(const struct event *ev, const char *col)
  */
 static bool
 sink_mongo_append_key(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
-					  json_t *pk, json_t *row, bson_t *doc, const char *name,
+					  yyjson_val *pk, yyjson_val *row, bson_t *doc, const char *name,
 					  char *err, size_t errlen)
 {
-	size_t		i;
-	json_t	   *col;
+	size_t		i,
+				max;
+	yyjson_val *col;
 	bson_t		child;
 	int			usec;
+	bool		as_text;
+	struct sink_mongo_types types;
 
-	if (!json_is_object(row))
+	if (!yyjson_is_obj(row))
 		return false;
-	json_array_foreach(pk, i, col)
-		if (json_object_get(row, json_string_value(col)) == NULL)
-		return false;
-	if (json_array_size(pk) == 1)
+	yyjson_arr_foreach(pk, i, max, col)
 	{
-		const char *c = json_string_value(json_array_get(pk, 0));
-
-		return sink_mongo_bson_append(doc, name, strlen(name),
-									  json_object_get(row, c),
-									  sink_mongo_type_of(ev, c), ctx->conv,
-									  &usec, err, errlen);
+		if (event_find_key(row, col) == NULL)
+			return false;
+	}
+	sink_mongo_types_init(&types, ev);
+	if (yyjson_arr_size(pk) == 1)
+	{
+		col = yyjson_arr_get_first(pk);
+		return sink_mongo_bson_append(doc, name, strlen(name), ev,
+									  event_find_key(row, col),
+									  sink_mongo_type_of(&types, col), ctx->conv,
+									  &usec, &as_text, err, errlen);
 	}
 	bson_append_document_begin(doc, name, -1, &child);
-	json_array_foreach(pk, i, col)
+	yyjson_arr_foreach(pk, i, max, col)
 	{
-		const char *c = json_string_value(col);
-
-		if (!sink_mongo_bson_append(&child, c, strlen(c), json_object_get(row, c),
-									sink_mongo_type_of(ev, c), ctx->conv,
-									&usec, err, errlen))
+		if (!sink_mongo_bson_append(&child, yyjson_get_str(col), yyjson_get_len(col), ev,
+									event_find_key(row, col),
+									sink_mongo_type_of(&types, col), ctx->conv,
+									&usec, &as_text, err, errlen))
 			return false;
 	}
 	return bson_append_document_end(doc, &child);
@@ -138,59 +175,102 @@ sink_mongo_older_than(bson_t *filter, int64_t lsn)
 	bson_append_document_end(filter, &not);
 }
 
+/* A metadata entry under a column's name: a sub-document, or a dotted path. */
+static void
+sink_mongo_meta_path(char *path, size_t len, const char *what, const char *col)
+{
+	snprintf(path, len, SINK_MONGO_META ".%s.%s", what, col);
+}
+
+/* The entries of sub into doc, under _walcast.<what>.<key> (dotted). */
+static void
+sink_mongo_append_dotted(bson_t *doc, const char *what, const bson_t *sub)
+{
+	bson_iter_t it;
+
+	if (!bson_iter_init(&it, sub))
+		return;
+	while (bson_iter_next(&it))
+	{
+		char		path[512];
+
+		sink_mongo_meta_path(path, sizeof(path), what, bson_iter_key(&it));
+		bson_append_value(doc, path, -1, bson_iter_value(&it));
+	}
+}
+
 /*
  * The row's columns into doc (a replacement, or $set), with the metadata.
- * Microseconds a BSON date cannot hold go to _walcast.us.<column>; in an
- * update a timestamp column set to NULL has its entry removed (unset).
+ * Microseconds a BSON date cannot hold go to _walcast.us.<column>; a
+ * column stored as its JSON text is marked _walcast.json.<column>: true.
+ * In an update, a timestamp column set to NULL has its us entry removed
+ * (unset), and a column that could be text and is not has its mark
+ * removed.
  */
 static bool
 sink_mongo_append_row(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
-					  json_t *row, bson_t *doc, bson_t *unset, bool dotted,
+					  yyjson_val *row, bson_t *doc, bson_t *unset, bool dotted,
 					  char *err, size_t errlen)
 {
-	const char *col;
-	json_t	   *v;
+	size_t		idx,
+				max;
+	yyjson_val *k,
+			   *v;
 	bson_t		meta;
-	bson_t		us;
+	bson_t		sub;
 	bson_t		usdoc = BSON_INITIALIZER;
+	bson_t		jsondoc = BSON_INITIALIZER;
+	struct sink_mongo_types types;
 
-	json_object_foreach(row, col, v)
+	sink_mongo_types_init(&types, ev);
+	if (!yyjson_is_obj(row))
+	{
+		/* no columns (and yyjson's loops want an object) */
+		bson_destroy(&usdoc);
+		bson_destroy(&jsondoc);
+		return true;
+	}
+	yyjson_obj_foreach(row, idx, max, k, v)
 	{
 		int			usec;
-		const char *type = sink_mongo_type_of(ev, col);
+		bool		as_text;
+		const char *col = yyjson_get_str(k);
+		const char *type = sink_mongo_type_of(&types, k);
 
-		if (!sink_mongo_bson_append(doc, col, strlen(col), v, type, ctx->conv,
-									&usec, err, errlen))
+		if (!sink_mongo_bson_append(doc, col, yyjson_get_len(k), ev, k, type,
+									ctx->conv, &usec, &as_text, err, errlen))
 		{
 			bson_destroy(&usdoc);
+			bson_destroy(&jsondoc);
 			return false;
 		}
 		if (usec >= 0)
 			bson_append_int32(&usdoc, col, -1, usec);
-		else if (unset != NULL && json_is_null(v) && type != NULL &&
+		else if (unset != NULL && yyjson_is_null(v) && type != NULL &&
 				 strncmp(type, "timestamp", 9) == 0)
 		{
 			char		path[512];
 
-			snprintf(path, sizeof(path), SINK_MONGO_META ".us.%s", col);
+			sink_mongo_meta_path(path, sizeof(path), "us", col);
+			bson_append_utf8(unset, path, -1, "", 0);
+		}
+		if (as_text)
+			bson_append_bool(&jsondoc, col, -1, true);
+		else if (unset != NULL && sink_mongo_may_be_text(type))
+		{
+			char		path[512];
+
+			sink_mongo_meta_path(path, sizeof(path), SINK_MONGO_META_JSON, col);
 			bson_append_utf8(unset, path, -1, "", 0);
 		}
 	}
 	if (dotted)
 	{
-		bson_iter_t it;
-
 		bson_append_int64(doc, SINK_MONGO_META ".lsn", -1, (int64_t) ev->lsn);
 		bson_append_int64(doc, SINK_MONGO_META ".commit_lsn", -1, (int64_t) ev->commit_lsn);
 		bson_append_int64(doc, SINK_MONGO_META ".seq", -1, ev->seq);
-		if (bson_iter_init(&it, &usdoc))
-			while (bson_iter_next(&it))
-			{
-				char		path[512];
-
-				snprintf(path, sizeof(path), SINK_MONGO_META ".us.%s", bson_iter_key(&it));
-				bson_append_int32(doc, path, -1, bson_iter_int32(&it));
-			}
+		sink_mongo_append_dotted(doc, "us", &usdoc);
+		sink_mongo_append_dotted(doc, SINK_MONGO_META_JSON, &jsondoc);
 	}
 	else
 	{
@@ -200,13 +280,20 @@ sink_mongo_append_row(const struct sink_mongo_doc_ctx *ctx, const struct event *
 		bson_append_int64(&meta, "seq", -1, ev->seq);
 		if (!bson_empty(&usdoc))
 		{
-			bson_append_document_begin(&meta, "us", -1, &us);
-			bson_concat(&us, &usdoc);
-			bson_append_document_end(&meta, &us);
+			bson_append_document_begin(&meta, "us", -1, &sub);
+			bson_concat(&sub, &usdoc);
+			bson_append_document_end(&meta, &sub);
+		}
+		if (!bson_empty(&jsondoc))
+		{
+			bson_append_document_begin(&meta, SINK_MONGO_META_JSON, -1, &sub);
+			bson_concat(&sub, &jsondoc);
+			bson_append_document_end(&meta, &sub);
 		}
 		bson_append_document_end(doc, &meta);
 	}
 	bson_destroy(&usdoc);
+	bson_destroy(&jsondoc);
 	return true;
 }
 
@@ -279,13 +366,13 @@ sink_mongo_same_key(const bson_t *a, const bson_t *b)
 
 static enum sink_mongo_doc_result
 sink_mongo_doc_change(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
-					  struct sink_mongo_doc_plan *plan, json_t *pk, char *err,
+					  struct sink_mongo_doc_plan *plan, yyjson_val *pk, char *err,
 					  size_t errlen)
 {
 	const char *coll = plan->coll;
-	json_t	   *newrow = json_object_get(ev->rec, "new");
-	json_t	   *oldrow = json_object_get(ev->rec, "old");
-	json_t	   *unchanged = json_object_get(ev->rec, "unchanged");
+	yyjson_val *newrow = yyjson_obj_get(ev->rec, "new");
+	yyjson_val *oldrow = yyjson_obj_get(ev->rec, "old");
+	yyjson_val *unchanged = yyjson_obj_get(ev->rec, "unchanged");
 	int64_t		lsn = (int64_t) ev->lsn;
 	struct sink_mongo_op *op = NULL;
 	struct sink_mongo_op *del = NULL;
@@ -315,7 +402,7 @@ sink_mongo_doc_change(const struct sink_mongo_doc_ctx *ctx, const struct event *
 	/* A new row's key is usually new to the collection: see sink_mongo_run. */
 	op->insert_first = (ev->op == EVENT_INSERT || ev->op == EVENT_READ);
 
-	if (ev->op == EVENT_UPDATE && json_is_object(oldrow))
+	if (ev->op == EVENT_UPDATE && yyjson_is_obj(oldrow))
 	{
 		/* "old" holds the old key when it changed (or the whole old row). */
 		del = sink_mongo_op_new(SINK_MONGO_DELETE, coll, lsn);
@@ -359,7 +446,7 @@ sink_mongo_doc_change(const struct sink_mongo_doc_ctx *ctx, const struct event *
 		 * A moved row's unchanged TOAST values live only in the old
 		 * document: the sink copies them over (plan->copy_from).
 		 */
-		if (moved && json_array_size(unchanged) > 0)
+		if (moved && yyjson_arr_size(unchanged) > 0)
 		{
 			bson_iter_t it;
 
@@ -406,7 +493,7 @@ enum sink_mongo_doc_result
 sink_mongo_doc_map(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
 				   struct sink_mongo_doc_plan *plan, char *err, size_t errlen)
 {
-	json_t	   *pk = json_object_get(ev->rec, "pk");
+	yyjson_val *pk = yyjson_obj_get(ev->rec, "pk");
 	struct sink_mongo_op *op;
 
 	memset(plan, 0, sizeof(*plan));
@@ -432,12 +519,12 @@ sink_mongo_doc_map(const struct sink_mongo_doc_ctx *ctx, const struct event *ev,
 		plan->ops[plan->nops++] = op;
 		return SINK_MONGO_DOC_OK;
 	}
-	if (!json_is_array(pk))
+	if (!yyjson_is_arr(pk))
 	{
 		snprintf(err, errlen, "mongo: change records lack \"pk\": the mirror needs the plugin's include-pk=true");
 		return SINK_MONGO_DOC_ERROR;
 	}
-	if (json_array_size(pk) == 0)
+	if (yyjson_arr_size(pk) == 0)
 		return SINK_MONGO_DOC_NO_KEY;
 	if (ev->op == EVENT_READ)
 	{

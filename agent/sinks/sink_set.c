@@ -59,6 +59,14 @@ sink_set_destroy(struct sink_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+/* A sink failed: which change it refused, if that is why. */
+static enum sink_status
+sink_set_failed(struct sink_set *set, const struct sink *s, enum sink_status st)
+{
+	set->refused_lsn = st == SINK_REFUSED ? s->st.refused_lsn : 0;
+	return st;
+}
+
 enum sink_status
 sink_set_open(struct sink_set *set, char *err, size_t errlen)
 {
@@ -93,7 +101,7 @@ sink_set_publish(struct sink_set *set, const struct event *ev, char *err,
 														  err, errlen);
 
 		if (st != SINK_OK)
-			return st;
+			return sink_set_failed(set, set->sinks[i], st);
 	}
 	return SINK_OK;
 }
@@ -107,7 +115,7 @@ sink_set_end_txn(struct sink_set *set, char *err, size_t errlen)
 		enum sink_status st = s->ops->end_txn(s, err, errlen);
 
 		if (st != SINK_OK)
-			return st;
+			return sink_set_failed(set, s, st);
 		set->published[i] = s->st.published;
 	}
 	return SINK_OK;
@@ -122,7 +130,7 @@ sink_set_service(struct sink_set *set, char *err, size_t errlen)
 														  errlen);
 
 		if (st != SINK_OK)
-			return st;
+			return sink_set_failed(set, set->sinks[i], st);
 	}
 	return SINK_OK;
 }

@@ -42,7 +42,7 @@ sink_stdout_publish(struct sink *s, const struct event *ev, char *err,
 
 	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
 	if (body == NULL)
-		return SINK_FATAL;
+		return sink_refuse(s, ev->lsn);
 	if (fwrite(body, 1, len, stdout) != len || putchar('\n') == EOF)
 	{
 		free(body);

@@ -76,6 +76,7 @@ snapshot_sink_status(enum sink_status st)
 		case SINK_UNREACHABLE:
 			return SNAPSHOT_UNREACHABLE;
 		case SINK_FATAL:
+		case SINK_REFUSED:		/* a row: the table has it, --skip-lsn cannot */
 			break;
 	}
 	return SNAPSHOT_FATAL;

@@ -171,8 +171,8 @@ test_plugin_options(void **state)
 				   "option: include-lsn=false is not possible with walcast-agent (it needs commit records and LSNs to acknowledge, and sequence numbers for message ids)");
 	expect_refused(&no_needs, "include-transaction=off",
 				   "option: include-transaction=off is not possible with walcast-agent (it needs commit records and LSNs to acknowledge, and sequence numbers for message ids)");
-	expect_refused(&no_needs, "numeric-data-types-as-string=false",
-				   "plugin option numeric-data-types-as-string=false is not supported by the agent");
+	/* numbers are kept as their text (issue 12): any numeric fits */
+	expect_accepted(&no_needs, "numeric-data-types-as-string=false");
 	expect_refused(&no_needs, "bytea-encoding=base85", "option: bytea-encoding must be base64 or hex");
 	expect_refused(&no_needs, "include-types=maybe", "option: include-types: \"maybe\" is not a boolean");
 	expect_refused(&no_needs, "no-such-option=1", "option: unknown plugin option \"no-such-option\"");

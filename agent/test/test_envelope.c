@@ -131,7 +131,7 @@ test_debezium(void **state)
 {
 	(void) state;
 	expect(ENVELOPE_DEBEZIUM, INS,
-		   "{\"before\":null,\"after\":{\"id\":1,\"price\":0.1,\"note\":\"a\\\"b\xc3\xa9\"},"
+		   "{\"before\":null,\"after\":{\"id\":1,\"price\":0.1,\"note\":\"a\\\"b\\u00e9\"},"
 		   SOURCE_HEAD "\"ts_ms\":" TS_MS ",\"snapshot\":\"false\",\"schema\":\"public\","
 		   "\"table\":\"orders\",\"txId\":745,\"lsn\":4096,\"sequence\":\"[null,\\\"4096\\\"]\"},"
 		   "\"op\":\"c\",\"ts_ms\":1700000000000}");
@@ -242,7 +242,7 @@ test_flat(void **state)
 {
 	(void) state;
 	expect(ENVELOPE_FLAT, INS,
-		   "{\"type\":\"orders\",\"entry_id\":1,\"id\":1,\"price\":0.1,\"note\":\"a\\\"b\xc3\xa9\","
+		   "{\"type\":\"orders\",\"entry_id\":1,\"id\":1,\"price\":0.1,\"note\":\"a\\\"b\\u00e9\","
 		   "\"__schema\":\"public\",\"__op\":\"insert\",\"__deleted\":false}");
 	expect(ENVELOPE_FLAT, UPD,
 		   "{\"type\":\"orders\",\"entry_id\":2,\"__old_entry_id\":1,\"id\":2,\"price\":1.5,"
@@ -293,18 +293,70 @@ test_flat_keys(void **state)
 		   "{\"type\":\"t\",\"entry_id\":null,\"v\":1,\"__schema\":\"s\",\"__op\":\"insert\",\"__deleted\":false}");
 }
 
+/*
+ * Every value goes out as the plugin wrote it (issue 12): reals in their
+ * shortest form, integers beyond 64 bits, exponents, -0, trailing zeros,
+ * a json value's duplicate keys and escapes (\u0000, \u00e9, a lone
+ * surrogate), deep nesting.
+ */
 static void
-test_reals(void **state)
+test_values_as_written(void **state)
+{
+	static const char *const values[] = {
+		"0.1", "1e300", "100.0", "-0.0", "1.7976931348623157e308", "5e-324",
+		"0.00001", "9223372036854775807", "\"NaN\"",
+		"{\"big\":123456789012345678901234567890}", "-0", "1e400", "1E-400",
+		"2.50", "{\"a\":1,\"a\":2}", "\"a\\u0000b\"", "\"\\u00e9\\/\\u001F\"",
+		"\"\\ud800x\"", "[\"\\udc00\",\"\\ud83d\\ude00\"]",
+		"150000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+		"123456789.123456789123456789123456789123456789",
+	};
+	char		record[8192];
+	char		want[8192];
+	char		deep[2 * 1000 + 2];
+
+	(void) state;
+	for (size_t i = 0; i <= sizeof(values) / sizeof(values[0]); i++)
+	{
+		const char *v = values[i < sizeof(values) / sizeof(values[0]) ? i : 0];
+
+		if (i == sizeof(values) / sizeof(values[0]))
+		{
+			/* 1,000 levels of arrays around a 0 */
+			memset(deep, '[', 1000);
+			deep[1000] = '0';
+			memset(deep + 1001, ']', 1000);
+			deep[2001] = '\0';
+			v = deep;
+		}
+		snprintf(record, sizeof(record),
+				 "{\"action\":\"I\",\"lsn\":\"0/10\",\"schema\":\"s\",\"table\":\"t\",\"pk\":[\"k\"],"
+				 "\"new\":{\"k\":1,\"v\":%s}}", v);
+		snprintf(want, sizeof(want),
+				 "{\"type\":\"t\",\"entry_id\":1,\"k\":1,\"v\":%s,\"__schema\":\"s\","
+				 "\"__op\":\"insert\",\"__deleted\":false}", v);
+		expect(ENVELOPE_FLAT, record, want);
+		snprintf(want, sizeof(want),
+				 "{\"before\":null,\"after\":{\"k\":1,\"v\":%s},\"source\":{\"version\":\"walcast-0.1.0\","
+				 "\"connector\":\"postgresql\",\"name\":\"walcast\",\"ts_ms\":1700000000000,\"snapshot\":\"false\","
+				 "\"schema\":\"s\",\"table\":\"t\",\"txId\":null,\"lsn\":16,\"sequence\":\"[null,\\\"16\\\"]\"},"
+				 "\"op\":\"c\",\"ts_ms\":1700000000000}", v);
+		expect(ENVELOPE_DEBEZIUM, record, want);
+		expect(ENVELOPE_NATIVE, record, record);
+	}
+}
+
+/* A key column that is a json-ish value, and names with escapes, as written. */
+static void
+test_keys_as_written(void **state)
 {
 	(void) state;
 	expect(ENVELOPE_FLAT,
-		   "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"pk\":[],\"new\":{\"a\":0.1,\"b\":1e300,"
-		   "\"c\":100.0,\"d\":-0.0,\"e\":3.14159,\"f\":1.7976931348623157e308,\"g\":5e-324,\"j\":0.0001,\"k\":123456.789,\"l\":1e15,\"m\":0.00001,"
-		   "\"h\":9223372036854775807,\"i\":\"NaN\"}}",
-		   "{\"type\":\"t\",\"entry_id\":null,\"a\":0.1,\"b\":1e+300,\"c\":100.0,\"d\":-0.0,"
-		   "\"e\":3.14159,\"f\":1.7976931348623157e+308,\"g\":5e-324,\"j\":0.0001,\"k\":123456.789,\"l\":1e+15,\"m\":1e-05,"
-		   "\"h\":9223372036854775807,\"i\":\"NaN\",\"__schema\":\"s\",\"__op\":\"insert\","
-		   "\"__deleted\":false}");
+		   "{\"action\":\"U\",\"schema\":\"s\",\"table\":\"t\",\"pk\":[\"a\\\"b\",\"c\"],"
+		   "\"new\":{\"a\\\"b\":1e2,\"c\":\"\\u0041\"},\"old\":{\"a\\\"b\":100,\"c\":\"\\u0041\"}}",
+		   "{\"type\":\"t\",\"entry_id\":{\"a\\\"b\":1e2,\"c\":\"\\u0041\"},"
+		   "\"__old_entry_id\":{\"a\\\"b\":100,\"c\":\"\\u0041\"},\"a\\\"b\":1e2,\"c\":\"\\u0041\","
+		   "\"__schema\":\"s\",\"__op\":\"update\",\"__deleted\":false}");
 }
 
 static void
@@ -361,7 +413,8 @@ main(void)
 		cmocka_unit_test(test_flat_read),
 		cmocka_unit_test(test_flat),
 		cmocka_unit_test(test_flat_keys),
-		cmocka_unit_test(test_reals),
+		cmocka_unit_test(test_values_as_written),
+		cmocka_unit_test(test_keys_as_written),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_render_now),
 	};

@@ -290,10 +290,15 @@ test_malformed(void **state)
 		const char *json;
 		const char *err;
 	}			cases[] = {
-		{"", "invalid JSON at byte 0: '[' or '{' expected near end of file"},
-		{"{\"action\":", "invalid JSON at byte 10: unexpected token near end of file"},
-		{"{\"action\":\"B\"} {\"action\":\"C\"}", "invalid JSON at byte 16: end of file expected near '{'"},
-		{"{\"action\":\"B\",\"action\":\"C\"}", "invalid JSON at byte 22: duplicate object key near '\"action\"'"},
+		{"", "invalid JSON at byte 0: input length is 0"},
+		{"{\"action\":", "invalid JSON at byte 10: unexpected end of data"},
+		{"{\"action\":\"B\"} {\"action\":\"C\"}", "invalid JSON at byte 15: unexpected content after document"},
+		/* a json value keeps duplicate keys, the record's own fields may not */
+		{"{\"action\":\"B\",\"action\":\"C\"}", "field \"action\" appears twice"},
+		{"{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"new\":{},\"new\":{}}", "field \"new\" appears twice"},
+		{"{\"action\":\"B\",\"seq\":01}", "invalid JSON at byte 20: number with leading zero is not allowed"},
+		{"{\"action\":\"B\",\"xid\":99999999999999999999}", "field \"xid\" is not a non-negative integer"},
+		{"{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"new\":{\"a\":\"\\x\"}}", "invalid JSON at byte 52: invalid escaped character in string"},
 		{"[1]", "record is not a JSON object"},
 		{"{}", "record has no \"action\""},
 		{"{\"action\":\"\"}", "record has no \"action\""},

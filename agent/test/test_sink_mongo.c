@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L	/* setenv, mkstemp, fileno, dup */
 
 #include "config_harness.h"
+#include "decoder.h"
 #include "sink_mongo.h"
 
 #define MONGO(cfg) sink_mongo_settings(cfg)
@@ -216,6 +217,14 @@ test_mongo_registry(void **state)
 	assert_true(needs.types && needs.key);
 	assert_string_equal(needs.key_setting, "mongo_uri");
 	assert_string_equal(needs.key_why, "the mirror's _id is the key");
+	config_free(&cfg);
+
+	/* the decoder refuses what would leave the keys out */
+	assert_int_equal(LOAD(&cfg, err, "--mongo-uri", "mongodb://h/", "-o", "include-pk=false"),
+					 CONFIG_OK);
+	sink_needs(&cfg, &needs);
+	assert_false(decoder_check(&cfg, &needs, err, sizeof(err)));
+	assert_string_equal(err, "option: include-pk=false is not possible with mongo_uri (the mirror's _id is the key)");
 	config_free(&cfg);
 
 	/* alone, the mirror replaces stdout too */

@@ -160,8 +160,8 @@ test_moved_row(void **state)
 						 &ev, &plan, err), SINK_MONGO_DOC_OK);
 	assert_int_equal(plan.nops, 2);
 	assert_string_equal(json(plan.copy_from, buf, sizeof(buf)), "{ \"_id\" : 1 }");
-	assert_int_equal(json_array_size(plan.copy_columns), 1);
-	assert_string_equal(json_string_value(json_array_get(plan.copy_columns, 0)), "big");
+	assert_int_equal(yyjson_arr_size(plan.copy_columns), 1);
+	assert_string_equal(yyjson_get_str(yyjson_arr_get(plan.copy_columns, 0)), "big");
 	/* what the sink copies goes into the update's $set before sealing */
 	bson_append_utf8(plan.ops[1]->set, "big", -1, "copied", -1);
 	expect_op(&plan, 0, SINK_MONGO_DELETE,
@@ -169,7 +169,7 @@ test_moved_row(void **state)
 	expect_op(&plan, 1, SINK_MONGO_UPDATE,
 			  "{ \"_id\" : 2, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 288 } } }",
 			  "{ \"$set\" : { \"id\" : 2, \"v\" : \"c\", \"_walcast.lsn\" : 288, \"_walcast.commit_lsn\" : 512, "
-			  "\"_walcast.seq\" : 3, \"big\" : \"copied\" } }");
+			  "\"_walcast.seq\" : 3, \"big\" : \"copied\" }, \"$unset\" : { \"_walcast.json.v\" : \"\" } }");
 	sink_mongo_doc_plan_free(&plan);
 	event_free(&ev);
 
@@ -296,11 +296,150 @@ test_collections(void **state)
 	event_free(&ev);
 }
 
+/* The document of a one-column insert of value (of type type), in buf. */
+static const char *
+value_doc(const char *type, const char *value, char *buf, size_t len)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		record[16384];
+	char		err[512];
+
+	snprintf(record, sizeof(record),
+			 "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/100\",\"commit_lsn\":\"0/200\","
+			 "\"seq\":1,\"pk\":[\"id\"],\"types\":{\"id\":\"integer\",\"v\":\"%s\"},\"new\":{\"id\":1,\"v\":%s}}",
+			 type, value);
+	if (map(record, &ev, &plan, err) != SINK_MONGO_DOC_OK)
+		fail_msg("%s", err);
+	json(plan.ops[0]->doc, buf, len);
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+	return buf;
+}
+
+#define DOC_HEAD "{ \"_id\" : 1, \"id\" : 1, \"v\" : "
+#define DOC_META "\"_walcast\" : { \"lsn\" : 256, \"commit_lsn\" : 512, \"seq\" : 1"
+
+/*
+ * json and jsonb values lose nothing (issue 12): numbers as --mongo-numeric
+ * says unless they are int64s, and what BSON cannot hold as a document as
+ * the value's JSON text, marked in _walcast.json.
+ */
+static void
+test_values_lossless(void **state)
+{
+	static const struct
+	{
+		enum sink_mongo_numeric numeric;
+		const char *type;
+		const char *value;
+		const char *doc;
+	}			cases[] = {
+		{SINK_MONGO_NUMERIC_DECIMAL128, "jsonb", "{\"big\":123456789012345678901234567890,\"i\":-5,\"l\":9223372036854775807}",
+		DOC_HEAD "{ \"big\" : { \"$numberDecimal\" : \"123456789012345678901234567890\" }, \"i\" : -5, \"l\" : 9223372036854775807 }, " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "jsonb", "{\"big\":123456789012345678901234567890}",
+		DOC_HEAD "{ \"big\" : \"123456789012345678901234567890\" }, " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_DECIMAL128, "json", "[1e400,1E-400,-0,2.50,0.1]",
+		DOC_HEAD "[ { \"$numberDecimal\" : \"1E+400\" }, { \"$numberDecimal\" : \"1E-400\" }, { \"$numberDecimal\" : \"-0\" }, "
+		"{ \"$numberDecimal\" : \"2.50\" }, { \"$numberDecimal\" : \"0.1\" } ], " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "[1e400,-0,2.50]",
+		DOC_HEAD "[ \"1e400\", \"-0\", \"2.50\" ], " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_DOUBLE, "json", "[2.50,-0]",
+		DOC_HEAD "[ 2.5, -0.0 ], " DOC_META " } }"},
+		/* more digits than Decimal128 holds: the exact text */
+		{SINK_MONGO_NUMERIC_DECIMAL128, "jsonb", "1500000000000000000000000000000000000",
+		DOC_HEAD "\"1500000000000000000000000000000000000\", " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_DECIMAL128, "numeric", "\"123456789.123456789123456789123456789123456789\"",
+		DOC_HEAD "\"123456789.123456789123456789123456789123456789\", " DOC_META " } }"},
+		/* numeric-data-types-as-string=false: a number, same rule */
+		{SINK_MONGO_NUMERIC_DECIMAL128, "numeric", "12.50",
+		DOC_HEAD "{ \"$numberDecimal\" : \"12.50\" }, " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "\"b\\u00e9\\t\"",
+		DOC_HEAD "\"b\xc3\xa9\\t\", " DOC_META " } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "[\"a\\u0000b\"]",
+		DOC_HEAD "\"[\\\"a\\\\u0000b\\\"]\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		/* what BSON cannot hold: the text, marked */
+		{SINK_MONGO_NUMERIC_STRING, "json", "{\"a\":1,\"a\":2}",
+		DOC_HEAD "\"{\\\"a\\\":1,\\\"a\\\":2}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "{\"x\":[{\"k\":1,\"m\":2,\"k\":3}]}",
+		DOC_HEAD "\"{\\\"x\\\":[{\\\"k\\\":1,\\\"m\\\":2,\\\"k\\\":3}]}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "\"\\ud800\"",
+		DOC_HEAD "\"\\\"\\\\ud800\\\"\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "jsonb", "{\"a.b\":1}",
+		DOC_HEAD "\"{\\\"a.b\\\":1}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "jsonb", "{\"$x\":1}",
+		DOC_HEAD "\"{\\\"$x\\\":1}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "{\"\":1}",
+		DOC_HEAD "\"{\\\"\\\":1}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		{SINK_MONGO_NUMERIC_STRING, "json", "{\"a\\u0000\":1}",
+		DOC_HEAD "\"{\\\"a\\\\u0000\\\":1}\", " DOC_META ", \"json\" : { \"v\" : true } } }"},
+		/* a surrogate pair is a character */
+		{SINK_MONGO_NUMERIC_STRING, "json", "\"\\ud83d\\ude00\"",
+		DOC_HEAD "\"\xf0\x9f\x98\x80\", " DOC_META " } }"},
+	};
+	char		buf[16384];
+	char		deep[6 * 1000 + 2];
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		conv.numeric = cases[i].numeric;
+		assert_string_equal(value_doc(cases[i].type, cases[i].value, buf, sizeof(buf)),
+							cases[i].doc);
+	}
+	conv.numeric = SINK_MONGO_NUMERIC_STRING;
+
+	/* nesting: 98 levels are a document, 99 and 1,000 the text */
+	for (int levels = 98; levels <= 1000; levels += levels == 98 ? 1 : 901)
+	{
+		size_t		n = 0;
+
+		for (int l = 0; l < levels; l++)
+			n += (size_t) snprintf(deep + n, sizeof(deep) - n, "{\"a\":");
+		deep[n++] = '1';
+		memset(deep + n, '}', (size_t) levels);
+		deep[n + (size_t) levels] = '\0';
+		value_doc("jsonb", deep, buf, sizeof(buf));
+		if (levels == 98)
+			assert_null(strstr(buf, "\"json\""));
+		else
+		{
+			/* the text, its quotes escaped in the document's JSON */
+			assert_non_null(strstr(buf, ", \"json\" : { \"v\" : true } } }"));
+			assert_int_equal(strncmp(buf, DOC_HEAD "\"{\\\"a\\\":{", strlen(DOC_HEAD) + 9), 0);
+		}
+	}
+}
+
+/* An update clears the mark of a column that is a value again. */
+static void
+test_text_mark_cleared(void **state)
+{
+	struct event ev;
+	struct sink_mongo_doc_plan plan;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(map("{\"action\":\"U\",\"schema\":\"s\",\"table\":\"t\",\"lsn\":\"0/110\","
+						 "\"commit_lsn\":\"0/200\",\"seq\":2,\"pk\":[\"id\"],"
+						 "\"types\":{\"id\":\"integer\",\"v\":\"text\",\"j\":\"json\",\"d\":\"json\"},"
+						 "\"new\":{\"id\":1,\"v\":\"b\",\"j\":{\"a\":1},\"d\":{\"a\":1,\"a\":1}}}",
+						 &ev, &plan, err), SINK_MONGO_DOC_OK);
+	expect_op(&plan, 0, SINK_MONGO_UPDATE,
+			  "{ \"_id\" : 1, \"_walcast.lsn\" : { \"$not\" : { \"$gte\" : 272 } } }",
+			  "{ \"$set\" : { \"id\" : 1, \"v\" : \"b\", \"j\" : { \"a\" : 1 }, \"d\" : \"{\\\"a\\\":1,\\\"a\\\":1}\", "
+			  "\"_walcast.lsn\" : 272, \"_walcast.commit_lsn\" : 512, \"_walcast.seq\" : 2, \"_walcast.json.d\" : true }, "
+			  "\"$unset\" : { \"_walcast.json.j\" : \"\" } }");
+	sink_mongo_doc_plan_free(&plan);
+	event_free(&ev);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert),
+		cmocka_unit_test(test_values_lossless),
+		cmocka_unit_test(test_text_mark_cleared),
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_moved_row),
 		cmocka_unit_test(test_delete_truncate),

@@ -159,7 +159,11 @@ def test_real_duplicate_key_exits_2_naming_collection_and_key(db):
         log = agent.log()
         errors = error_lines(log)
         assert len(errors) == 1, log
-        assert 'mongo: collection "t", key { "_id" : 1 }: duplicate key' in errors[0], log
+        assert 'mongo: collection "t", key { "_id" : 1 }, change at LSN ' in errors[0], log
+        assert ': duplicate key' in errors[0], log
+        # named as the record it is, with the way out
+        assert errors[0].split("error: ")[1].startswith("cannot process the record at LSN "), log
+        assert "--skip-lsn=" in errors[0], log
         assert '"one"' not in errors[0], "the row's values are never logged"
         # The insert was retried as the upsert conditional on the LSN.
         assert write_ids(server.writes)[:2] == [("insert", [1]), ("update", [1])], server.writes

@@ -52,6 +52,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "decoder.h"
+#include "position.h"
 #include "sink.h"
 #include "stream.h"
 
@@ -61,7 +62,9 @@ enum agent_exit
 	AGENT_EXIT_STOP = 0,		/* SIGTERM/SIGINT: stopped after draining */
 	AGENT_EXIT_CONFIG = 1,		/* usage or configuration error */
 	AGENT_EXIT_RUNTIME = 2,		/* unrecoverable runtime error */
-	AGENT_EXIT_BUSY = 3			/* another agent is loading the slot */
+	AGENT_EXIT_BUSY = 3,		/* another agent is loading the slot */
+	AGENT_EXIT_SLOT_LOST = 4	/* the slot lost changes: invalidated, or
+								 * recreated after what the agent confirmed */
 };
 
 /* Counters for the periodic stats: line. */
@@ -103,6 +106,7 @@ struct agent
 	uint64_t	skip_lsn;		/* --skip-lsn, 0 when unset */
 	bool		skip_met;		/* and it was met (and left out) */
 	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
+	struct position position;	/* its durable copy (position.h) */
 };
 
 /* Run until stopped; returns an enum agent_exit. */

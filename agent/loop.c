@@ -49,6 +49,7 @@ struct loop_timers
 	int64_t		next_status;
 	int64_t		next_stats;
 	int64_t		last_status;
+	int64_t		last_ping;		/* status sent asking for a reply */
 };
 
 int64_t
@@ -174,6 +175,12 @@ loop_send_status(struct agent *a, struct loop_timers *t, bool reply_req)
 	char		err[512];
 	char		lsn[LSN_BUFLEN];
 
+	/* Durable before the server hears it (position.h). */
+	if (!position_save(&a->position, a->ack.flush_lsn, err, sizeof(err)))
+	{
+		log_warning("%s", err);
+		return false;
+	}
 	if (!stream_send_status(&a->stream, a->ack.flush_lsn, reply_req, err,
 							sizeof(err)))
 	{
@@ -267,6 +274,48 @@ loop_window_open(const struct agent *a)
 	return sink_set_have_room(&a->sinks, (uint64_t) a->cfg.max_inflight_events,
 							  (uint64_t) a->cfg.max_inflight_bytes) &&
 		ack_in_flight(&a->ack) < (size_t) a->cfg.max_inflight_events;
+}
+
+/*
+ * A link to PostgreSQL that went dead silently (a partition: no FIN, no
+ * RST) fails nothing: status updates still leave, into the kernel's
+ * buffer, and nothing arrives.  As wal_receiver_timeout does for a
+ * standby: when nothing has arrived for half of receive_timeout, ask the
+ * server to reply (the walsender then sends a keepalive at once); when
+ * nothing has arrived for all of it, end the session and reconnect.
+ *
+ * The clock runs only while the loop reads the slot: with the window full
+ * (a slow or blocked sink) the loop leaves what arrives unread on purpose.
+ */
+static enum loop_result
+loop_check_receive(struct agent *a, struct loop_timers *t, int64_t now)
+{
+	int64_t		limit = (int64_t) a->cfg.receive_timeout * 1000;
+	int64_t		quiet;
+
+	if (limit <= 0)
+		return LOOP_OK;
+	if (!loop_window_open(a))
+	{
+		a->stream.last_recv_ms = now;
+		return LOOP_OK;
+	}
+	quiet = now - a->stream.last_recv_ms;
+	if (quiet >= limit)
+	{
+		log_warning("nothing arrived from PostgreSQL for %d s (receive_timeout): the connection is dead, reconnecting",
+					a->cfg.receive_timeout);
+		return LOOP_RETRY;
+	}
+	if (quiet >= limit / 2 && t->last_ping <= a->stream.last_recv_ms)
+	{
+		log_debug("nothing from PostgreSQL for %" PRId64 " ms: asking for a reply",
+				  quiet);
+		if (!loop_send_status(a, t, true))
+			return LOOP_RETRY;
+		t->last_ping = now;
+	}
+	return LOOP_OK;
 }
 
 static enum loop_result
@@ -547,6 +596,7 @@ loop_stream(struct agent *a)
 	char		err[1024];
 
 	t.last_status = loop_now_ms();
+	t.last_ping = 0;
 	t.next_status = t.last_status + (int64_t) a->cfg.status_interval * 1000;
 	t.next_stats = a->cfg.stats_interval > 0 ?
 		a->stats.last_ms + (int64_t) a->cfg.stats_interval * 1000 : INT64_MAX;
@@ -598,6 +648,8 @@ loop_stream(struct agent *a)
 			return LOOP_RETRY;
 		if (now >= t.next_stats)
 			loop_stats(a, &t, now);
+		if ((r = loop_check_receive(a, &t, now)) != LOOP_OK)
+			return r;
 
 		/* Poll PostgreSQL only when we would read what arrives. */
 		if (loop_window_open(a) && !more)

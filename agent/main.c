@@ -155,6 +155,8 @@ main(int argc, char **argv)
 		log_info("exiting with code 2 (unrecoverable error)");
 	else if (rc == AGENT_EXIT_BUSY)
 		log_info("exiting with code 3 (another walcast-agent is loading the slot)");
+	else if (rc == AGENT_EXIT_SLOT_LOST)
+		log_info("exiting with code 4 (the slot lost changes: see docs/agent-operations.md, \"Slot lost\")");
 
 	config_free(&a.cfg);
 	log_close();

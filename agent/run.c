@@ -68,6 +68,46 @@ run_prepare(struct agent *a, char *err, size_t errlen)
 }
 
 /*
+ * The slot must start at or before the newest position this agent
+ * reported (position.h): one that starts after it was dropped and
+ * recreated, or advanced, by someone else, and the changes between are
+ * gone.  Refused, naming the gap, unless --accept-slot-gap.  A slot this
+ * session created is the agent's own: its start is the new record.
+ */
+static enum loop_result
+run_check_position(struct agent *a)
+{
+	struct stream *s = &a->stream;
+	char		err[512];
+	char		from[LSN_BUFLEN];
+	char		to[LSN_BUFLEN];
+
+	if (!position_load(&a->position, a->cfg.state_dir, a->cfg.slot,
+					   s->system_id, err, sizeof(err)))
+		return loop_failure(a, false, false, err);
+	if (s->created)
+	{
+		if (!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
+			return loop_failure(a, false, false, err);
+		return LOOP_OK;
+	}
+	if (!a->position.found || s->slot_confirmed_lsn <= a->position.saved)
+		return LOOP_OK;
+	lsn_format(a->position.saved, from, sizeof(from));
+	lsn_format(s->slot_confirmed_lsn, to, sizeof(to));
+	if (a->cfg.accept_slot_gap)
+	{
+		log_warning("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed: the changes between are lost; streaming anyway (--accept-slot-gap)",
+					a->cfg.slot, to, from);
+		return LOOP_OK;
+	}
+	log_error("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed (%s): it was dropped and recreated, or advanced, by someone else, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
+			  a->cfg.slot, to, from, a->position.path, from, to);
+	s->slot_lost = true;
+	return LOOP_FATAL;
+}
+
+/*
  * Start after what this process knows every sink confirmed (ack_resume),
  * and tell the server so at once: the slot's own position is the last
  * status it received.
@@ -106,6 +146,12 @@ run_session(struct agent *a)
 	}
 	if ((r = run_prepare(a, err, sizeof(err))) != LOOP_OK)
 	{
+		sink_set_close(&a->sinks);
+		return r;
+	}
+	if ((r = run_check_position(a)) != LOOP_OK)
+	{
+		stream_close(&a->stream, false);
 		sink_set_close(&a->sinks);
 		return r;
 	}
@@ -200,7 +246,7 @@ agent_run(struct agent *a)
 		}
 		if (r == LOOP_FATAL)
 		{
-			rc = AGENT_EXIT_RUNTIME;
+			rc = a->stream.slot_lost ? AGENT_EXIT_SLOT_LOST : AGENT_EXIT_RUNTIME;
 			break;
 		}
 		if (r == LOOP_BUSY)
@@ -230,5 +276,6 @@ agent_run(struct agent *a)
 	decoder_free(a->decoder);
 	a->decoder = NULL;
 	ack_free(&a->ack);
+	position_free(&a->position);
 	return rc;
 }

@@ -56,6 +56,8 @@ struct agent_config
 	bool		if_not_exists;
 	struct config_plugin_options plugin_options;
 	int			status_interval;	/* seconds */
+	int			receive_timeout;	/* seconds, 0 = off */
+	bool		accept_slot_gap;	/* stream past a gap in the slot's history */
 	char	   *config_file;	/* NULL when none */
 
 	/* events */

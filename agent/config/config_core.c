@@ -55,6 +55,10 @@ static const struct config_option config_core_head[] = {
 		"NAME=VALUE", "plugin option passed to START_REPLICATION (repeatable)", 0, NULL, NULL},
 	{"status-interval", 's', CONFIG_INT, F(status_interval), "10", 1, 3600, NULL, NULL,
 		"SECS", "seconds between standby status messages to the server", CONFIG_RELOAD, NULL, NULL},
+	{"receive-timeout", 0, CONFIG_INT, F(receive_timeout), "60", 0, 3600, NULL, NULL,
+		"SECS", "end the session when nothing arrives from the server for this long (a reply is asked for halfway); 0 disables", CONFIG_RELOAD, NULL, NULL},
+	{"accept-slot-gap", 0, CONFIG_FLAG, F(accept_slot_gap), "false", 0, 0, NULL, NULL,
+		NULL, "stream even when the slot starts after the position this agent last confirmed (the slot was recreated: the changes between are lost)", 0, NULL, NULL},
 	{"config", 'c', CONFIG_STRING, F(config_file), NULL, 0, 0, NULL, NULL,
 		"FILE", "read settings from FILE (key = value)", CONFIG_NOFILE | CONFIG_NULLABLE, NULL, NULL},
 };

@@ -52,6 +52,8 @@ struct sink_stats
 	uint64_t	messages;
 	uint64_t	returned;		/* unroutable messages dropped (policy drop) */
 	bool		blocked;		/* the destination asked us to stop sending */
+	bool		full;			/* its connection cannot take another message
+								 * now without waiting on the network */
 	uint64_t	refused_lsn;	/* with SINK_REFUSED: the change's LSN */
 };
 
@@ -77,7 +79,10 @@ struct sink_ops
 	 */
 	enum sink_status (*service) (struct sink *s, char *err, size_t errlen);
 
-	/* The descriptor to poll for service(), or -1. */
+	/*
+	 * The descriptor to poll for service(), or -1; with st.full, events
+	 * include POLLOUT, so the loop wakes when the connection drains.
+	 */
 	int			(*pollfd) (struct sink *s, short *events);
 
 	/* Drop held (unpublished) events and disconnect. */

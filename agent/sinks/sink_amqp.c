@@ -115,6 +115,7 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 	char		lsn[LSN_BUFLEN];
 	int			n = 0;
 	int			rc;
+	enum sink_status room;
 
 	lsn_format(o->lsn, lsn, sizeof(lsn));
 	sink_amqp_header_str(h, &n, "schema", o->schema);
@@ -149,6 +150,10 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 	payload.len = len;
 	payload.bytes = (void *) body;
 
+	/* rabbitmq-c's write has no deadline: see sink_amqp_room.c. */
+	if ((room = sink_amqp_make_room(as, len, err, errlen)) != SINK_OK)
+		return room;
+
 	/*
 	 * mandatory: a message no queue takes comes back as basic.return
 	 * instead of vanishing, and on_return decides (service()).
@@ -163,6 +168,7 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 		as->healthy = false;
 		return SINK_RETRY;
 	}
+	sink_amqp_update_full(as);
 	if (!sink_amqp_track(as, o->count, len))
 	{
 		snprintf(err, errlen, "out of memory");
@@ -530,6 +536,8 @@ sink_amqp_service(struct sink *s, char *err, size_t errlen)
 	amqp_maybe_release_buffers(as->conn);
 	if (rc != SINK_OK)
 		as->healthy = false;
+	else
+		sink_amqp_update_full(as);
 	return rc;
 }
 
@@ -538,7 +546,8 @@ sink_amqp_pollfd(struct sink *s, short *events)
 {
 	struct sink_amqp *as = (struct sink_amqp *) s;
 
-	*events = POLLIN;
+	/* While full, wake when the kernel can take more (sink_amqp_room.c). */
+	*events = s->st.full ? POLLIN | POLLOUT : POLLIN;
 	if (as->conn == NULL)
 		return -1;
 	return amqp_socket_get_sockfd(amqp_get_socket(as->conn));
@@ -557,6 +566,7 @@ sink_amqp_reset(struct sink_amqp *as)
 	st->published = st->confirmed = 0;
 	st->inflight_events = st->inflight_bytes = 0;
 	st->blocked = false;
+	st->full = false;
 }
 
 static enum sink_status

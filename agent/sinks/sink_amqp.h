@@ -121,6 +121,15 @@ extern enum sink_status sink_amqp_connect(struct sink_amqp *as, char *err,
 										  size_t errlen);
 extern void sink_amqp_disconnect(struct sink_amqp *as, bool graceful);
 
+/*
+ * sink_amqp_room.c: wait (bounded) until a message of len bytes fits in the
+ * socket's send buffer, so rabbitmq-c's unbounded write never waits; and
+ * st.full after a publish or a read.
+ */
+extern enum sink_status sink_amqp_make_room(struct sink_amqp *as, size_t len,
+											char *err, size_t errlen);
+extern void sink_amqp_update_full(struct sink_amqp *as);
+
 /* Describe a failed rabbitmq-c RPC in one line. */
 extern void sink_amqp_reply_error(amqp_rpc_reply_t r, const char *what,
 								  char *err, size_t errlen);

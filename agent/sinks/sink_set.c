@@ -155,7 +155,7 @@ sink_set_have_room(const struct sink_set *set, uint64_t max_events,
 	{
 		const struct sink_stats *st = &set->sinks[i]->st;
 
-		if (st->blocked || st->inflight_events >= max_events ||
+		if (st->blocked || st->full || st->inflight_events >= max_events ||
 			st->inflight_bytes >= max_bytes)
 			return false;
 	}

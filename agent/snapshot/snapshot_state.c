@@ -10,6 +10,7 @@
  * than being taken for "no load recorded", which would skip a load.
  */
 #define _POSIX_C_SOURCE 200809L	/* strdup, fsync */
+#include "durable.h"
 #include "snapshot_state.h"
 
 #include <errno.h>
@@ -287,87 +288,22 @@ snapshot_state_read(const char *path, struct snapshot_state *st, char *err,
 	return ok;
 }
 
-/* fsync the directory holding path, so a rename in it is durable. */
-static bool
-state_fsync_dir(const char *path)
-{
-	char	   *dir = strdup(path);
-	char	   *slash;
-	int			fd;
-	bool		ok;
-
-	if (dir == NULL)
-	{
-		errno = ENOMEM;
-		return false;
-	}
-	slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	fd = open(slash == NULL ? "." : (dir[0] ? dir : "/"), O_RDONLY);
-	free(dir);
-	if (fd < 0)
-		return false;
-	ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
-static bool
-state_write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0)
-	{
-		ssize_t		w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		buf += w;
-		len -= (size_t) w;
-	}
-	return true;
-}
-
 bool
 snapshot_state_write(const char *path, const struct snapshot_state *st,
 					 char *err, size_t errlen)
 {
-	size_t		n = strlen(path) + 8;
-	char	   *tmp = malloc(n);
 	char		text[1024];
-	int			fd = -1;
-	bool		ok = false;
 
-	if (tmp == NULL || !snapshot_state_format(st, text, sizeof(text)))
+	if (!snapshot_state_format(st, text, sizeof(text)))
 	{
-		free(tmp);
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	snprintf(tmp, n, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (fd < 0 || !state_write_all(fd, text, strlen(text)) || fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0)
+	if (!durable_replace(path, text))
 	{
-		fd = -1;
-		goto fail;
+		snprintf(err, errlen, "could not write snapshot state file \"%s\": %s (see --state-dir)",
+				 path, strerror(errno));
+		return false;
 	}
-	fd = -1;
-	if (rename(tmp, path) != 0 || !state_fsync_dir(path))
-		goto fail;
-	ok = true;
-	goto done;
-
-fail:
-	snprintf(err, errlen, "could not write snapshot state file \"%s\": %s (see --state-dir)",
-			 path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-done:
-	free(tmp);
-	return ok;
+	return true;
 }

@@ -32,6 +32,7 @@
 /* SQLSTATEs that decide what a failed command means. */
 #define SQLSTATE_OBJECT_IN_USE "55006"
 #define SQLSTATE_UNDEFINED_OBJECT "42704"
+#define SQLSTATE_NOT_IN_PREREQUISITE_STATE "55000"
 
 void
 stream_init(struct stream *s, const struct agent_config *cfg,
@@ -221,6 +222,16 @@ stream_start(struct stream *s, char *err, size_t errlen)
 		/* Taken between our look-up and now: the same as "active". */
 		rc = stream_sqlstate_is(res, SQLSTATE_OBJECT_IN_USE) ? STREAM_RETRY :
 			STREAM_FATAL;
+
+		/*
+		 * Invalidated between our look-up and now (or while an earlier
+		 * session streamed): the server's own words are in err ("can no
+		 * longer get changes from replication slot"); its SQLSTATE is a
+		 * general one, so the slot's state decides.
+		 */
+		if (stream_sqlstate_is(res, SQLSTATE_NOT_IN_PREREQUISITE_STATE) &&
+			stream_slot_invalidated(s))
+			s->slot_lost = true;
 	}
 	PQclear(res);
 	return rc;
@@ -261,6 +272,16 @@ stream_prepare(struct stream *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* The loop's clock (monotonic milliseconds), for the receive deadline. */
+static int64_t
+stream_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 enum stream_status
 stream_begin(struct stream *s, char *err, size_t errlen)
 {
@@ -272,6 +293,7 @@ stream_begin(struct stream *s, char *err, size_t errlen)
 		stream_fail(s);
 		return rc;
 	}
+	s->last_recv_ms = stream_now_ms();
 	if (s->start_lsn != 0)
 	{
 		char		pos[LSN_BUFLEN];
@@ -381,6 +403,8 @@ stream_next(struct stream *s, struct stream_message *msg, char *err,
 	r = PQgetCopyData(s->conn, &buf, 1);
 	if (r == 0)
 		return STREAM_AGAIN;
+	if (r > 0)
+		s->last_recv_ms = stream_now_ms();
 	if (r == -1)
 		return stream_ended(s, err, errlen);
 	if (r < 0)

@@ -64,6 +64,7 @@ struct stream
 	uint64_t	server_wal_end; /* the server's WAL end, from its messages */
 	uint64_t	keepalive_end;	/* walEnd of the keepalive just returned */
 	bool		reply_requested;	/* the server asked for a status reply */
+	int64_t		last_recv_ms;	/* loop_now_ms() of the last message read */
 	uint64_t	slot_confirmed_lsn; /* confirmed_flush_lsn when we started */
 	int			wal_sender_timeout_ms;	/* 0 = disabled or unknown */
 
@@ -85,6 +86,14 @@ struct stream
 	 * the loss it is instead of being silently replaced.
 	 */
 	bool		slot_used;
+
+	/*
+	 * The slot can no longer give what the agent needs: invalidated (its
+	 * WAL removed, max_slot_wal_keep_size), or moved past the position this
+	 * agent confirmed (position.h).  The failure that says so is fatal,
+	 * with its own exit code (docs/agent-operations.md, "Slot lost").
+	 */
+	bool		slot_lost;
 	char		snapshot_name[64];	/* exported snapshot, "" when none */
 	uint64_t	consistent_point;	/* of the slot created, else 0 */
 	uint64_t	identify_lsn;	/* IDENTIFY_SYSTEM's xlogpos */

@@ -26,4 +26,7 @@ extern enum stream_status stream_lock_slot(struct stream *s, char *err,
 extern enum stream_status stream_check_slot(struct stream *s, char *err,
 											size_t errlen);
 
+/* Whether pg_replication_slots says the slot is invalidated ("lost"). */
+extern bool stream_slot_invalidated(struct stream *s);
+
 #endif							/* WALCAST_STREAM_INT_H */

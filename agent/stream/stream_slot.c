@@ -271,8 +271,9 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	else if (strcmp(PQgetvalue(res, 0, 4), "lost") == 0)
 	{
 		snprintf(err, errlen,
-				 "replication slot \"%s\" has been invalidated (the WAL it needed was removed, see max_slot_wal_keep_size): changes were lost; drop and recreate the slot and resynchronise",
+				 "replication slot \"%s\" has been invalidated: the server reports wal_status \"lost\" in pg_replication_slots (the WAL it needed was removed, see max_slot_wal_keep_size): changes were lost; drop and recreate the slot and resynchronise (docs/agent-operations.md, \"Slot lost\")",
 				 slot);
+		s->slot_lost = true;
 		rc = STREAM_FATAL;
 	}
 	else if (!PQgetisnull(res, 0, 3))
@@ -291,6 +292,26 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	}
 	PQclear(res);
 	return rc;
+}
+
+bool
+stream_slot_invalidated(struct stream *s)
+{
+	struct strbuf b = {NULL, 0, 0, false};
+	char	   *sql;
+	PGresult   *res;
+	bool		lost;
+
+	strbuf_puts(&b, "SELECT wal_status FROM pg_catalog.pg_replication_slots WHERE slot_name = ");
+	stream_append_quoted(&b, s->cfg->slot, '\'');
+	if ((sql = strbuf_finish(&b)) == NULL)
+		return false;
+	res = PQexec(s->conn, sql);
+	free(sql);
+	lost = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "lost") == 0;
+	PQclear(res);
+	return lost;
 }
 
 bool

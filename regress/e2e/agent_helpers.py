@@ -8,6 +8,7 @@ test may take to fail.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -50,8 +51,13 @@ class Agent:
         os.close(fd)
         self._log = open(self.stderr_path, "ab")
         self._out = open(self.out_path, "ab")
+        # The default --state-dir is the working directory, where the agent
+        # keeps <slot>.position: one of its own per agent, so that a slot
+        # name reused by another test never meets an older test's file.
+        self.cwd = tempfile.mkdtemp(prefix="wc-agent-cwd-")
         self.proc = subprocess.Popen(self.args, stdout=self._out, stderr=self._log,
-                                     env=env if env is not None else agent_env())
+                                     env=env if env is not None else agent_env(),
+                                     cwd=self.cwd)
 
     def log(self):
         try:
@@ -106,12 +112,14 @@ class Agent:
                 os.unlink(p)
             except OSError:
                 pass
+        shutil.rmtree(self.cwd, ignore_errors=True)
 
 
 def run_agent(args, timeout=60):
     """Run the agent to completion: (exit code, stdout, stderr)."""
-    p = subprocess.run([AGENT_BIN] + list(args), env=agent_env(), capture_output=True,
-                       text=True, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="wc-agent-cwd-") as cwd:
+        p = subprocess.run([AGENT_BIN] + list(args), env=agent_env(), capture_output=True,
+                           text=True, timeout=timeout, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 

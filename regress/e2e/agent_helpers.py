@@ -41,9 +41,10 @@ def agent_env(extra=None):
 class Agent:
     """A running walcast-agent with its stderr (log) and stdout in files."""
 
-    def __init__(self, args, env=None, log_file=None):
-        """log_file: the agent's --log-file, read by log()/wait_log()."""
-        self.args = [AGENT_BIN] + list(args)
+    def __init__(self, args, env=None, log_file=None, prefix=None):
+        """log_file: the agent's --log-file, read by log()/wait_log();
+        prefix: a command that runs the agent (netns.py's namespace)."""
+        self.args = list(prefix or []) + [AGENT_BIN] + list(args)
         fd, self.stderr_path = tempfile.mkstemp(prefix="wc-agent-", suffix=".err")
         os.close(fd)
         self.log_path = log_file or self.stderr_path

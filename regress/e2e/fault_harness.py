@@ -44,11 +44,14 @@ import threading
 import time
 import uuid
 
+import subprocess
+
 import pika
 import psycopg2
 import pytest
 
 from agent_helpers import Agent, agent_env, connect, execute  # noqa: F401
+from conftest import SCRIPTS
 from fault_checker import Fault, check, lsn_int, read_log, truth_from_slot
 from fault_workload import DDL, Workload
 
@@ -337,6 +340,13 @@ class FaultRun:
             conn.close()
         except pika.exceptions.AMQPError:
             pass
+
+
+def script(name, *args):
+    """One of the project's server scripts (scripts/pg.sh halt immediate,
+    scripts/rabbitmq.sh kill, ...) on the test servers."""
+    subprocess.run([os.path.join(SCRIPTS, name + ".sh")] + list(args), check=True,
+                   env=dict(os.environ, WALCAST_QUIET="1"), timeout=180)
 
 
 def seed_for(name):

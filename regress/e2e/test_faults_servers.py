@@ -1,0 +1,120 @@
+"""Faults of the servers around the agent, against the mixed workload and
+judged by the checker (fault_harness.py, docs/reliability.md): RabbitMQ
+kill -9 and restart, and stop_app/start_app (fault 2); PostgreSQL stopped
+with `pg_ctl stop -m immediate` and `-m fast`, then started (fault 4); the
+Mongo mirror's server (FerretDB) killed -9 and started (fault 11).
+
+Every fault is real: the project's own server scripts kill and start the
+test servers (scripts/rabbitmq.sh kill, scripts/pg.sh halt MODE,
+scripts/ferretdb.sh kill)."""
+import time
+
+import pymongo
+
+from agent_helpers import rabbitmqctl
+from fault_harness import fault_run, full, pick, script  # noqa: F401
+from fault_workload import TABLES, table_rows
+from mongo_helpers import Mirror, mirror  # noqa: F401
+
+
+def between_faults(run, count):
+    """A random pause that spreads count faults over the workload."""
+    run.pause(0.5, run.duration * 1.2 / count)
+
+
+def test_rabbitmq_kill9_and_restart(fault_run):
+    run = fault_run("RabbitMQ kill -9")
+    kills = pick(2, 5)
+    run.start_agent()
+    run.start_workload()
+    for _ in range(kills):
+        between_faults(run, kills)
+        run.fault("RabbitMQ kill -9", lambda: script("rabbitmq", "kill"))
+        time.sleep(run.rng.uniform(0, 2))
+        script("rabbitmq", "start")
+        run.agent_alive()
+    report = run.finish()
+    assert report.ok(), report
+    assert run.agent.log().count("streaming from replication slot") >= kills + 1
+
+
+def test_rabbitmq_stop_app_start_app(fault_run):
+    """The broker's application stops (connections closed with a
+    connection.close, the node stays up), then starts again."""
+    run = fault_run("RabbitMQ stop_app/start_app")
+    stops = pick(1, 2)
+    run.start_agent()
+    run.start_workload()
+    for _ in range(stops):
+        between_faults(run, stops)
+        run.fault("RabbitMQ stop_app", lambda: rabbitmqctl("stop_app"))
+        time.sleep(run.rng.uniform(1, 3))
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+        run.agent_alive()
+    report = run.finish()
+    assert report.ok(), report
+    assert run.agent.log().count("streaming from replication slot") >= stops + 1
+
+
+def test_postgres_stop_immediate_and_fast(fault_run):
+    """pg_ctl stop -m immediate (crash recovery on start), 3 times in the
+    full suite, then -m fast (a clean shutdown: the walsender sends what
+    it has and the agent's connection ends)."""
+    run = fault_run("PostgreSQL stop -m immediate / fast")
+    modes = ["immediate"] * pick(1, 3) + ["fast"]
+    run.start_agent()
+    run.start_workload()
+    for mode in modes:
+        between_faults(run, len(modes))
+        run.fault("PostgreSQL stop -m " + mode, lambda: script("pg", "halt", mode))
+        time.sleep(run.rng.uniform(0, 3))
+        script("pg", "start")
+        run.agent_alive()
+    report = run.finish()
+    assert report.ok(), report
+    assert run.workload.retries > 0, "the faults did not meet the writers"
+    assert run.agent.log().count("streaming from replication slot") >= len(modes) + 1
+
+
+def mirror_equals_source(run, mirror):
+    """The mirror's collections hold exactly the source tables' rows."""
+    src = table_rows(run.dsn)
+    diffs = {}
+    for t in TABLES:
+        col = "big" if t == "fw_c" else "note"
+        docs = mirror.docs(t)
+        got = {k: (d.get("v"), d.get(col)) for k, d in docs.items()}
+        want = src[t]
+        missing = set(want) - set(got)
+        extra = set(got) - set(want)
+        changed = [k for k in set(want) & set(got) if want[k] != got[k]]
+        if missing or extra or changed:
+            diffs[t] = dict(missing=len(missing), extra=len(extra), changed=len(changed),
+                            sample=sorted(missing | extra | set(changed))[:5])
+    return sum(len(r) for r in src.values()), diffs
+
+
+def test_mirror_server_kill9(fault_run, mirror):
+    """FerretDB killed -9 five times during the workload (and started
+    again): the mirror ends equal to the source tables, and RabbitMQ, the
+    other sink of the same agent, still passes the checker."""
+    # FerretDB writes far slower than RabbitMQ takes messages: a smaller
+    # workload in the small suite.
+    run = fault_run("FerretDB kill -9", changes=pick(3000, 50000))
+    run.agent_extra = mirror.agent_args()
+    kills = pick(2, 5)
+    run.start_agent()
+    run.start_workload()
+    for _ in range(kills):
+        between_faults(run, kills)
+        run.fault("FerretDB kill -9", lambda: script("ferretdb", "kill"))
+        time.sleep(run.rng.uniform(0, 2))
+        script("ferretdb", "start")
+        run.agent_alive()
+    report = run.finish(timeout=1800)
+    assert report.ok(), report
+    rows, diffs = mirror_equals_source(run, mirror)
+    print("mirror after %d FerretDB kills: %d source rows, differences %s" % (kills, rows, diffs))
+    assert diffs == {}
+    assert "reconnecting in" in run.agent.log()

@@ -310,10 +310,29 @@ class FaultRun:
         assert self.agent.stop() == expect_exit, self.agent.log()[-4000:]
         return self.report()
 
-    def report(self):
+    def truth(self):
+        """What PostgreSQL committed so far (the reference slot)."""
         conn = connect(self.dsn)
-        truth = truth_from_slot(conn, REF_SLOT)
-        conn.close()
+        try:
+            return truth_from_slot(conn, REF_SLOT)
+        finally:
+            conn.close()
+
+    def commit_end(self, xid):
+        """The end of transaction xid's commit record (what a consumer
+        confirms once it has the transaction)."""
+        conn = connect(self.dsn)
+        try:
+            cur = conn.cursor()
+            cur.execute("select lsn::text from pg_logical_slot_peek_changes(%s, null, null, "
+                        "'include-xids', '1') where xid::text = %s and data like 'COMMIT%%'",
+                        (REF_SLOT, str(xid)))
+            return lsn_int(cur.fetchone()[0])
+        finally:
+            conn.close()
+
+    def report(self):
+        truth = self.truth()
         log = read_log(self.log_path)
         r = check(truth, log, self.faults)
         runs = len(self.faults)

@@ -44,3 +44,37 @@ def test_agent_frozen_past_sender_timeout(fault_run, short_sender_timeout):
     assert report.ok(), report
     assert report.changes >= run.changes
     assert run.agent.log().count("streaming from replication slot") == freezes + 1
+
+
+def test_broker_nacks_are_replayed(fault_run):
+    """A queue with x-max-length and x-overflow=reject-publish: while the
+    consumer stops reading, the queue fills and RabbitMQ nacks what the
+    agent publishes; each nack ends the session and the slot replays, in
+    order, until the consumer reads again.  Each nack is a fault."""
+    limit = 500
+    run = fault_run("broker nacks (reject-publish)",
+                    queue_args={"x-max-length": limit, "x-overflow": "reject-publish"})
+    holds = pick(2, 4)
+    run.start_agent()
+    run.start_workload()
+    nacks = 0
+    for _ in range(holds):
+        run.pause(0.5, run.duration / (holds + 1))
+        run.fault("consumer holds", run.consumer.hold)
+        # Each nack the agent logs is a fault of its own: the window is what
+        # was unconfirmed then.
+        want = nacks + run.rng.randint(2, 4)
+        deadline = time.monotonic() + 120
+        while nacks < want and run.workload_running():
+            assert time.monotonic() < deadline, run.agent.log()[-3000:]
+            run.agent_alive()
+            seen = run.agent.log().count("(basic.nack)")
+            while nacks < seen:
+                run.fault("basic.nack", lambda: None)
+                nacks += 1
+            time.sleep(0.05)
+        run.consumer.release()
+    report = run.finish()
+    print("nacks seen by the agent:", run.agent.log().count("(basic.nack)"))
+    assert report.ok(), report
+    assert nacks >= holds

@@ -7,11 +7,10 @@ Mongo mirror's server (FerretDB) killed -9 and started (fault 11).
 Every fault is real: the project's own server scripts kill and start the
 test servers (scripts/rabbitmq.sh kill, scripts/pg.sh halt MODE,
 scripts/ferretdb.sh kill)."""
+import re
 import time
 
-import pymongo
-
-from agent_helpers import rabbitmqctl
+from agent_helpers import connect, lsn_int, rabbitmqctl
 from fault_harness import fault_run, full, pick, script  # noqa: F401
 from fault_workload import TABLES, table_rows
 from mongo_helpers import Mirror, mirror  # noqa: F401
@@ -118,3 +117,48 @@ def test_mirror_server_kill9(fault_run, mirror):
     print("mirror after %d FerretDB kills: %d source rows, differences %s" % (kills, rows, diffs))
     assert diffs == {}
     assert "reconnecting in" in run.agent.log()
+
+
+DEFAULT_MAX_MESSAGE_SIZE = 134217728     # RabbitMQ 3.10's default
+
+
+def set_max_message_size(size):
+    """The broker's max_message_size, read by every new channel."""
+    rabbitmqctl("eval", "application:set_env(rabbit, max_message_size, %d)." % size)
+
+
+def test_oversize_row_stops_the_agent_named(fault_run):
+    """A row larger than RabbitMQ's max_message_size (1 MB here) during the
+    workload: the broker closes the channel, and the agent stops with an
+    error naming the table and the LSN (exit 2), without confirming its
+    transaction.  Once the operator raises the limit, a new agent delivers
+    it and everything after it: nothing lost."""
+    run = fault_run("oversize row")
+    set_max_message_size(1024 * 1024)
+    try:
+        run.start_agent()
+        run.start_workload()
+        run.pause(1, run.duration / 3)
+        conn = connect(run.dsn)
+        cur = conn.cursor()
+        # 2.5 MB of hex: one change, one message, larger than the limit
+        cur.execute("insert into fw_c (id, v, big) select 4000000001, 0, string_agg(md5(x::text), '') "
+                    "from generate_series(1, 80000) x returning pg_current_wal_insert_lsn()::text")
+        conn.close()
+        code = run.agent.wait_exit(timeout=300)
+        run.fault("oversize row", lambda: None)
+        log = run.agent.log()
+        assert code == 2, log[-3000:]
+        m = re.search(r"cannot process the record at LSN (\S+) \(([^)]*)\).*max_message_size", log)
+        assert m, log[-3000:]
+        print([line for line in log.splitlines() if "RabbitMQ" in line or "error" in line][-4:])
+        assert "fw_c" in m.group(2)
+        truth = {c.key: c for c in run.truth() if c.table == "fw_c" and c.op == "I"}
+        big = truth["4000000001"]
+        assert lsn_int(m.group(1)) == big.lsn
+        # The slot stays before the oversize row's transaction ends.
+        assert run.sampler.latest() < run.commit_end(big.xid)
+    finally:
+        set_max_message_size(DEFAULT_MAX_MESSAGE_SIZE)
+    report = run.finish()
+    assert report.ok(), report

@@ -229,6 +229,7 @@ class FaultRun:
         self.agent_extra = []
         self.params = pika.URLParameters(amqp_uri)
         self.amqp_uri = amqp_uri
+        self.agent_amqp_uri = amqp_uri     # a test may put a proxy between
         self.exchange = "wc_fx_" + uuid.uuid4().hex[:8]
         self.queue = "wc_fq_" + uuid.uuid4().hex[:8]
         execute(dsn, *DDL)
@@ -249,7 +250,7 @@ class FaultRun:
     # --- the agent ---
     def agent_args(self, *extra):
         return ["-d", self.dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
-                "--reconnect-max-delay", "2", "--amqp-uri", self.amqp_uri,
+                "--reconnect-max-delay", "2", "--amqp-uri", self.agent_amqp_uri,
                 "--exchange", self.exchange] + list(self.agent_extra) + list(extra)
 
     def start_agent(self, *extra, wait=True):

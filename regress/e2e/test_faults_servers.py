@@ -10,7 +10,7 @@ scripts/ferretdb.sh kill)."""
 import re
 import time
 
-from agent_helpers import connect, lsn_int, rabbitmqctl
+from agent_helpers import CuttableProxy, connect, lsn_int, rabbitmqctl
 from fault_harness import fault_run, full, pick, script  # noqa: F401
 from fault_workload import TABLES, table_rows
 from mongo_helpers import Mirror, mirror  # noqa: F401
@@ -162,3 +162,44 @@ def test_oversize_row_stops_the_agent_named(fault_run):
         set_max_message_size(DEFAULT_MAX_MESSAGE_SIZE)
     report = run.finish()
     assert report.ok(), report
+
+
+def port_of(uri):
+    return int(re.search(r":(\d+)/", uri).group(1))
+
+
+def test_sink_drops_the_connection_on_a_write(fault_run, mirror, amqp_uri, mongo_uri):
+    """Each sink's server drops the connection on the agent's next write
+    (a crash mid-request, as FerretDB does on a value it cannot store), in
+    later sessions at random points of the workload: the agent reconnects
+    and continues, never exits; RabbitMQ passes the checker, the mirror
+    ends equal to the source.  The first session after --create-slot, with
+    and without an initial load, is test_agent_faults.py's
+    test_sink_fails_on_first_write_after_create_slot."""
+    run = fault_run("sink drops the connection on a write", changes=pick(3000, 20000))
+    rabbit = CuttableProxy(("127.0.0.1", port_of(amqp_uri)))
+    ferret = CuttableProxy(("127.0.0.1", port_of(mongo_uri)))
+    try:
+        run.agent_amqp_uri = rabbit.uri(amqp_uri)
+        run.agent_extra = ["--mongo-uri", ferret.uri(mongo_uri)] + mirror.agent_args()[2:]
+        trips = pick(2, 6)
+        run.start_agent()
+        run.start_workload()
+        for i in range(trips):
+            between_faults(run, trips)
+            proxy = (rabbit, ferret)[i % 2]
+            run.fault("drop on write", proxy.arm)
+            deadline = time.monotonic() + 120
+            while proxy.armed:
+                assert time.monotonic() < deadline, "the agent wrote nothing to the sink"
+                run.agent_alive()
+                time.sleep(0.05)
+        report = run.finish(timeout=1800)
+    finally:
+        rabbit.close()
+        ferret.close()
+    assert report.ok(), report
+    rows, diffs = mirror_equals_source(run, mirror)
+    assert diffs == {}
+    assert rabbit.trips + ferret.trips == trips
+    assert run.agent.log().count("streaming from replication slot") >= trips + 1

@@ -50,7 +50,7 @@ import pika
 import psycopg2
 import pytest
 
-from agent_helpers import Agent, agent_env, connect, execute  # noqa: F401
+from agent_helpers import Agent, Broker, connect, consumer_channel, execute
 from conftest import SCRIPTS
 from fault_checker import Fault, check, lsn_int, read_log, truth_from_slot
 from fault_workload import DDL, Workload
@@ -111,14 +111,11 @@ class ConsumerLog:
             if self._held.is_set():
                 time.sleep(0.1)
                 continue
-            try:
-                conn = pika.BlockingConnection(self.params)
-            except pika.exceptions.AMQPError:
-                time.sleep(0.3)
+            opened = consumer_channel(self.params, 500)
+            if opened is None:
                 continue
+            conn, ch = opened
             try:
-                ch = conn.channel()
-                ch.basic_qos(prefetch_count=500)
                 for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2):
                     if self._stop.is_set() or self._held.is_set():
                         break
@@ -227,22 +224,14 @@ class FaultRun:
         self.agent = None
         self.workload = None
         self.agent_extra = []
-        self.params = pika.URLParameters(amqp_uri)
         self.amqp_uri = amqp_uri
         self.agent_amqp_uri = amqp_uri     # a test may put a proxy between
-        self.exchange = "wc_fx_" + uuid.uuid4().hex[:8]
-        self.queue = "wc_fq_" + uuid.uuid4().hex[:8]
         execute(dsn, *DDL)
         execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT,
                 "select pg_create_logical_replication_slot('%s', 'walcast')" % SLOT)
-        conn = pika.BlockingConnection(self.params)
-        ch = conn.channel()
-        ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
-        ch.queue_declare(self.queue, durable=True, arguments=queue_args or {})
-        ch.queue_bind(self.queue, self.exchange, routing_key="#")
-        conn.close()
+        self.broker = Broker(amqp_uri, queue_args=queue_args)
         self.log_path = os.path.join(self.tmp, "consumer.log")
-        self.consumer = ConsumerLog(self.params, self.queue, self.log_path)
+        self.consumer = ConsumerLog(self.broker.params, self.broker.queue, self.log_path)
         self.sampler = Sampler(dsn, SLOT)
         print("fault run %s: seed %s (replay with WALCAST_FAULTS_SEED=%s), size %s, %d changes"
               % (name, seed, seed, size(), self.changes))
@@ -251,7 +240,7 @@ class FaultRun:
     def agent_args(self, *extra):
         return ["-d", self.dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
                 "--reconnect-max-delay", "2", "--amqp-uri", self.agent_amqp_uri,
-                "--exchange", self.exchange] + list(self.agent_extra) + list(extra)
+                "--exchange", self.broker.exchange] + list(self.agent_extra) + list(extra)
 
     def start_agent(self, *extra, wait=True):
         self.agent = Agent(self.agent_args(*extra))
@@ -291,13 +280,16 @@ class FaultRun:
         self.faults.append(Fault(time.time(), name, confirmed))
         action()
 
-    def wait_delivered(self, count, timeout=300):
-        """Wait until the consumer holds count deliveries (the agent must
-        stay up meanwhile)."""
-        deadline = time.monotonic() + timeout
-        while self.consumer.count < count:
-            assert time.monotonic() < deadline, "only %d of %d deliveries" % (self.consumer.count, count)
-            time.sleep(0.1)
+    def outages(self, faults, start, down=(0, 2)):
+        """A server down and up again, len(faults) times spread over the
+        workload: faults is [(name, stop action)], start brings the server
+        back after a random down time (seconds, from the seed)."""
+        for name, stop in faults:
+            self.pause(0.5, self.duration * 1.2 / len(faults))
+            self.fault(name, stop)
+            time.sleep(self.rng.uniform(*down))
+            start()
+            self.agent_alive()
 
     # --- the end ---
     def finish(self, timeout=900, expect_exit=0):
@@ -352,14 +344,7 @@ class FaultRun:
             a.close()
         self.consumer.close()
         self.sampler.close()
-        try:
-            conn = pika.BlockingConnection(self.params)
-            ch = conn.channel()
-            ch.queue_delete(self.queue)
-            ch.exchange_delete(self.exchange)
-            conn.close()
-        except pika.exceptions.AMQPError:
-            pass
+        self.broker.delete()
 
 
 def script(name, *args):

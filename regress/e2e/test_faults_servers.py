@@ -16,25 +16,21 @@ from fault_workload import TABLES, table_rows
 from mongo_helpers import Mirror, mirror  # noqa: F401
 
 
-def between_faults(run, count):
-    """A random pause that spreads count faults over the workload."""
-    run.pause(0.5, run.duration * 1.2 / count)
-
-
 def test_rabbitmq_kill9_and_restart(fault_run):
     run = fault_run("RabbitMQ kill -9")
     kills = pick(2, 5)
     run.start_agent()
     run.start_workload()
-    for _ in range(kills):
-        between_faults(run, kills)
-        run.fault("RabbitMQ kill -9", lambda: script("rabbitmq", "kill"))
-        time.sleep(run.rng.uniform(0, 2))
-        script("rabbitmq", "start")
-        run.agent_alive()
+    run.outages([("RabbitMQ kill -9", lambda: script("rabbitmq", "kill"))] * kills,
+                lambda: script("rabbitmq", "start"))
     report = run.finish()
     assert report.ok(), report
     assert run.agent.log().count("streaming from replication slot") >= kills + 1
+
+
+def rabbitmq_start_app():
+    rabbitmqctl("start_app")
+    rabbitmqctl("await_startup")
 
 
 def test_rabbitmq_stop_app_start_app(fault_run):
@@ -44,16 +40,15 @@ def test_rabbitmq_stop_app_start_app(fault_run):
     stops = pick(1, 2)
     run.start_agent()
     run.start_workload()
-    for _ in range(stops):
-        between_faults(run, stops)
-        run.fault("RabbitMQ stop_app", lambda: rabbitmqctl("stop_app"))
-        time.sleep(run.rng.uniform(1, 3))
-        rabbitmqctl("start_app")
-        rabbitmqctl("await_startup")
-        run.agent_alive()
+    run.outages([("RabbitMQ stop_app", lambda: rabbitmqctl("stop_app"))] * stops,
+                rabbitmq_start_app, down=(1, 3))
     report = run.finish()
     assert report.ok(), report
     assert run.agent.log().count("streaming from replication slot") >= stops + 1
+
+
+def pg_halt(mode):
+    return ("PostgreSQL stop -m " + mode, lambda: script("pg", "halt", mode))
 
 
 def test_postgres_stop_immediate_and_fast(fault_run):
@@ -61,19 +56,14 @@ def test_postgres_stop_immediate_and_fast(fault_run):
     full suite, then -m fast (a clean shutdown: the walsender sends what
     it has and the agent's connection ends)."""
     run = fault_run("PostgreSQL stop -m immediate / fast")
-    modes = ["immediate"] * pick(1, 3) + ["fast"]
+    faults = [pg_halt("immediate")] * pick(1, 3) + [pg_halt("fast")]
     run.start_agent()
     run.start_workload()
-    for mode in modes:
-        between_faults(run, len(modes))
-        run.fault("PostgreSQL stop -m " + mode, lambda: script("pg", "halt", mode))
-        time.sleep(run.rng.uniform(0, 3))
-        script("pg", "start")
-        run.agent_alive()
+    run.outages(faults, lambda: script("pg", "start"), down=(0, 3))
     report = run.finish()
     assert report.ok(), report
     assert run.workload.retries > 0, "the faults did not meet the writers"
-    assert run.agent.log().count("streaming from replication slot") >= len(modes) + 1
+    assert run.agent.log().count("streaming from replication slot") >= len(faults) + 1
 
 
 def mirror_equals_source(run, mirror):
@@ -105,12 +95,8 @@ def test_mirror_server_kill9(fault_run, mirror):
     kills = pick(2, 5)
     run.start_agent()
     run.start_workload()
-    for _ in range(kills):
-        between_faults(run, kills)
-        run.fault("FerretDB kill -9", lambda: script("ferretdb", "kill"))
-        time.sleep(run.rng.uniform(0, 2))
-        script("ferretdb", "start")
-        run.agent_alive()
+    run.outages([("FerretDB kill -9", lambda: script("ferretdb", "kill"))] * kills,
+                lambda: script("ferretdb", "start"))
     report = run.finish(timeout=1800)
     assert report.ok(), report
     rows, diffs = mirror_equals_source(run, mirror)
@@ -176,7 +162,7 @@ def test_sink_drops_the_connection_on_a_write(fault_run, mirror, amqp_uri, mongo
     ends equal to the source.  The first session after --create-slot, with
     and without an initial load, is test_agent_faults.py's
     test_sink_fails_on_first_write_after_create_slot."""
-    run = fault_run("sink drops the connection on a write", changes=pick(3000, 20000))
+    run = fault_run("sink drops the connection on a write", changes=pick(3000, 50000))
     rabbit = CuttableProxy(("127.0.0.1", port_of(amqp_uri)))
     ferret = CuttableProxy(("127.0.0.1", port_of(mongo_uri)))
     try:
@@ -186,7 +172,7 @@ def test_sink_drops_the_connection_on_a_write(fault_run, mirror, amqp_uri, mongo
         run.start_agent()
         run.start_workload()
         for i in range(trips):
-            between_faults(run, trips)
+            run.pause(0.5, run.duration * 1.2 / trips)
             proxy = (rabbit, ferret)[i % 2]
             run.fault("drop on write", proxy.arm)
             deadline = time.monotonic() + 120

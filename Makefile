@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test check fuzz demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install test test-faults check fuzz demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -26,6 +26,12 @@ install: all
 
 test: deps
 	@scripts/run-tests.sh
+
+# The fault suite at full size (docs/reliability.md): every fault against
+# the 50k-change workload, judged by the checker; longer than `make test`,
+# which runs the same tests at small sizes.
+test-faults: deps
+	@scripts/run-tests.sh faults
 
 check: test
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pg.sh: a throwaway PostgreSQL 15 cluster for walcast, on loopback.
 #
-# Usage: scripts/pg.sh start|stop|status|restart|kill
+# Usage: scripts/pg.sh start|stop|status|restart|kill|halt MODE
 #   WALCAST_RUN_DIR  parent directory (default /tmp/walcast-servers); the
 #                    cluster lives in $WALCAST_RUN_DIR/pg
 #   WALCAST_PG_PORT  TCP port (default 55432)
@@ -9,7 +9,9 @@
 # The cluster runs as the postgres system user (PostgreSQL refuses root),
 # with wal_level=logical, the output-plugin allow-list including walcast,
 # and trust authentication on loopback for normal and replication
-# connections.  `kill` is SIGKILL to the postmaster, for fault tests.
+# connections.  `kill` is SIGKILL to the postmaster, for fault tests;
+# `halt fast|immediate` is `pg_ctl stop -m MODE` keeping the slots (`stop`
+# drops inactive ones), for fault tests that start the cluster again.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -126,6 +128,11 @@ kill)
 		done
 	fi
 	;;
+halt)
+	mode=${2:-}
+	case "$mode" in fast | immediate) ;; *) die "usage: $0 halt fast|immediate" ;; esac
+	running && as_pg "$PGBIN/pg_ctl" -D "$DATA" -m "$mode" -w -t 60 stop >/dev/null
+	;;
 status) running && ready ;;
-*) echo "usage: $0 start|stop|status|restart|kill" >&2; exit 1 ;;
+*) echo "usage: $0 start|stop|status|restart|kill|halt MODE" >&2; exit 1 ;;
 esac

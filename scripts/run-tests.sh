@@ -7,12 +7,25 @@
 # (end-to-end, regress/e2e).  A suite that cannot run at all (build failure,
 # crash) counts as one failure, so the summary never hides it.
 #
+# `run-tests.sh faults` (make test-faults) runs the fault suite instead, at
+# the issue's sizes (WALCAST_FAULTS_SIZE=full: docs/reliability.md): the
+# fault tests only, then a table of each run's figures.  `make test` runs
+# the same tests at small sizes among the end-to-end tests.
+#
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
 # WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
-# pytest arguments (e.g. "-k agent").
+# pytest arguments (e.g. "-k agent"); WALCAST_FAULTS_SEED replays a fault
+# run's seed.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+MODE=${1:-all}
+case "$MODE" in all | faults) ;; *) echo "usage: $0 [faults]" >&2; exit 1 ;; esac
+# The fault suite: the checker's own test, every fault, and the sink
+# failing on the first write after --create-slot (test_agent_faults.py).
+FAULT_TESTS="regress/e2e/test_fault_checker.py regress/e2e/test_faults_agent.py
+	regress/e2e/test_faults_servers.py
+	regress/e2e/test_agent_faults.py::test_sink_fails_on_first_write_after_create_slot"
 
 export WALCAST_RUN_DIR=$(mktemp -d /tmp/walcast-test.XXXXXX)
 chmod 755 "$WALCAST_RUN_DIR"
@@ -53,6 +66,17 @@ record() {
 
 count() { grep -E -c -- "$1" "$2" 2>/dev/null || true; }
 
+# pytest_counts LOG RC SUITE: record a pytest run from its closing line
+# (with or without its "=====" frame).
+pytest_counts() {
+	local last p f rc=$2
+	last=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$1" | tail -n 1)
+	p=$(echo "$last" | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' || echo 0)
+	f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
+	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
+	record "$3" "${p:-0}" "${f:-0}" "$rc"
+}
+
 echo "== build and install"
 if ! make install >"$LOGS/build.log" 2>&1; then
 	tail -n 30 "$LOGS/build.log"
@@ -66,7 +90,23 @@ elif ! scripts/servers.sh up; then
 	record servers 0 1 1
 else
 	. "$WALCAST_RUN_DIR/env"
+fi
 
+if [ "$total_fail" -ne 0 ] || [ "$MODE" = all ]; then
+	: # the fault suite alone below
+else
+	echo "== fault suite (pytest, WALCAST_FAULTS_SIZE=full)"
+	export WALCAST_FAULTS_SIZE=full WALCAST_FAULTS_RESULTS=$LOGS/faults.jsonl
+	# shellcheck disable=SC2086
+	/usr/bin/python3 -m pytest $FAULT_TESTS -p no:cacheprovider -q -rfE -s ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/faults.log"
+	rc=${PIPESTATUS[0]}
+	pytest_counts "$LOGS/faults.log" "$rc" faults
+	[ -f "$LOGS/faults.jsonl" ] && /usr/bin/python3 regress/e2e/fault_table.py "$LOGS/faults.jsonl"
+fi
+
+if [ "$total_fail" -ne 0 ] || [ "$MODE" = faults ]; then
+	: # nothing to test without a build and servers; or the faults alone
+else
 	echo "== pg_regress (plugin)"
 	make -C pg_decoder with_llvm=no installcheck >"$LOGS/pg_regress.log" 2>&1
 	rc=$?
@@ -87,12 +127,7 @@ else
 	# shellcheck disable=SC2086
 	/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
 	rc=${PIPESTATUS[0]}
-	# pytest's closing line, with or without its "=====" frame.
-	last=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$LOGS/e2e.log" | tail -n 1)
-	p=$(echo "$last" | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' || echo 0)
-	f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
-	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
-	record pytest "${p:-0}" "${f:-0}" $rc
+	pytest_counts "$LOGS/e2e.log" "$rc" pytest
 fi
 
 echo "== summary"

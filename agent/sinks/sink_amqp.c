@@ -182,6 +182,40 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 	return SINK_OK;
 }
 
+/*
+ * RabbitMQ closes the channel on a message larger than its max_message_size
+ * ("PRECONDITION_FAILED - message size N is larger than [configured] max
+ * size M", rabbit_channel's check_msg_size), and AMQP has no other way to
+ * learn that size.  Remember M: the replay then stops at the change
+ * itself (sink_amqp_publish) instead of reconnecting forever.
+ */
+static void
+sink_amqp_learn_max_size(struct sink_amqp *as, const char *text)
+{
+	const char *p = strstr(text, "max size ");
+	unsigned long long max;
+
+	if (strstr(text, "message size ") == NULL || p == NULL ||
+		sscanf(p, "max size %llu", &max) != 1 || max == 0)
+		return;
+	as->max_message_size = (size_t) max;
+	log_warning("RabbitMQ takes messages of at most %llu bytes (max_message_size): a change whose message is larger stops the agent, named",
+				max);
+}
+
+/* Whether a message of len bytes is one the broker already said it refuses. */
+static bool
+sink_amqp_too_large(const struct sink_amqp *as, size_t len, char *err,
+					size_t errlen)
+{
+	if (as->max_message_size == 0 || len <= as->max_message_size)
+		return false;
+	snprintf(err, errlen,
+			 "its message is %zu bytes, more than RabbitMQ's max_message_size (%zu bytes); the slot stays before it: raise max_message_size on the broker",
+			 len, as->max_message_size);
+	return true;
+}
+
 static enum sink_status
 sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 {
@@ -193,6 +227,17 @@ sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 	if (as->batch_count == 0)
 		return SINK_OK;
 	as->batch[as->batch_len++] = ']';
+	/* each event alone fits (sink_amqp_publish): the batch is too large */
+	if (sink_amqp_too_large(as, as->batch_len, err, errlen))
+	{
+		char		at[LSN_BUFLEN];
+
+		lsn_format(m->lsn, at, sizeof(at));
+		snprintf(err + strlen(err), errlen - strlen(err),
+				 ", or lower batch_max_bytes below it (a batch of %u events from LSN %s)",
+				 as->batch_count, at);
+		return SINK_FATAL;
+	}
 	snprintf(id, sizeof(id), "%s+%u", as->batch_id, as->batch_count);
 	memset(&o, 0, sizeof(o));
 	o.key = as->batch_key;
@@ -319,6 +364,11 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
 	if (body == NULL)
 		return sink_refuse(s, ev->lsn);
+	if (sink_amqp_too_large(as, len, err, errlen))
+	{
+		free(body);
+		return sink_refuse(s, ev->lsn);
+	}
 
 	if (as->set->batch == SINK_AMQP_BATCH_TRANSACTION)
 	{
@@ -511,6 +561,8 @@ sink_amqp_service(struct sink *s, char *err, size_t errlen)
 
 					snprintf(err, errlen, "RabbitMQ closed the channel: %.*s",
 							 (int) c->reply_text.len, (char *) c->reply_text.bytes);
+					if (c->reply_code == AMQP_PRECONDITION_FAILED)
+						sink_amqp_learn_max_size(as, err);
 					amqp_send_method(as->conn, frame.channel,
 									 AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 					rc = SINK_RETRY;

@@ -97,6 +97,13 @@ struct sink_amqp
 	int			port;
 
 	/*
+	 * The broker's max_message_size, once it refused a message for it
+	 * (0 = not known): kept across sessions, so that the replay refuses
+	 * the change itself, named, instead of publishing it again forever.
+	 */
+	size_t		max_message_size;
+
+	/*
 	 * Published, unconfirmed messages, oldest first: entry i has delivery
 	 * tag first_tag + i.  Confirms usually come in order, but each one is
 	 * marked individually so an out-of-order ack is never lost.

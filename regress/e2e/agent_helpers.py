@@ -161,7 +161,8 @@ def execute(dsn, *statements):
 class Broker:
     """Consumer side: an exchange and a queue of the test's own."""
 
-    def __init__(self, uri, binding="#"):
+    def __init__(self, uri, binding="#", queue_args=None):
+        """queue_args: the queue's arguments (x-max-length...)."""
         self.uri = uri
         self.exchange = "wc_x_" + uuid.uuid4().hex[:10]
         self.queue = "wc_q_" + uuid.uuid4().hex[:10]
@@ -169,7 +170,7 @@ class Broker:
         conn = pika.BlockingConnection(self.params)
         ch = conn.channel()
         ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
-        ch.queue_declare(self.queue, durable=True)
+        ch.queue_declare(self.queue, durable=True, arguments=queue_args or {})
         ch.queue_bind(self.queue, self.exchange, routing_key=binding)
         conn.close()
         self.messages = []
@@ -186,14 +187,11 @@ class Broker:
         Survives a broker restart by reconnecting."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                conn = pika.BlockingConnection(self.params)
-            except pika.exceptions.AMQPError:
-                time.sleep(0.5)
+            opened = consumer_channel(self.params, 2000)
+            if opened is None:
                 continue
+            conn, ch = opened
             try:
-                ch = conn.channel()
-                ch.basic_qos(prefetch_count=2000)
                 idle_since = None
                 for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2):
                     if method is None:
@@ -231,6 +229,19 @@ class Broker:
             conn.close()
         except pika.exceptions.AMQPError:
             pass
+
+
+def consumer_channel(params, prefetch):
+    """(connection, channel with basic_qos prefetch) for a consumer, or
+    None after a pause while the broker cannot be reached (restarting)."""
+    try:
+        conn = pika.BlockingConnection(params)
+        ch = conn.channel()
+        ch.basic_qos(prefetch_count=prefetch)
+        return conn, ch
+    except pika.exceptions.AMQPError:
+        time.sleep(0.5)
+        return None
 
 
 @pytest.fixture

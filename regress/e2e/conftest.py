@@ -77,12 +77,20 @@ def fresh_db(pg_dsn):
     """A database of its own for one test, dropped afterwards.
 
     Returns its DSN.  Slots are per database, so dropping the database
-    first drops any slot a test left behind.
+    first drops any slot a test left behind.  No connection is held across
+    the test, which may restart PostgreSQL.
     """
     name = "t_" + uuid.uuid4().hex[:12]
     admin = connect(pg_dsn)
     admin.cursor().execute(f"create database {name}")
+    admin.close()
     yield pg_dsn.replace("dbname=postgres", f"dbname={name}")
+    drop_db(pg_dsn, name)
+
+
+def drop_db(pg_dsn, name):
+    """Drop a test's database and its slots."""
+    admin = connect(pg_dsn)
     cur = admin.cursor()
     # An agent that just exited may still hold its slot for a moment (the
     # walsender notices the closed connection a little later); slot names

@@ -227,21 +227,9 @@ def test_reconnect_resumes_after_what_was_confirmed(db, broker):
     assert lsn_int(resumed) >= end
 
 
-@pytest.fixture
-def restartable_db(pg_dsn, plugin):
-    """Like conftest's fresh_db, but holding no connection across the test,
-    which restarts PostgreSQL."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    execute(pg_dsn, "create database %s" % name)
-    dsn = pg_dsn.replace("dbname=postgres", "dbname=" + name)
-    yield prepare_db(dsn, SLOT, "create table ta (id int primary key, v int)",
-                     "create table tb (id int primary key, v int)", plugin=plugin)
-    execute(pg_dsn, "drop database if exists %s with (force)" % name)
-
-
 @pytest.mark.parametrize("plugin", PLUGINS)
-def test_postgres_restart_mid_stream(restartable_db, broker, plugin):
-    db = restartable_db
+def test_postgres_restart_mid_stream(db, broker, plugin):
+    # fresh_db (under db) holds no connection across the restart
     agent = Agent(agent_args(db, broker, plugin=plugin))
     try:
         agent.wait_log("streaming from replication slot")

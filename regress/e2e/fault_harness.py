@@ -226,6 +226,8 @@ class FaultRun:
         self.agent_extra = []
         self.amqp_uri = amqp_uri
         self.agent_amqp_uri = amqp_uri     # a test may put a proxy between
+        self.agent_dsn = dsn               # ... or a network namespace (netns.py)
+        self.agent_prefix = None           # the command that runs the agent there
         execute(dsn, *DDL)
         execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT,
                 "select pg_create_logical_replication_slot('%s', 'walcast')" % SLOT)
@@ -238,12 +240,12 @@ class FaultRun:
 
     # --- the agent ---
     def agent_args(self, *extra):
-        return ["-d", self.dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
+        return ["-d", self.agent_dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
                 "--reconnect-max-delay", "2", "--amqp-uri", self.agent_amqp_uri,
                 "--exchange", self.broker.exchange] + list(self.agent_extra) + list(extra)
 
     def start_agent(self, *extra, wait=True):
-        self.agent = Agent(self.agent_args(*extra))
+        self.agent = Agent(self.agent_args(*extra), prefix=self.agent_prefix)
         self.agents.append(self.agent)
         if wait:
             self.agent.wait_log("streaming from replication slot", timeout=120)

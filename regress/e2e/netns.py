@@ -112,7 +112,13 @@ table ip %(t)s {
 
     def loss(self, port, percent):
         """Drop percent % of the packets to and from port, at random."""
-        self._rules(port, ["numgen", "random", "mod", "100", "<", str(percent), "drop"])
+        self._rules(port, ["numgen", "random", "mod", "100", "<", str(percent), "counter", "drop"])
+
+    def dropped(self):
+        """Packets the loss rules dropped so far (their counters)."""
+        out = subprocess.run(["ip", "netns", "exec", self.ns, "nft", "list", "table", "inet",
+                              "wcbfault"], check=True, capture_output=True, text=True).stdout
+        return sum(int(n) for n in re.findall(r"counter packets (\d+)", out))
 
     def heal(self):
         for chain in ("out", "in"):
@@ -145,6 +151,7 @@ class DelayProxy:
         self.port = self.listener.getsockname()[1]
         self.closed = False
         self.socks = []
+        self.held = 0             # chunks held for a delay
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -193,8 +200,11 @@ class DelayProxy:
         try:
             while True:
                 data = src.recv(65536)
+                delay = self.delay
+                if delay > 0:
+                    self.held += 1
                 with cond:
-                    queue.append((time.monotonic() + self.delay, data or None))
+                    queue.append((time.monotonic() + delay, data or None))
                     cond.notify()
                 if not data:
                     break

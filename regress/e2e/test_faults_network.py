@@ -155,12 +155,15 @@ def test_loss_and_delay(fault_run, netns):
                 netns.loss(relay.port, 5)
         run.fault("5% loss + 200 ms delay", degrade)
         time.sleep(window)
+        dropped = netns.dropped()
         netns.heal()
         pg_relay.delay = amqp_relay.delay = 0
         report = run.finish(timeout=600)
     finally:
         pg_relay.close()
         amqp_relay.close()
+    print("loss rules dropped %d packets; the relays held %d chunks for 200 ms"
+          % (dropped, pg_relay.held + amqp_relay.held))
+    assert dropped > 0 and pg_relay.held > 0 and amqp_relay.held > 0, "the links were not degraded"
     assert report.ok(), report
     assert report.changes >= run.changes
-    assert run.agent.log().count("streaming from replication slot") >= 1

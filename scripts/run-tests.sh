@@ -25,6 +25,8 @@ case "$MODE" in all | faults) ;; *) echo "usage: $0 [faults]" >&2; exit 1 ;; esa
 # failing on the first write after --create-slot (test_agent_faults.py).
 FAULT_TESTS="regress/e2e/test_fault_checker.py regress/e2e/test_faults_agent.py
 	regress/e2e/test_faults_servers.py
+	regress/e2e/test_faults_network.py regress/e2e/test_faults_alarms.py
+	regress/e2e/test_faults_slot.py
 	regress/e2e/test_agent_faults.py::test_sink_fails_on_first_write_after_create_slot"
 
 export WALCAST_RUN_DIR=$(mktemp -d /tmp/walcast-test.XXXXXX)

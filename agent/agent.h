@@ -14,8 +14,11 @@
  *	loop.c				loop_*: one session's poll loop, status, drain, stats
  *	ack.c				ack_*: the LSN tracker (the acknowledgement rule)
  *	backoff.c			backoff_*: reconnect delays
+ *	position.c			position_*: the newest flush position reported, kept
+ *						durably in the state dir (a recreated slot is refused)
  *	util/				log_*, strbuf_*, lsn_* (X/X positions), pqerr_* (libpq
- *						errors on one line), pqconn_* (connections)
+ *						errors on one line), pqconn_* (connections),
+ *						durable_* (small files replaced crash-safely)
  *	config/				config_*: the option engine (config.c, config_value.c,
  *						config_file.c, config_print.c), the core's options
  *						(config_core.c), secrets (config_mask.c, config_scrub.c)

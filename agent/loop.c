@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "event.h"
 #include "log.h"
 #include "loop.h"
@@ -55,10 +56,7 @@ struct loop_timers
 int64_t
 loop_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_now_ms();
 }
 
 static void

@@ -31,11 +31,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 
 #include <linux/sock_diag.h>
 
+#include "clock.h"
 #include "sink_amqp.h"
 
 /* Frames, headers and TLS records around a body of len bytes. */
@@ -87,15 +87,6 @@ sink_amqp_update_full(struct sink_amqp *as)
 	as->base.st.full = fd >= 0 && !sink_amqp_writable(fd);
 }
 
-static int64_t
-sink_amqp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum sink_status
 sink_amqp_make_room(struct sink_amqp *as, size_t len, char *err,
 					size_t errlen)
@@ -133,7 +124,7 @@ sink_amqp_make_room(struct sink_amqp *as, size_t len, char *err,
 		if (need <= free_bytes || queued == 0)
 			return SINK_OK;
 
-		now = sink_amqp_now_ms();
+		now = clock_now_ms();
 		if (queued < last_queued)
 		{
 			/* progress: the broker is taking what we sent */

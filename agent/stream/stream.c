@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "lsn.h"
 #include "log.h"
 #include "pqerr.h"
@@ -272,16 +273,6 @@ stream_prepare(struct stream *s, char *err, size_t errlen)
 	return rc;
 }
 
-/* The loop's clock (monotonic milliseconds), for the receive deadline. */
-static int64_t
-stream_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum stream_status
 stream_begin(struct stream *s, char *err, size_t errlen)
 {
@@ -293,7 +284,7 @@ stream_begin(struct stream *s, char *err, size_t errlen)
 		stream_fail(s);
 		return rc;
 	}
-	s->last_recv_ms = stream_now_ms();
+	s->last_recv_ms = clock_now_ms();
 	if (s->start_lsn != 0)
 	{
 		char		pos[LSN_BUFLEN];
@@ -404,7 +395,7 @@ stream_next(struct stream *s, struct stream_message *msg, char *err,
 	if (r == 0)
 		return STREAM_AGAIN;
 	if (r > 0)
-		s->last_recv_ms = stream_now_ms();
+		s->last_recv_ms = clock_now_ms();
 	if (r == -1)
 		return stream_ended(s, err, errlen);
 	if (r < 0)

@@ -60,16 +60,22 @@ def pg(pg_dsn):
     conn.close()
 
 
+def server_setting(pg, name, value):
+    """A server setting for one test (a fixture's body: yields once), reset
+    afterwards: ALTER SYSTEM and a reload."""
+    cur = pg.cursor()
+    cur.execute("alter system set %s = '%s'" % (name, value))
+    cur.execute("select pg_reload_conf()")
+    yield
+    cur.execute("alter system reset %s" % name)
+    cur.execute("select pg_reload_conf()")
+
+
 @pytest.fixture
 def short_sender_timeout(pg):
     """wal_sender_timeout of 3 s for the test: a walsender that hears
     nothing from the agent for that long ends the session."""
-    cur = pg.cursor()
-    cur.execute("alter system set wal_sender_timeout = '3s'")
-    cur.execute("select pg_reload_conf()")
-    yield
-    cur.execute("alter system reset wal_sender_timeout")
-    cur.execute("select pg_reload_conf()")
+    yield from server_setting(pg, "wal_sender_timeout", "3s")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import psycopg2.errors
 import pytest
 
 from agent_helpers import Agent, broker, execute, lsn_int, run_agent, slot_info  # noqa: F401
-from conftest import connect
+from conftest import connect, server_setting
 from fault_harness import REF_SLOT, SLOT, fault_run  # noqa: F401
 
 EXIT_SLOT_LOST = 4
@@ -31,12 +31,7 @@ EXIT_SLOT_LOST = 4
 def small_slot_wal_keep(pg):
     """max_slot_wal_keep_size of 1 MB for the test: a slot that lags more
     than that is invalidated at the next checkpoint."""
-    cur = pg.cursor()
-    cur.execute("alter system set max_slot_wal_keep_size = '1MB'")
-    cur.execute("select pg_reload_conf()")
-    yield
-    cur.execute("alter system reset max_slot_wal_keep_size")
-    cur.execute("select pg_reload_conf()")
+    yield from server_setting(pg, "max_slot_wal_keep_size", "1MB")
 
 
 def wal_status(dsn, slot):

@@ -619,6 +619,7 @@ sink_amqp_reset(struct sink_amqp *as)
 	st->inflight_events = st->inflight_bytes = 0;
 	st->blocked = false;
 	st->full = false;
+	as->room = 0;				/* a new socket: measure it */
 }
 
 static enum sink_status

@@ -93,6 +93,8 @@ struct sink_amqp
 	struct route_template *route;
 	amqp_connection_state_t conn;
 	bool		healthy;		/* no error since connecting: close politely */
+	size_t		room;			/* send buffer bytes known free (a lower
+								 * bound: sink_amqp_room.c) */
 	char	   *host;			/* for messages: never the full URI */
 	int			port;
 

@@ -51,6 +51,7 @@ struct loop_timers
 	int64_t		next_stats;
 	int64_t		last_status;
 	int64_t		last_ping;		/* status sent asking for a reply */
+	bool		waiting;		/* the last read found nothing to read */
 };
 
 int64_t
@@ -282,8 +283,10 @@ loop_window_open(const struct agent *a)
  * server to reply (the walsender then sends a keepalive at once); when
  * nothing has arrived for all of it, end the session and reconnect.
  *
- * The clock runs only while the loop reads the slot: with the window full
- * (a slow or blocked sink) the loop leaves what arrives unread on purpose.
+ * The clock runs only while the loop waits for the server: not while it
+ * still has received messages to work through (a slow sink), nor with the
+ * window full (what arrives is left unread on purpose); and bytes waiting
+ * in the socket count as heard.
  */
 static enum loop_result
 loop_check_receive(struct agent *a, struct loop_timers *t, int64_t now)
@@ -293,12 +296,22 @@ loop_check_receive(struct agent *a, struct loop_timers *t, int64_t now)
 
 	if (limit <= 0)
 		return LOOP_OK;
-	if (!loop_window_open(a))
+	if (!loop_window_open(a) || !t->waiting)
 	{
 		a->stream.last_recv_ms = now;
 		return LOOP_OK;
 	}
 	quiet = now - a->stream.last_recv_ms;
+
+	/*
+	 * Bytes waiting unread: the server is there, and the loop was busy
+	 * elsewhere (a slow sink's bounded write), not waiting on a dead link.
+	 */
+	if (quiet >= limit / 2 && stream_input_pending(&a->stream))
+	{
+		a->stream.last_recv_ms = now;
+		return LOOP_OK;
+	}
 	if (quiet >= limit)
 	{
 		log_warning("nothing arrived from PostgreSQL for %d s (receive_timeout): the connection is dead, reconnecting",
@@ -500,6 +513,7 @@ loop_read(struct agent *a, struct loop_timers *t, bool *more)
 			return loop_decoder_failure(a, ds, err);
 
 		rs = stream_next(&a->stream, &msg, err, sizeof(err));
+		t->waiting = rs == STREAM_AGAIN;
 		switch (rs)
 		{
 			case STREAM_MESSAGE:
@@ -595,6 +609,7 @@ loop_stream(struct agent *a)
 
 	t.last_status = loop_now_ms();
 	t.last_ping = 0;
+	t.waiting = false;
 	t.next_status = t.last_status + (int64_t) a->cfg.status_interval * 1000;
 	t.next_stats = a->cfg.stats_interval > 0 ?
 		a->stats.last_ms + (int64_t) a->cfg.stats_interval * 1000 : INT64_MAX;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -447,6 +448,14 @@ stream_next(struct stream *s, struct stream_message *msg, char *err,
 	msg->data = buf + STREAM_XLOGDATA_HDR;
 	msg->len = (size_t) (r - STREAM_XLOGDATA_HDR);
 	return STREAM_MESSAGE;
+}
+
+bool
+stream_input_pending(const struct stream *s)
+{
+	int			n = 0;
+
+	return s->conn != NULL && ioctl(PQsocket(s->conn), FIONREAD, &n) == 0 && n > 0;
 }
 
 bool

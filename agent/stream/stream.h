@@ -141,6 +141,12 @@ extern enum stream_status stream_create_slot(struct stream *s, char *err,
 											 size_t errlen);
 extern bool stream_drop_slot(struct stream *s, char *err, size_t errlen);
 
+/*
+ * Whether bytes from the server wait unread in the socket: the server is
+ * alive even if the loop, busy elsewhere, has not read them yet.
+ */
+extern bool stream_input_pending(const struct stream *s);
+
 /* The error for a slot that does not exist and may not be created. */
 extern void stream_missing_slot_error(const struct stream *s, char *err,
 									  size_t errlen);

@@ -50,7 +50,8 @@ import pika
 import psycopg2
 import pytest
 
-from agent_helpers import Agent, Broker, connect, consumer_channel, execute
+from agent_helpers import (Agent, Broker, connect, consumer_channel, execute, plugin_args,
+                           prepare_db)
 from conftest import SCRIPTS
 from fault_checker import Fault, check, lsn_int, read_log, truth_from_slot
 from fault_workload import DDL, Workload
@@ -60,7 +61,7 @@ REF_SLOT = "wc_fault_ref"
 
 # (changes, faults) per size; a test may scale the faults it injects.
 SIZES = {
-    "small": {"changes": 6000, "duration": 20},
+    "small": {"changes": 6000, "duration": 15},
     "full": {"changes": 50000, "duration": 90},
 }
 
@@ -211,8 +212,16 @@ class Sampler:
 
 class FaultRun:
     def __init__(self, name, dsn, amqp_uri, tmp_path, seed, queue_args=None, changes=None,
-                 duration=None):
+                 duration=None, plugin="walcast", agent_slot=True, setup=()):
+        """plugin: the agent's input (walcast, or pgoutput with a
+        publication of all tables made before the slot); agent_slot=False:
+        no slot for the agent, which creates it (--create-slot; start the
+        workload once it did); setup: SQL run before the reference slot
+        (rows for an initial load)."""
+        if plugin != "walcast":
+            name = "%s (%s)" % (name, plugin)
         self.name = name
+        self.plugin = plugin
         self.dsn = dsn
         self.seed = seed
         self.rng = random.Random(seed)
@@ -226,9 +235,10 @@ class FaultRun:
         self.agent_extra = []
         self.amqp_uri = amqp_uri
         self.agent_amqp_uri = amqp_uri     # a test may put a proxy between
-        execute(dsn, *DDL)
-        execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT,
-                "select pg_create_logical_replication_slot('%s', 'walcast')" % SLOT)
+        execute(dsn, *(DDL + list(setup)))
+        execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT)
+        if agent_slot:
+            prepare_db(dsn, SLOT, plugin=plugin)
         self.broker = Broker(amqp_uri, queue_args=queue_args)
         self.log_path = os.path.join(self.tmp, "consumer.log")
         self.consumer = ConsumerLog(self.broker.params, self.broker.queue, self.log_path)
@@ -240,7 +250,8 @@ class FaultRun:
     def agent_args(self, *extra):
         return ["-d", self.dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
                 "--reconnect-max-delay", "2", "--amqp-uri", self.agent_amqp_uri,
-                "--exchange", self.broker.exchange] + list(self.agent_extra) + list(extra)
+                "--exchange", self.broker.exchange] + plugin_args(self.plugin) \
+            + list(self.agent_extra) + list(extra)
 
     def start_agent(self, *extra, wait=True):
         self.agent = Agent(self.agent_args(*extra))

@@ -4,14 +4,17 @@ random points (fault 1), and SIGSTOP past wal_sender_timeout (fault 6)."""
 import signal
 import time
 
+import pytest
+
 from conftest import short_sender_timeout  # noqa: F401
 from fault_harness import fault_run, pick  # noqa: F401
 
 
-def test_agent_kill9_at_random_points(fault_run):
+@pytest.mark.parametrize("plugin", ["walcast", "pgoutput"])
+def test_agent_kill9_at_random_points(fault_run, plugin):
     """kill -9 of the agent at random moments (20 in the full suite), each
-    followed by a new agent on the same slot."""
-    run = fault_run("agent kill -9")
+    followed by a new agent on the same slot; with each input."""
+    run = fault_run("agent kill -9", plugin=plugin)
     kills = pick(4, 20)
     run.start_agent()
     run.start_workload()

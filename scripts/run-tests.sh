@@ -21,13 +21,11 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 MODE=${1:-all}
 case "$MODE" in all | faults) ;; *) echo "usage: $0 [faults]" >&2; exit 1 ;; esac
-# The fault suite: the checker's own test, every fault, and the sink
-# failing on the first write after --create-slot (test_agent_faults.py).
+# The fault suite: the checker's own test, then every fault.
 FAULT_TESTS="regress/e2e/test_fault_checker.py regress/e2e/test_faults_agent.py
 	regress/e2e/test_faults_servers.py
 	regress/e2e/test_faults_network.py regress/e2e/test_faults_alarms.py
-	regress/e2e/test_faults_slot.py
-	regress/e2e/test_agent_faults.py::test_sink_fails_on_first_write_after_create_slot"
+	regress/e2e/test_faults_slot.py"
 
 export WALCAST_RUN_DIR=$(mktemp -d /tmp/walcast-test.XXXXXX)
 chmod 755 "$WALCAST_RUN_DIR"

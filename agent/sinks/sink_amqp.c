@@ -189,18 +189,26 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
  * learn that size.  Remember M: the replay then stops at the change
  * itself (sink_amqp_publish) instead of reconnecting forever.
  */
+bool
+sink_amqp_max_size_of(const char *text, size_t *max)
+{
+	const char *p = strstr(text, "max size ");
+	unsigned long long v;
+
+	if (strstr(text, "message size ") == NULL || p == NULL ||
+		sscanf(p, "max size %llu", &v) != 1 || v == 0)
+		return false;
+	*max = (size_t) v;
+	return true;
+}
+
 static void
 sink_amqp_learn_max_size(struct sink_amqp *as, const char *text)
 {
-	const char *p = strstr(text, "max size ");
-	unsigned long long max;
-
-	if (strstr(text, "message size ") == NULL || p == NULL ||
-		sscanf(p, "max size %llu", &max) != 1 || max == 0)
+	if (!sink_amqp_max_size_of(text, &as->max_message_size))
 		return;
-	as->max_message_size = (size_t) max;
-	log_warning("RabbitMQ takes messages of at most %llu bytes (max_message_size): a change whose message is larger stops the agent, named",
-				max);
+	log_warning("RabbitMQ takes messages of at most %zu bytes (max_message_size): a change whose message is larger stops the agent, named",
+				as->max_message_size);
 }
 
 /* Whether a message of len bytes is one the broker already said it refuses. */
@@ -528,9 +536,12 @@ sink_amqp_service(struct sink *s, char *err, size_t errlen)
 					amqp_basic_nack_t *nack = frame.payload.method.decoded;
 
 					/*
-					 * The broker could not take the message (an internal
-					 * error).  We hold no copy: reconnect and replay from
-					 * the slot, which still has everything unconfirmed.
+					 * The broker could not take the message (a full queue
+					 * with reject-publish, an internal error).  We hold no
+					 * copy: reconnect and replay from the slot, which still
+					 * has everything unconfirmed.  What was published after
+					 * it may have been taken already: ahead of its replay
+					 * (docs/agent-operations.md, "Flow control").
 					 */
 					snprintf(err, errlen,
 							 "RabbitMQ rejected delivery tag %llu (basic.nack): replaying from the slot",

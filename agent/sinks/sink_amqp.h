@@ -61,6 +61,14 @@ extern const struct sink_amqp_settings *sink_amqp_settings(const struct agent_co
  */
 extern char *sink_amqp_mask_uri(const char *uri);
 
+/*
+ * The limit in RabbitMQ's refusal of a message larger than its
+ * max_message_size (a channel.close text, "... message size N is larger
+ * than [configured] max size M"): true and *max = M, or false for any
+ * other text.
+ */
+extern bool sink_amqp_max_size_of(const char *text, size_t *max);
+
 /* The one channel the agent publishes on. */
 #define SINK_AMQP_CHANNEL 1
 
@@ -104,6 +112,7 @@ struct sink_amqp
 	 * the change itself, named, instead of publishing it again forever.
 	 */
 	size_t		max_message_size;
+
 
 	/*
 	 * Published, unconfirmed messages, oldest first: entry i has delivery

@@ -4,7 +4,8 @@
  *		through the configuration engine: defaults, command line, config
  *		file, precedence, every error message, cross-option rules, the
  *		masked URI in --print-config and ps, --help, and a reload checked
- *		against its rules.
+ *		against its rules; and the broker's max_message_size read from its
+ *		refusal.
  */
 #define _POSIX_C_SOURCE 200809L	/* setenv, mkstemp, fileno, dup */
 
@@ -332,6 +333,24 @@ test_amqp_registry(void **state)
 	config_free(&cfg);
 }
 
+/* RabbitMQ 3.10's two texts (rabbit_channel's check_msg_size), and others. */
+static void
+test_amqp_max_size_of(void **state)
+{
+	size_t		max = 7;
+
+	(void) state;
+	assert_true(sink_amqp_max_size_of("RabbitMQ closed the channel: PRECONDITION_FAILED - message size 2560194 is larger than configured max size 1048576", &max));
+	assert_int_equal(max, 1048576);
+	assert_true(sink_amqp_max_size_of("PRECONDITION_FAILED - message size 134217729 is larger than max size 134217728", &max));
+	assert_int_equal(max, 134217728);
+	max = 7;
+	assert_false(sink_amqp_max_size_of("PRECONDITION_FAILED - inequivalent arg 'durable' for exchange 'x'", &max));
+	assert_false(sink_amqp_max_size_of("PRECONDITION_FAILED - message size 5 is larger than max size 0", &max));
+	assert_false(sink_amqp_max_size_of("PRECONDITION_FAILED - max size unknown", &max));
+	assert_int_equal(max, 7);
+}
+
 int
 main(void)
 {
@@ -350,6 +369,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_amqp_scrub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_registry, setup, teardown),
+		cmocka_unit_test(test_amqp_max_size_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

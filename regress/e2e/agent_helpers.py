@@ -220,6 +220,24 @@ class Broker:
                 continue
         return self.messages
 
+    def mark(self, message_id):
+        """Publish an empty marker message straight into the queue (the
+        default exchange), confirmed; False when the broker is down or the
+        queue refused it (full, with reject-publish)."""
+        try:
+            conn = pika.BlockingConnection(self.params)
+            try:
+                ch = conn.channel()
+                ch.confirm_delivery()
+                ch.basic_publish("", self.queue, b"{}", pika.BasicProperties(
+                    message_id=message_id, delivery_mode=2), mandatory=True)
+                return True
+            finally:
+                conn.close()
+        except (pika.exceptions.AMQPError, pika.exceptions.NackError,
+                pika.exceptions.UnroutableError):
+            return False
+
     def delete(self):
         try:
             conn = pika.BlockingConnection(self.params)

@@ -17,6 +17,16 @@ and returns a `Report`:
   commit_lsn at or past the slot's confirmed_flush_lsn sampled at the
   fault); `dup_new_id` counts a committed change received again under
   another message id;
+- which fault a duplicate follows: the harness publishes a marker into
+  the consumer's queue at every fault, right after sampling the confirmed
+  position (`marker_id`, retried with a fresh sample while the queue
+  refuses it); the queue keeps its order, so a copy that comes after fault
+  n's marker in the log was enqueued after it, and its change cannot have
+  been confirmed at the sample by this copy's own confirm: if the sample
+  covers it, it was confirmed before and sent again.  However far the
+  consumer lags, that never blames a copy published before the fault.
+  Without a marker (one that never got in), the fault before the copy's
+  arrival time stands in;
 - redelivered: copies RabbitMQ delivered again itself (the consumer's ack
   was lost with the broker), flagged `redelivered`: not the agent's;
 - reordered: first arrivals out of commit order, per table
@@ -157,14 +167,24 @@ def read_log(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-class Fault:
-    """A fault as the harness recorded it: when, what, and the slot's
-    confirmed_flush_lsn just before (an int, or None when unknown)."""
+MARKER_PREFIX = "walcast-fault-marker:"
 
-    def __init__(self, t, name, confirmed):
+
+def marker_id(n):
+    """The message id of fault n's marker in the consumer's queue."""
+    return "%s%d" % (MARKER_PREFIX, n)
+
+
+class Fault:
+    """A fault as the harness recorded it: when, what, the slot's
+    confirmed_flush_lsn sampled before its marker was published (an int,
+    or None when unknown), and whether the marker went in."""
+
+    def __init__(self, t, name, confirmed, marked=False):
         self.t = t
         self.name = name
         self.confirmed = confirmed
+        self.marked = marked
 
 
 class Report:
@@ -200,11 +220,13 @@ class Report:
         return "Report(%s; examples=%s)" % (self.line(), self.examples)
 
 
-def _fault_before(faults, t):
-    """The last fault at or before time t, or None."""
-    best = None
+def _fault_of(faults, marked, t):
+    """The fault a duplicate follows: the last marked fault whose marker
+    came before it in the log, or a later unmarked fault before its
+    arrival time t; None when none."""
+    best = faults[marked] if marked is not None and marked < len(faults) else None
     for f in faults:
-        if f.t <= t and (best is None or f.t >= best.t):
+        if not f.marked and f.t <= t and (best is None or f.t >= best.t):
             best = f
     return best
 
@@ -215,12 +237,17 @@ def check(truth, log, faults=()):
     r = Report()
     r.changes = len(truth)
     by_ident = {c.ident: c for c in truth}
+    marked = None                   # the last fault whose marker came by
     first_copy = {}                 # message id -> (body, routing key)
     arrived = set()                 # idents received at least once
     last_table = {}                 # table -> highest truth index arrived first
     last_key = {}                   # (table, key) -> same
     for entry in log:
         mid, body, rk = entry["mid"], entry["body"], entry.get("rk")
+        if mid is not None and mid.startswith(MARKER_PREFIX):
+            n = int(mid[len(MARKER_PREFIX):])
+            marked = n if marked is None else max(marked, n)
+            continue
         events = changes_of_body(body)
         if mid in first_copy:
             if entry.get("redelivered") and first_copy[mid] == (body, rk):
@@ -232,7 +259,7 @@ def check(truth, log, faults=()):
                 r.duplicated += 1
                 continue
             r.note("duplicated", mid)
-            fault = _fault_before(faults, entry["t"])
+            fault = _fault_of(faults, marked, entry["t"])
             commit = min(e.commit_lsn for e in events)
             if fault is not None and fault.confirmed is not None and commit >= fault.confirmed:
                 r.dup_in_window += 1

@@ -2,17 +2,19 @@
 to a real consumer, with faults injected on the way, judged by the checker
 (fault_checker.py).  Every fault test (test_faults_*.py) is built from it.
 
-A run (`FaultRun`, a context manager):
+A run (`FaultRun`, made by the `fault_run` fixture, closed after the test):
 1. creates the workload's tables (fault_workload.py) in the test's
    database, then the reference slot (test_decoding: the truth) and the
-   agent's slot, both before any change;
-2. declares an exchange and a queue of its own (queue arguments allowed:
-   x-max-length for nacks) and starts `ConsumerLog`: pika, manual acks,
-   every delivery appended to a log file before it is acked;
+   agent's slot (walcast, or pgoutput with its publication), both before
+   any change;
+2. declares an exchange and a queue of its own (`Broker`; queue arguments
+   allowed: x-max-length for nacks) and starts `ConsumerLog`: pika, manual
+   acks, every delivery appended to a log file before it is acked;
 3. samples the agent slot's confirmed_flush_lsn every 0.1 s (`Sampler`);
 4. `start_agent()`, `start_workload()`, then the test injects faults with
    `run.fault(name, action)`, which records the time and the confirmed
-   position just before calling action;
+   position just before calling action (`run.outages(...)` does that for
+   a server stopped and started again, spread over the workload);
 5. `finish()`: waits for the workload, makes sure an agent runs, emits an
    end marker, waits until the consumer has it, stops the agent (exit 0),
    then checks the log against the reference slot and returns the Report,
@@ -21,38 +23,42 @@ A run (`FaultRun`, a context manager):
 
 How to add a fault:
 
+    from fault_harness import fault_run, pick  # noqa: F401 (the fixture)
+
     def test_my_fault(fault_run):
-        run = fault_run("my-fault")          # seed printed; WALCAST_FAULTS_SEED replays
+        run = fault_run("my fault")          # seed printed; WALCAST_FAULTS_SEED replays
         run.start_agent()
         run.start_workload()
-        while run.workload_running():
-            run.pause()                      # random pause from run.rng
-            run.fault("my-fault", lambda: do_something_real())
-            run.recover()                    # e.g. run.restart_agent()
+        for _ in range(pick(2, 10)):         # small in make test, full in test-faults
+            run.pause()                      # a random pause from run.rng
+            run.fault("my fault", lambda: do_something_real())
+            undo_it()                        # e.g. run.restart_agent()
         report = run.finish()
         assert report.ok(), report
 
-`fault_run` is the fixture below (import it into the test module); sizes
-come from `size()`: WALCAST_FAULTS_SIZE=full for `make test-faults` (the
-issue's sizes), small (the default) inside `make test`.  Use
-`run.rng` for every random choice, so the printed seed replays the run.
+Sizes come from `size()`: WALCAST_FAULTS_SIZE=full for `make test-faults`
+(the issue's sizes), small (the default) inside `make test`.  Use `run.rng`
+for every random choice, so the printed seed replays the run.  A fault
+that the agent must survive keeps it running (`run.agent_alive()`); one
+that stops it (the oversize row) waits for its exit, and finish() starts a
+new agent.
 """
 import json
 import os
 import random
 import threading
 import time
-import uuid
-
 import subprocess
+import uuid
 
 import pika
 import psycopg2
 import pytest
 
-from agent_helpers import Agent, Broker, connect, consumer_channel, execute
+from agent_helpers import (Agent, Broker, connect, consumer_channel, execute, plugin_args,
+                           prepare_db)
 from conftest import SCRIPTS
-from fault_checker import Fault, check, lsn_int, read_log, truth_from_slot
+from fault_checker import Fault, check, lsn_int, marker_id, read_log, truth_from_slot
 from fault_workload import DDL, Workload
 
 SLOT = "wc_fault"
@@ -60,7 +66,7 @@ REF_SLOT = "wc_fault_ref"
 
 # (changes, faults) per size; a test may scale the faults it injects.
 SIZES = {
-    "small": {"changes": 6000, "duration": 20},
+    "small": {"changes": 6000, "duration": 15},
     "full": {"changes": 50000, "duration": 90},
 }
 
@@ -78,6 +84,11 @@ def full():
 def pick(small, full_value):
     """A figure by size: pick(3, 20) is 20 in the full suite."""
     return full_value if full() else small
+
+
+# The inputs a test parametrized by plugin runs with: both in the full
+# suite, walcast alone in make test (one of each fault kind).
+PLUGINS = pick(["walcast"], ["walcast", "pgoutput"])
 
 
 class ConsumerLog:
@@ -211,8 +222,16 @@ class Sampler:
 
 class FaultRun:
     def __init__(self, name, dsn, amqp_uri, tmp_path, seed, queue_args=None, changes=None,
-                 duration=None):
+                 duration=None, plugin="walcast", agent_slot=True, setup=()):
+        """plugin: the agent's input (walcast, or pgoutput with a
+        publication of all tables made before the slot); agent_slot=False:
+        no slot for the agent, which creates it (--create-slot; start the
+        workload once it did); setup: SQL run before the reference slot
+        (rows for an initial load)."""
+        if plugin != "walcast":
+            name = "%s (%s)" % (name, plugin)
         self.name = name
+        self.plugin = plugin
         self.dsn = dsn
         self.seed = seed
         self.rng = random.Random(seed)
@@ -220,6 +239,8 @@ class FaultRun:
         self.changes = changes or SIZES[size()]["changes"]
         self.duration = SIZES[size()]["duration"] if duration is None else duration
         self.faults = []
+        self._markers = []          # threads still publishing a marker
+        self._closed = threading.Event()
         self.agents = []
         self.agent = None
         self.workload = None
@@ -228,9 +249,10 @@ class FaultRun:
         self.agent_amqp_uri = amqp_uri     # a test may put a proxy between
         self.agent_dsn = dsn               # ... or a network namespace (netns.py)
         self.agent_prefix = None           # the command that runs the agent there
-        execute(dsn, *DDL)
-        execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT,
-                "select pg_create_logical_replication_slot('%s', 'walcast')" % SLOT)
+        execute(dsn, *(DDL + list(setup)))
+        execute(dsn, "select pg_create_logical_replication_slot('%s', 'test_decoding')" % REF_SLOT)
+        if agent_slot:
+            prepare_db(dsn, SLOT, plugin=plugin)
         self.broker = Broker(amqp_uri, queue_args=queue_args)
         self.log_path = os.path.join(self.tmp, "consumer.log")
         self.consumer = ConsumerLog(self.broker.params, self.broker.queue, self.log_path)
@@ -242,7 +264,8 @@ class FaultRun:
     def agent_args(self, *extra):
         return ["-d", self.agent_dsn, "-S", SLOT, "-s", "1", "--stats-interval", "5",
                 "--reconnect-max-delay", "2", "--amqp-uri", self.agent_amqp_uri,
-                "--exchange", self.broker.exchange] + list(self.agent_extra) + list(extra)
+                "--exchange", self.broker.exchange] + plugin_args(self.plugin) \
+            + list(self.agent_extra) + list(extra)
 
     def start_agent(self, *extra, wait=True):
         self.agent = Agent(self.agent_args(*extra), prefix=self.agent_prefix)
@@ -277,10 +300,48 @@ class FaultRun:
         time.sleep(self.rng.uniform(lo, hi))
 
     def fault(self, name, action):
-        """Record a fault (time, confirmed position), then do it."""
-        confirmed = self.sampler.latest()
-        self.faults.append(Fault(time.time(), name, confirmed))
+        """Record a fault (time, confirmed position, a marker in the
+        consumer's queue: fault_checker.py), then do it."""
+        fault = Fault(time.time(), name, self.sampler.latest())
+        self.faults.append(fault)
+        if not self.broker.mark(marker_id(len(self.faults) - 1)):
+            self._mark_later(fault, len(self.faults) - 1)
+        else:
+            fault.marked = True
         action()
+
+    def _mark_later(self, fault, n):
+        """The marker could not go in (a full queue that rejects
+        publishes): try again for a while, each time with a fresh sample
+        taken before the attempt (fault_checker.py says why any such
+        sample will do)."""
+        def retry():
+            deadline = time.monotonic() + 120
+            while not self._closed.is_set() and time.monotonic() < deadline:
+                confirmed = self.sampler.latest()
+                if self.broker.mark(marker_id(n)):
+                    fault.confirmed, fault.marked = confirmed, True
+                    return
+                self._closed.wait(0.2)
+        t = threading.Thread(target=retry, daemon=True)
+        t.start()
+        self._markers.append(t)
+
+    def watch_log(self, text, name):
+        """Record a fault whenever the agent logs text (a nack: the broker's
+        fault, seen from the agent), until the run ends; returns a function
+        giving how many were seen."""
+        seen = [0]
+
+        def watch():
+            while not self._closed.is_set():
+                n = self.agent.log().count(text) if self.agent is not None else 0
+                while seen[0] < n:
+                    self.fault(name, lambda: None)
+                    seen[0] += 1
+                self._closed.wait(0.05)
+        threading.Thread(target=watch, daemon=True).start()
+        return lambda: seen[0]
 
     def outages(self, faults, start, down=(0, 2)):
         """A server down and up again, len(faults) times spread over the
@@ -327,6 +388,8 @@ class FaultRun:
             conn.close()
 
     def report(self):
+        for t in self._markers:
+            t.join(150)
         truth = self.truth()
         log = read_log(self.log_path)
         r = check(truth, log, self.faults)
@@ -342,7 +405,11 @@ class FaultRun:
         return r
 
     def close(self):
-        for a in self.agents:
+        self._closed.set()
+        # The agents' logs stay beside the consumer log, for a failed run.
+        for i, a in enumerate(self.agents):
+            with open(os.path.join(self.tmp, "agent-%d.log" % (i + 1)), "w") as f:
+                f.write(a.log())
             a.close()
         self.consumer.close()
         self.sampler.close()

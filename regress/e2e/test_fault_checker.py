@@ -5,7 +5,7 @@ against the confirmed position sampled at the fault before it.  No
 server: synthetic test_decoding rows and walcast bodies."""
 import json
 
-from fault_checker import Fault, check, lsn_int, lsn_text, parse_test_decoding
+from fault_checker import Fault, check, lsn_int, lsn_text, marker_id, parse_test_decoding
 
 # Three transactions on two tables: inserts, an update changing the key, a
 # delete, a truncate (test_decoding's text, as pg_logical_slot_peek_changes
@@ -150,3 +150,29 @@ def test_batched_bodies_and_messages():
     log = [batch, msg] + [entry(2.0 + i, ev) for i, ev in enumerate(EVENTS[3:])]
     r = check(truth, log)
     assert r.ok() and r.received == 7 and r.lost == 0, r
+
+
+def marker(t, n):
+    return {"t": t, "mid": marker_id(n), "rk": "q", "redelivered": False, "body": "{}"}
+
+
+def test_duplicate_follows_the_marker_before_it_not_the_clock():
+    """A consumer that lags: 701's replay, published after fault 0 (which
+    had confirmed only 700), reaches the consumer after fault 1 (which had
+    confirmed 701 too).  Its place before fault 1's marker says it followed
+    fault 0: inside the window.  The same copies after fault 1's marker
+    would have been sent again after their confirm: outside."""
+    truth = parse_test_decoding(ROWS)
+    faults = [Fault(10.0, "kill-0", lsn_int("0/1C0"), marked=True),
+              Fault(11.0, "kill-1", lsn_int("0/280"), marked=True)]
+    again701 = [entry(30.0 + i, ev) for i, ev in enumerate(EVENTS[3:6])]
+    r = check(truth, clean_log() + [marker(10.5, 0)] + again701 + [marker(40.0, 1)], faults)
+    assert (r.duplicated, r.dup_in_window, r.dup_outside_window) == (3, 3, 0), r
+    assert r.ok()
+    r = check(truth, clean_log() + [marker(10.5, 0), marker(11.5, 1)] + again701, faults)
+    assert (r.duplicated, r.dup_in_window, r.dup_outside_window) == (3, 0, 3), r
+    # Markers are not changes, and a marker seen again (redelivered) does
+    # not move the attribution back.
+    r = check(truth, clean_log() + [marker(10.5, 0), marker(11.5, 1), marker(12.0, 0)]
+              + again701, faults)
+    assert (r.received, r.dup_outside_window) == (7, 3), r

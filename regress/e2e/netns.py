@@ -24,7 +24,9 @@ qdiscs are pfifo, bfifo, tbf, htb, red), so a delay is DelayProxy's job: a
 TCP relay inside the link that holds every chunk for a fixed time.
 
 Names carry the prefix "wcb" (namespace, veth ends, nftables tables) so
-they never clash with another worktree's; everything is removed on close.
+they never clash with another worktree's; everything is removed on close
+(after a run killed outright: `ip netns del wcb-XXXXXX`, which takes its
+veth pair along, and `nft delete table ip wcbXXXXXX`).
 Needs root, iproute2 and nftables (scripts/install-deps.sh).
 """
 import re

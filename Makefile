@@ -24,14 +24,17 @@ install: all
 	$(MAKE) -C pg_decoder $(PGXS_FLAGS) install
 	$(MAKE) -C agent install
 
+# make test SANITIZE=address,undefined: every suite with the agent built
+# with those sanitizers, each report a failure (scripts/run-tests.sh).
 test: deps
-	@scripts/run-tests.sh
+	@SANITIZE='$(SANITIZE)' scripts/run-tests.sh
 
 check: test
 
-# The record parser under libFuzzer for FUZZ_SECONDS (default 60): not a
-# test, a time-bounded search (agent/test/fuzz.mk).
+# Every libFuzzer target for FUZZ_SECONDS (default 60) each: not a test, a
+# time-bounded search (agent/test/fuzz.mk, docs/fuzzing.md).
 fuzz: deps
+	$(MAKE) -C agent fuzz-build
 	$(MAKE) -C agent fuzz
 
 demo: deps

@@ -3,13 +3,24 @@
 # throwaway PostgreSQL, RabbitMQ and FerretDB servers, runs every suite, stops
 # the servers, and ends with one line "N passed, N failed" summing them all.
 #
-# Suites: pg_regress (the plugin), cmocka (agent unit tests), pytest
-# (end-to-end, regress/e2e).  A suite that cannot run at all (build failure,
-# crash) counts as one failure, so the summary never hides it.
+# Suites: pg_regress (the plugin), cmocka (agent unit tests), fuzz (a
+# short run of each libFuzzer target from its seeds, agent/test/fuzz.mk),
+# pytest (end-to-end, regress/e2e).  A suite that cannot run at all (build
+# failure, crash) counts as one failure, so the summary never hides it.
+#
+# SANITIZE=address,undefined (make test SANITIZE=...): the agent, its unit
+# tests and the pgoutput driver are built with those sanitizers (the agent
+# is then not installed: the tests run agent/walcast-agent), and every
+# report is caught: ASan and UBSan stop the process at the first one
+# (halt_on_error, -fno-sanitize-recover) and write it to a file under
+# logs/sanitizer/, and each file counts as one failure of the "sanitizer"
+# suite, whatever the test that started the process made of its exit.
 #
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
 # WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
-# pytest arguments (e.g. "-k agent").
+# pytest arguments (e.g. "-k agent"); SUITES (default "pg_regress cmocka
+# fuzz pytest") runs only those suites; FUZZ_SMOKE_SECONDS (20) is each
+# fuzz target's time.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -23,6 +34,17 @@ export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-57117}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
 LOGS=$WALCAST_RUN_DIR/logs
 mkdir -p "$LOGS"
+SUITES=${SUITES:-pg_regress cmocka fuzz pytest}
+export SANITIZE=${SANITIZE:-}
+if [ -n "$SANITIZE" ]; then
+	mkdir -p "$LOGS/sanitizer"
+	# Every process of the suites (agent, unit tests, pgoutput driver)
+	# inherits these; the servers are not built with sanitizers and ignore
+	# them.  detect_leaks: a leak at exit is a report like any other.
+	export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$LOGS/sanitizer/asan"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOGS/sanitizer/ubsan"
+	export LSAN_OPTIONS="log_path=$LOGS/sanitizer/lsan"
+fi
 
 total_pass=0
 total_fail=0
@@ -53,8 +75,16 @@ record() {
 
 count() { grep -E -c -- "$1" "$2" 2>/dev/null || true; }
 
-echo "== build and install"
-if ! make install >"$LOGS/build.log" 2>&1; then
+# want SUITE: whether SUITES names it.
+want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+echo "== build and install${SANITIZE:+ (agent with -fsanitize=$SANITIZE, not installed)}"
+if [ -n "$SANITIZE" ]; then
+	build() { make plugin && make -C pg_decoder with_llvm=no install && make -C agent all; }
+else
+	build() { make install; }
+fi
+if ! build >"$LOGS/build.log" 2>&1; then
 	tail -n 30 "$LOGS/build.log"
 	record build 0 1 1
 fi
@@ -67,6 +97,7 @@ elif ! scripts/servers.sh up; then
 else
 	. "$WALCAST_RUN_DIR/env"
 
+	if want pg_regress; then
 	echo "== pg_regress (plugin)"
 	make -C pg_decoder with_llvm=no installcheck >"$LOGS/pg_regress.log" 2>&1
 	rc=$?
@@ -74,7 +105,9 @@ else
 	[ -f pg_decoder/regression.diffs ] && head -n 60 pg_decoder/regression.diffs && cp pg_decoder/regression.diffs "$LOGS/"
 	record pg_regress "$(count '(\.\.\. ok|^ok )' "$LOGS/pg_regress.log")" \
 		"$(count '(\.\.\. FAILED|\.\.\. failed|^not ok )' "$LOGS/pg_regress.log")" $rc
+	fi
 
+	if want cmocka; then
 	echo "== agent unit tests (cmocka)"
 	make -C agent check >"$LOGS/unit.log" 2>&1
 	rc=$?
@@ -82,7 +115,20 @@ else
 	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
 	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
 	record cmocka "$p" "$f" $rc
+	fi
 
+	if want fuzz; then
+	echo "== fuzz smoke (libFuzzer, ${FUZZ_SMOKE_SECONDS:-20} s per target)"
+	# its own sanitizers, always on: not the SANITIZE build's log files
+	ASAN_OPTIONS= UBSAN_OPTIONS= LSAN_OPTIONS= make -C agent -j2 fuzz-build >"$LOGS/fuzz.log" 2>&1 &&
+		ASAN_OPTIONS= UBSAN_OPTIONS= LSAN_OPTIONS= make -s -C agent fuzz-smoke >>"$LOGS/fuzz.log" 2>&1
+	rc=$?
+	grep -E '^fuzz [a-z_]+ (ok|FAILED)' "$LOGS/fuzz.log" || tail -n 30 "$LOGS/fuzz.log"
+	record fuzz "$(count '^fuzz [a-z_]+ ok' "$LOGS/fuzz.log")" \
+		"$(count '^fuzz [a-z_]+ FAILED' "$LOGS/fuzz.log")" $rc
+	fi
+
+	if want pytest; then
 	echo "== end-to-end (pytest)"
 	# shellcheck disable=SC2086
 	/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
@@ -93,6 +139,20 @@ else
 	f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
 	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
 	record pytest "${p:-0}" "${f:-0}" $rc
+	fi
+fi
+
+if [ -n "$SANITIZE" ]; then
+	echo "== sanitizer reports"
+	reports=$(find "$LOGS/sanitizer" -type f | sort)
+	n=0
+	for r in $reports; do
+		n=$((n + 1))
+		echo "-- $r"
+		head -n 30 "$r"
+	done
+	[ "$n" -eq 0 ] && echo "none"
+	record sanitizer 0 "$n" 0
 fi
 
 echo "== summary"

@@ -228,7 +228,9 @@ sink_mongo_mask_uri(const char *uri)
 	}
 	mongoc_uri_destroy(parsed);
 	p += 3;
-	hosts_end = p + strcspn(p, "/?");
+	/* libmongoc reads the user and hosts up to the first '/': a '?' before
+	 * it is part of the password (test/fuzz_uri) */
+	hosts_end = p + strcspn(p, "/");
 	/*
 	 * User-info ends at the first '@' before the path, as libmongoc reads
 	 * it ('@' in a password is %40): "u:p@d@h" is the user u with the

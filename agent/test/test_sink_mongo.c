@@ -158,6 +158,8 @@ test_mongo_mask(void **state)
 		{"u:secret@db", "****"},
 		/* the first '@' ends the user, as libmongoc reads it (test/fuzz_uri) */
 		{"mongodb://u:p@d@h/?appname=x", "mongodb://u:****@d@h/?appname=x"},
+		/* and a '?' before the first '/' is in the password */
+		{"mongodb://u:p?w@h/?appname=x", "mongodb://u:****@h/?appname=x"},
 		{"", "****"},
 	};
 

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test check fuzz demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install test check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -36,6 +36,11 @@ check: test
 fuzz: deps
 	$(MAKE) -C agent fuzz-build
 	$(MAKE) -C agent fuzz
+
+# The plugin's pg_regress suite with the server under valgrind's memcheck
+# (scripts/valgrind-regress.sh, docs/fuzzing.md): long, not in make test.
+test-valgrind: deps
+	@scripts/valgrind-regress.sh
 
 demo: deps
 	@scripts/demo.sh

@@ -10,6 +10,14 @@
 # sanitized and plain objects being linked.
 
 SANITIZE ?=
+# clang's UBSan checks more than gcc 12's (a non-zero offset applied to a
+# null pointer, for one), and the fuzz targets are built with it too: it is
+# the compiler of sanitized builds unless CC is set.
+ifneq ($(SANITIZE),)
+ifeq ($(origin CC),default)
+CC = clang-14
+endif
+endif
 SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 BUILD_FLAGS_STAMP = .build-flags
 BUILD_FLAGS_NOW = $(CC) $(SAN_FLAGS)

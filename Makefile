@@ -38,9 +38,9 @@ fuzz: deps
 	$(MAKE) -C agent fuzz
 
 # The plugin's pg_regress suite with the server under valgrind's memcheck
-# (scripts/valgrind-regress.sh, docs/fuzzing.md): long, not in make test.
+# (scripts/run-tests.sh with VALGRIND=1, docs/fuzzing.md): long, not in make test.
 test-valgrind: deps
-	@scripts/valgrind-regress.sh
+	@VALGRIND=1 scripts/run-tests.sh
 
 demo: deps
 	@scripts/demo.sh

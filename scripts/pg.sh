@@ -7,7 +7,7 @@
 #   WALCAST_PG_PORT  TCP port (default 55432)
 #   WALCAST_PG_WRAPPER  run this instead of postgres (pg_ctl -p), e.g. a
 #                    script that execs postgres under valgrind
-#                    (scripts/valgrind-regress.sh)
+#                    (scripts/run-tests.sh with VALGRIND=1)
 #   WALCAST_PG_START_TIMEOUT  seconds to wait for start and stop (30)
 #
 # The cluster runs as the postgres system user (PostgreSQL refuses root),

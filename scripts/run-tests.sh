@@ -16,6 +16,14 @@
 # logs/sanitizer/, and each file counts as one failure of the "sanitizer"
 # suite, whatever the test that started the process made of its exit.
 #
+# VALGRIND=1 (make test-valgrind): only PostgreSQL, whose postmaster (and
+# so every backend and walsender that decodes with the plugin) runs under
+# valgrind's memcheck, and only pg_regress; each process whose valgrind
+# log has an error counts as one failure of the "valgrind" suite, each
+# clean one as a pass.  scripts/valgrind.supp holds our suppressions (of
+# PostgreSQL's own reports, never the plugin's); docs/fuzzing.md says what
+# memcheck can and cannot see in a server built without USE_VALGRIND.
+#
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
 # WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
 # pytest arguments (e.g. "-k agent"); SUITES (default "pg_regress cmocka
@@ -34,7 +42,37 @@ export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-57117}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
 LOGS=$WALCAST_RUN_DIR/logs
 mkdir -p "$LOGS"
+VALGRIND=${VALGRIND:-}
+if [ -n "$VALGRIND" ]; then
+	SUITES=${SUITES:-pg_regress}
+	SERVERS="pg"
+	VG=$WALCAST_RUN_DIR/valgrind
+	mkdir -p "$VG"
+	chown postgres "$VG"
+	# The wrapper pg_ctl starts instead of postgres (scripts/pg.sh), and
+	# the suppressions, in the run directory: the postgres user reads them
+	# there, whatever the worktree's permissions.
+	cp scripts/valgrind.supp "$VG/walcast.supp"
+	cat >"$VG/postgres" <<EOF
+#!/bin/sh
+exec valgrind --quiet --tool=memcheck --trace-children=yes \\
+	--suppressions=$VG/walcast.supp --gen-suppressions=all \\
+	--error-limit=no --num-callers=30 --leak-check=no --read-var-info=no \\
+	--error-markers=VALGRIND-ERROR-BEGIN,VALGRIND-ERROR-END \\
+	--log-file=$VG/%p.log $(pg_config --bindir)/postgres "\$@"
+EOF
+	chmod 755 "$VG" "$VG/postgres"
+	chmod 644 "$VG/walcast.supp"
+	export WALCAST_PG_WRAPPER=$VG/postgres
+	# start under memcheck takes seconds, not the usual fraction of one
+	export WALCAST_PG_START_TIMEOUT=300
+	# jit off: LLVM's code generator under memcheck is slow and not ours;
+	# autovacuum off: its workers only add minutes and logs
+	export WALCAST_PG_EXTRA_CONF="jit = off
+autovacuum = off"
+fi
 SUITES=${SUITES:-pg_regress cmocka fuzz pytest}
+SERVERS=${SERVERS:-pg rabbitmq ferretdb}
 export SANITIZE=${SANITIZE:-}
 if [ -n "$SANITIZE" ]; then
 	mkdir -p "$LOGS/sanitizer"
@@ -79,7 +117,9 @@ count() { grep -E -c -- "$1" "$2" 2>/dev/null || true; }
 want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 echo "== build and install${SANITIZE:+ (agent with -fsanitize=$SANITIZE, not installed)}"
-if [ -n "$SANITIZE" ]; then
+if [ -n "$VALGRIND" ]; then
+	build() { make plugin && make -C pg_decoder with_llvm=no install; }
+elif [ -n "$SANITIZE" ]; then
 	build() { make plugin && make -C pg_decoder with_llvm=no install && make -C agent all; }
 else
 	build() { make install; }
@@ -92,7 +132,7 @@ fi
 echo "== servers"
 if [ "$total_fail" -ne 0 ]; then
 	: # nothing to test without a build
-elif ! scripts/servers.sh up; then
+elif ! scripts/servers.sh up $SERVERS; then
 	record servers 0 1 1
 else
 	. "$WALCAST_RUN_DIR/env"
@@ -140,6 +180,27 @@ else
 	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
 	record pytest "${p:-0}" "${f:-0}" $rc
 	fi
+fi
+
+if [ -n "$VALGRIND" ]; then
+	echo "== valgrind reports"
+	# stopped first: each process writes its last errors as it exits
+	scripts/servers.sh down >/dev/null 2>&1
+	procs=0
+	bad=0
+	for log in "$VG"/*.log; do
+		[ -f "$log" ] || continue
+		procs=$((procs + 1))
+		if grep 'VALGRIND-ERROR-BEGIN' "$log" >/dev/null; then
+			bad=$((bad + 1))
+			echo "-- $log"
+			sed -n '/VALGRIND-ERROR-BEGIN/,/VALGRIND-ERROR-END/p' "$log" | head -n 60
+		fi
+	done
+	echo "$procs processes ran under valgrind, $bad with errors"
+	rc=0
+	[ "$procs" -eq 0 ] && rc=1 # nothing ran under valgrind: the wrapper failed
+	record valgrind $((procs - bad)) "$bad" $rc
 fi
 
 if [ -n "$SANITIZE" ]; then

@@ -318,14 +318,20 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 			sink_amqp_reply_error(r, what, err, errlen);
 		return SINK_UNREACHABLE;
 	}
-	free(url);					/* ci points into it: not used below */
 
+	/*
+	 * ci's strings point into url, and vhost may be one of them: url is
+	 * freed on the way out, after the last line that names the vhost
+	 * (freed here before, the log line below read freed memory:
+	 * AddressSanitizer under make test SANITIZE=address).
+	 */
 	amqp_channel_open(as->conn, SINK_AMQP_CHANNEL);
 	r = amqp_get_rpc_reply(as->conn);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL)
 	{
 		sink_amqp_reply_error(r, "could not open a RabbitMQ channel", err, errlen);
-		return SINK_RETRY;
+		rc = SINK_RETRY;
+		goto done;
 	}
 
 	/*
@@ -339,16 +345,20 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 	{
 		sink_amqp_reply_error(r, "could not enable publisher confirms", err,
 							  errlen);
-		return SINK_RETRY;
+		rc = SINK_RETRY;
+		goto done;
 	}
 	if ((rc = sink_amqp_declare(as, err, errlen)) != SINK_OK)
-		return rc;
+		goto done;
 
 	as->healthy = true;
 	log_info("connected to RabbitMQ at %s:%d, vhost \"%s\", exchange \"%s\"%s",
 			 as->host, as->port, vhost, set->exchange,
 			 ci.ssl ? " (TLS)" : "");
-	return SINK_OK;
+	rc = SINK_OK;
+done:
+	free(url);
+	return rc;
 }
 
 void

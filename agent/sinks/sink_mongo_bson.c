@@ -230,9 +230,10 @@ sink_mongo_hexval(char c)
 	return -1;
 }
 
-/* Standard base64 with padding; out holds at least 3 * len / 4 bytes. */
+/* Standard base64 with padding, into out of cap bytes (3 * len / 4 do). */
 static bool
-sink_mongo_unbase64(const char *s, size_t len, uint8_t *out, size_t *outlen)
+sink_mongo_unbase64(const char *s, size_t len, uint8_t *out, size_t cap,
+					size_t *outlen)
 {
 	uint32_t	acc = 0;
 	int			bits = 0;
@@ -250,6 +251,8 @@ sink_mongo_unbase64(const char *s, size_t len, uint8_t *out, size_t *outlen)
 		bits += 6;
 		if (bits >= 8)
 		{
+			if (n == cap)
+				return false;
 			bits -= 8;
 			out[n++] = (uint8_t) (acc >> bits);
 		}
@@ -559,19 +562,26 @@ sink_mongo_append_binary(bson_t *doc, const char *key, size_t keylen,
 	const char *s = yyjson_get_str(v);
 	size_t		len = yyjson_get_len(v);
 	size_t		n = 0;
+	size_t		cap;
 	uint8_t    *buf;
 	bool		ok;
 
 	if (s == NULL)
 		return sink_mongo_bad(err, errlen, "not a string", type);
-	if ((buf = malloc(len / 2 + 16)) == NULL)
+	/*
+	 * Room for the longest decoding: base64 gives 3 bytes per 4 characters,
+	 * hex 1 per 2, a uuid 16.  (len / 2 + 16 was the hex size: a base64
+	 * bytea past 48 bytes overran it, found by test/fuzz_record.)
+	 */
+	cap = len / 4 * 3 + 3 + 16;
+	if ((buf = malloc(cap)) == NULL)
 		return sink_mongo_bad(err, errlen, "out of memory", type);
 	if (kind == SMK_UUID)
 		ok = sink_mongo_unhex(s, len, buf, 16, &n) && n == 16;
 	else if (c->bytea_hex)
-		ok = sink_mongo_unhex(s, len, buf, len / 2 + 16, &n);
+		ok = sink_mongo_unhex(s, len, buf, cap, &n);
 	else
-		ok = sink_mongo_unbase64(s, len, buf, &n);
+		ok = sink_mongo_unbase64(s, len, buf, cap, &n);
 	if (ok)
 		ok = bson_append_binary(doc, key, (int) keylen,
 								kind == SMK_UUID ? BSON_SUBTYPE_UUID : BSON_SUBTYPE_BINARY,

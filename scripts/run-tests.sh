@@ -3,9 +3,10 @@
 # throwaway PostgreSQL, RabbitMQ and FerretDB servers, runs every suite, stops
 # the servers, and ends with one line "N passed, N failed" summing them all.
 #
-# Suites: pg_regress (the plugin), cmocka (agent unit tests), fuzz (a
-# short run of each libFuzzer target from its seeds, agent/test/fuzz.mk),
-# pytest (end-to-end, regress/e2e).  A suite that cannot run at all (build
+# Suites: fuzz (a short run of each libFuzzer target from its seeds,
+# agent/test/fuzz.mk; before the servers, which it does not need),
+# pg_regress (the plugin), cmocka (agent unit tests), pytest (end-to-end,
+# regress/e2e).  A suite that cannot run at all (build
 # failure, crash) counts as one failure, so the summary never hides it.
 #
 # SANITIZE=address,undefined (make test SANITIZE=...): the agent, its unit
@@ -26,8 +27,8 @@
 #
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
 # WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
-# pytest arguments (e.g. "-k agent"); SUITES (default "pg_regress cmocka
-# fuzz pytest") runs only those suites; FUZZ_SMOKE_SECONDS (20) is each
+# pytest arguments (e.g. "-k agent"); SUITES (default "fuzz pg_regress
+# cmocka pytest") runs only those suites; FUZZ_SMOKE_SECONDS (20) is each
 # fuzz target's time.
 set -u
 cd "$(dirname "$0")/.."
@@ -71,7 +72,7 @@ EOF
 	export WALCAST_PG_EXTRA_CONF="jit = off
 autovacuum = off"
 fi
-SUITES=${SUITES:-pg_regress cmocka fuzz pytest}
+SUITES=${SUITES:-fuzz pg_regress cmocka pytest}
 SERVERS=${SERVERS:-pg rabbitmq ferretdb}
 export SANITIZE=${SANITIZE:-}
 if [ -n "$SANITIZE" ]; then
@@ -124,40 +125,15 @@ elif [ -n "$SANITIZE" ]; then
 else
 	build() { make install; }
 fi
+built=yes
 if ! build >"$LOGS/build.log" 2>&1; then
 	tail -n 30 "$LOGS/build.log"
 	record build 0 1 1
+	built=no
 fi
 
-echo "== servers"
-if [ "$total_fail" -ne 0 ]; then
-	: # nothing to test without a build
-elif ! scripts/servers.sh up $SERVERS; then
-	record servers 0 1 1
-else
-	. "$WALCAST_RUN_DIR/env"
-
-	if want pg_regress; then
-	echo "== pg_regress (plugin)"
-	make -C pg_decoder with_llvm=no installcheck >"$LOGS/pg_regress.log" 2>&1
-	rc=$?
-	cat "$LOGS/pg_regress.log" | grep -E '\.\.\. |tests? (passed|failed)|^ok |^not ok ' || true
-	[ -f pg_decoder/regression.diffs ] && head -n 60 pg_decoder/regression.diffs && cp pg_decoder/regression.diffs "$LOGS/"
-	record pg_regress "$(count '(\.\.\. ok|^ok )' "$LOGS/pg_regress.log")" \
-		"$(count '(\.\.\. FAILED|\.\.\. failed|^not ok )' "$LOGS/pg_regress.log")" $rc
-	fi
-
-	if want cmocka; then
-	echo "== agent unit tests (cmocka)"
-	make -C agent check >"$LOGS/unit.log" 2>&1
-	rc=$?
-	grep -E '^\[ *(PASSED|FAILED|  OK|RUN) *\]|error' "$LOGS/unit.log" | grep -v '^\[ RUN' | tail -n 40 || true
-	p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
-	f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
-	record cmocka "$p" "$f" $rc
-	fi
-
-	if want fuzz; then
+# The fuzz smoke needs no server: before them.
+if [ "$built" = yes ] && want fuzz; then
 	echo "== fuzz smoke (libFuzzer, ${FUZZ_SMOKE_SECONDS:-20} s per target)"
 	# its own sanitizers, always on: not the SANITIZE build's log files
 	ASAN_OPTIONS= UBSAN_OPTIONS= LSAN_OPTIONS= make -C agent -j2 fuzz-build >"$LOGS/fuzz.log" 2>&1 &&
@@ -166,19 +142,47 @@ else
 	grep -E '^fuzz [a-z_]+ (ok|FAILED)' "$LOGS/fuzz.log" || tail -n 30 "$LOGS/fuzz.log"
 	record fuzz "$(count '^fuzz [a-z_]+ ok' "$LOGS/fuzz.log")" \
 		"$(count '^fuzz [a-z_]+ FAILED' "$LOGS/fuzz.log")" $rc
+fi
+
+echo "== servers"
+if [ "$built" != yes ]; then
+	: # nothing to test without a build
+elif ! scripts/servers.sh up $SERVERS; then
+	record servers 0 1 1
+else
+	. "$WALCAST_RUN_DIR/env"
+
+	if want pg_regress; then
+		echo "== pg_regress (plugin)"
+		make -C pg_decoder with_llvm=no installcheck >"$LOGS/pg_regress.log" 2>&1
+		rc=$?
+		cat "$LOGS/pg_regress.log" | grep -E '\.\.\. |tests? (passed|failed)|^ok |^not ok ' || true
+		[ -f pg_decoder/regression.diffs ] && head -n 60 pg_decoder/regression.diffs && cp pg_decoder/regression.diffs "$LOGS/"
+		record pg_regress "$(count '(\.\.\. ok|^ok )' "$LOGS/pg_regress.log")" \
+			"$(count '(\.\.\. FAILED|\.\.\. failed|^not ok )' "$LOGS/pg_regress.log")" $rc
+	fi
+
+	if want cmocka; then
+		echo "== agent unit tests (cmocka)"
+		make -C agent check >"$LOGS/unit.log" 2>&1
+		rc=$?
+		grep -E '^\[ *(PASSED|FAILED|  OK|RUN) *\]|error' "$LOGS/unit.log" | grep -v '^\[ RUN' | tail -n 40 || true
+		p=$(grep -E '^\[  PASSED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
+		f=$(grep -E '^\[  FAILED  \] [0-9]+ test' "$LOGS/unit.log" | awk '{s+=$4} END {print s+0}')
+		record cmocka "$p" "$f" $rc
 	fi
 
 	if want pytest; then
-	echo "== end-to-end (pytest)"
-	# shellcheck disable=SC2086
-	/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
-	rc=${PIPESTATUS[0]}
-	# pytest's closing line, with or without its "=====" frame.
-	last=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$LOGS/e2e.log" | tail -n 1)
-	p=$(echo "$last" | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' || echo 0)
-	f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
-	[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
-	record pytest "${p:-0}" "${f:-0}" $rc
+		echo "== end-to-end (pytest)"
+		# shellcheck disable=SC2086
+		/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
+		rc=${PIPESTATUS[0]}
+		# pytest's closing line, with or without its "=====" frame.
+		last=$(grep -E '(passed|failed|error|errors|no tests ran).* in [0-9.]+s' "$LOGS/e2e.log" | tail -n 1)
+		p=$(echo "$last" | grep -o -E '[0-9]+ passed' | grep -o -E '[0-9]+' || echo 0)
+		f=$(echo "$last" | grep -o -E '[0-9]+ (failed|error|errors)' | grep -o -E '[0-9]+' | awk '{s+=$1} END {print s+0}')
+		[ "$rc" -eq 5 ] && rc=1 # pytest: no tests collected is a failure here
+		record pytest "${p:-0}" "${f:-0}" $rc
 	fi
 fi
 

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test test-faults check fuzz demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install test test-faults check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -24,8 +24,10 @@ install: all
 	$(MAKE) -C pg_decoder $(PGXS_FLAGS) install
 	$(MAKE) -C agent install
 
+# make test SANITIZE=address,undefined: every suite with the agent built
+# with those sanitizers, each report a failure (scripts/run-tests.sh).
 test: deps
-	@scripts/run-tests.sh
+	@SANITIZE='$(SANITIZE)' scripts/run-tests.sh
 
 # The fault suite at full size (docs/reliability.md): every fault against
 # the 50k-change workload, judged by the checker; longer than `make test`,
@@ -35,10 +37,16 @@ test-faults: deps
 
 check: test
 
-# The record parser under libFuzzer for FUZZ_SECONDS (default 60): not a
-# test, a time-bounded search (agent/test/fuzz.mk).
+# Every libFuzzer target for FUZZ_SECONDS (default 60) each: not a test, a
+# time-bounded search (agent/test/fuzz.mk, docs/fuzzing.md).
 fuzz: deps
+	$(MAKE) -C agent fuzz-build
 	$(MAKE) -C agent fuzz
+
+# The plugin's pg_regress suite with the server under valgrind's memcheck
+# (scripts/run-tests.sh with VALGRIND=1, docs/fuzzing.md): long, not in make test.
+test-valgrind: deps
+	@VALGRIND=1 scripts/run-tests.sh
 
 demo: deps
 	@scripts/demo.sh

@@ -18,7 +18,7 @@ PACKAGES="
   libcmocka-dev
   pkg-config make gcc
   iproute2 nftables
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev valgrind
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
   python3-jsonschema python3-mockupdb python3-yaml
   golang-go

@@ -5,6 +5,10 @@
 #   WALCAST_RUN_DIR  parent directory (default /tmp/walcast-servers); the
 #                    cluster lives in $WALCAST_RUN_DIR/pg
 #   WALCAST_PG_PORT  TCP port (default 55432)
+#   WALCAST_PG_WRAPPER  run this instead of postgres (pg_ctl -p), e.g. a
+#                    script that execs postgres under valgrind
+#                    (scripts/run-tests.sh with VALGRIND=1)
+#   WALCAST_PG_START_TIMEOUT  seconds to wait for start and stop (30)
 #
 # The cluster runs as the postgres system user (PostgreSQL refuses root),
 # with wal_level=logical, the output-plugin allow-list including walcast,
@@ -20,6 +24,7 @@ DIR=$WALCAST_RUN_DIR/pg
 DATA=$DIR/data
 LOG=$DIR/postgres.log
 PG_USER=postgres
+TIMEOUT=${WALCAST_PG_START_TIMEOUT:-30}
 
 as_pg() {
 	if [ "$(id -un)" = "$PG_USER" ]; then
@@ -93,9 +98,10 @@ start() {
 	fi
 	require_free_port "$WALCAST_PG_PORT" PostgreSQL WALCAST_PG_PORT
 	[ -f "$DATA/PG_VERSION" ] || init_cluster
-	as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 30 start >/dev/null 2>&1 ||
+	as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t "$TIMEOUT" \
+		${WALCAST_PG_WRAPPER:+-p "$WALCAST_PG_WRAPPER"} start >/dev/null 2>&1 ||
 		die "PostgreSQL failed to start: $(tail -n 1 "$LOG" 2>/dev/null)"
-	wait_until 30 PostgreSQL ready || die "PostgreSQL did not accept connections on port $WALCAST_PG_PORT within 30 s"
+	wait_until "$TIMEOUT" PostgreSQL ready || die "PostgreSQL did not accept connections on port $WALCAST_PG_PORT within $TIMEOUT s"
 	note "PostgreSQL ready on $WALCAST_HOST:$WALCAST_PG_PORT (data $DATA)"
 }
 
@@ -105,7 +111,7 @@ stop() {
 		"$PGBIN/psql" -X -q -h "$WALCAST_HOST" -p "$WALCAST_PG_PORT" -U postgres -d postgres -c \
 			"select pg_drop_replication_slot(slot_name) from pg_replication_slots where not active" \
 			>/dev/null 2>&1 || true
-		as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+		as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null 2>&1 ||
 			as_pg "$PGBIN/pg_ctl" -D "$DATA" -m immediate stop >/dev/null 2>&1 || true
 		note "PostgreSQL stopped"
 	fi

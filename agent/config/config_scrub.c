@@ -13,6 +13,8 @@
  * until the agent has started.  The config file (mode 0600), PGPASSWORD or
  * ~/.pgpass remain the right places for secrets.
  */
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_int.h"
@@ -24,44 +26,79 @@ scrub_span(char *p, size_t n)
 	memset(p, '*', n);
 }
 
+/* Whether key[0..n) percent-decodes to "password" (libpq decodes keys). */
+static bool
+scrub_key_is_password(const char *key, size_t n)
+{
+	static const char want[] = "password";
+	size_t		w = 0;
+
+	for (size_t i = 0; i < n; i++, w++)
+	{
+		int			c = (unsigned char) key[i];
+
+		if (c == '%' && i + 2 < n && isxdigit((unsigned char) key[i + 1]) &&
+			isxdigit((unsigned char) key[i + 2]))
+		{
+			char		hex[3] = {key[i + 1], key[i + 2], '\0'};
+
+			c = (int) strtol(hex, NULL, 16);
+			i += 2;
+		}
+		if (w >= sizeof(want) - 1 || c != want[w])
+			return false;
+	}
+	return w == sizeof(want) - 1;
+}
+
 /*
- * URI: scheme://user:password@host...  Also a "password=" query parameter
- * (libpq URIs accept one).
+ * URI: scheme://user:password@host...  Also a "password" query parameter
+ * (libpq URIs accept one, with its key percent-encoded too).  What the
+ * parsers take differs (libpq's userinfo ends at the first '@' before a
+ * '/', rabbitmq-c's and libmongoc's before a '/' or '?'), so the widest
+ * reading is scrubbed: a password never shows, a few bytes more may be
+ * starred.  The fuzzer (test/fuzz_uri) checks the result with each parser.
  */
 static void
 scrub_uri(char *s)
 {
-	char	   *auth = strstr(s, "://");
-	char	   *q;
+	char	   *start = strstr(s, "://") + 3;
+	size_t		hostpart = strcspn(start, "/");
+	char	   *at = NULL;
+	char	   *query;
 
-	if (auth != NULL)
+	/* The userinfo ends at the last '@' before the path. */
+	for (char *p = start; p < start + hostpart; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
 	{
-		char	   *start = auth + 3;
-		size_t		hostpart = strcspn(start, "/?#");
-		char	   *at = NULL;
+		char	   *colon = memchr(start, ':', (size_t) (at - start));
 
-		/* The userinfo ends at the last '@' before the path. */
-		for (char *p = start; p < start + hostpart; p++)
-			if (*p == '@')
-				at = p;
-		if (at != NULL)
-		{
-			char	   *colon = memchr(start, ':', (size_t) (at - start));
-
-			if (colon != NULL)
-				scrub_span(colon + 1, (size_t) (at - colon - 1));
-		}
+		if (colon != NULL)
+			scrub_span(colon + 1, (size_t) (at - colon - 1));
 	}
-	for (q = strstr(s, "password="); q != NULL; q = strstr(q + 1, "password="))
+	/* key=value pairs separated by '&' after the first '?' past the user */
+	query = strchr(at != NULL ? at : start, '?');
+	for (char *p = query ? query + 1 : NULL; p != NULL && *p != '\0';)
 	{
-		char	   *v = q + strlen("password=");
+		size_t		n = strcspn(p, "&");
+		char	   *eq = memchr(p, '=', n);
 
-		if (q == s || q[-1] == '?' || q[-1] == '&')
-			scrub_span(v, strcspn(v, "&#"));
+		if (eq != NULL && scrub_key_is_password(p, (size_t) (eq - p)))
+			scrub_span(eq + 1, (size_t) (p + n - eq - 1));
+		p += n;
+		if (*p == '&')
+			p++;
 	}
 }
 
-/* conninfo: key=value pairs; password='quoted \' value' or password=word. */
+/*
+ * conninfo: key=value pairs; password='quoted \' value' or password=word.
+ * Blanks are what libpq's conninfo_parse takes for them, isspace(): a
+ * newline or a form feed separates pairs too (test/fuzz_uri found a
+ * password after a newline left in place when only ' ' and '\t' were).
+ */
 static void
 scrub_conninfo(char *s)
 {
@@ -69,14 +106,14 @@ scrub_conninfo(char *s)
 	{
 		char	   *v = q + strlen("password");
 
-		if (q != s && q[-1] != ' ' && q[-1] != '\t')
+		if (q != s && !isspace((unsigned char) q[-1]))
 			continue;
-		while (*v == ' ' || *v == '\t')
+		while (isspace((unsigned char) *v))
 			v++;
 		if (*v != '=')
 			continue;
 		v++;
-		while (*v == ' ' || *v == '\t')
+		while (isspace((unsigned char) *v))
 			v++;
 		if (*v == '\'')
 		{
@@ -87,14 +124,39 @@ scrub_conninfo(char *s)
 			scrub_span(v + 1, (size_t) (e - v - 1));
 		}
 		else
-			scrub_span(v, strcspn(v, " \t"));
+		{
+			size_t		n = 0;
+
+			/* libpq reads a backslash as escaping the next byte here too */
+			while (v[n] != '\0' && !isspace((unsigned char) v[n]))
+				n += (v[n] == '\\' && v[n + 1] != '\0') ? 2 : 1;
+			scrub_span(v, n);
+		}
 	}
+}
+
+/*
+ * A URI starts with its scheme and "://" (RFC 3986: a letter, then
+ * letters, digits, '+', '-', '.'), as libpq tells its URIs from conninfo
+ * by their prefix.  Not "://" anywhere: a conninfo such as
+ * "password=x dbname=a://b" is not a URI, and its password must go.
+ */
+static bool
+scrub_is_uri(const char *v)
+{
+	size_t		n = 0;
+
+	if (!isalpha((unsigned char) v[0]))
+		return false;
+	while (isalnum((unsigned char) v[n]) || v[n] == '+' || v[n] == '-' || v[n] == '.')
+		n++;
+	return strncmp(v + n, "://", 3) == 0;
 }
 
 static void
 scrub_value(char *v)
 {
-	if (strstr(v, "://") != NULL)
+	if (scrub_is_uri(v))
 		scrub_uri(v);
 	else
 		scrub_conninfo(v);

@@ -86,6 +86,21 @@ proto_u32(struct proto_cursor *c, uint32_t *v, const char *what)
 	return true;
 }
 
+/*
+ * An OID that names something: never 0 (InvalidOid), which PostgreSQL
+ * does not send there, and which the catalogue's maps use for an empty
+ * slot (a relation or type filed under 0 could never be found or freed).
+ */
+static bool
+proto_oid(struct proto_cursor *c, uint32_t *v, const char *what)
+{
+	if (!proto_u32(c, v, what))
+		return false;
+	if (*v == 0)
+		return proto_fail(c, "%s is 0 (InvalidOid)", what);
+	return true;
+}
+
 static bool
 proto_u64(struct proto_cursor *c, uint64_t *v, const char *what)
 {
@@ -253,7 +268,7 @@ proto_relation(struct proto_cursor *c, struct pgoutput_proto *p,
 	uint8_t		replident;
 	uint16_t	natts;
 
-	if (!proto_u32(c, &r->relid, "the relation OID") ||
+	if (!proto_oid(c, &r->relid, "the relation OID") ||
 		!proto_namespace(c, &r->nspname) ||
 		!proto_string(c, &r->relname, "the relation name") ||
 		!proto_u8(c, &replident, "the replica identity") ||
@@ -277,7 +292,7 @@ proto_relation(struct proto_cursor *c, struct pgoutput_proto *p,
 
 		if (!proto_u8(c, &a->flags, "a column's flags") ||
 			!proto_string(c, &a->name, "a column name") ||
-			!proto_u32(c, &a->typid, "a column's type") ||
+			!proto_oid(c, &a->typid, "a column's type") ||
 			!proto_u32(c, &typmod, "a column's type modifier"))
 			return false;
 		memcpy(&a->typmod, &typmod, sizeof(a->typmod));
@@ -292,7 +307,7 @@ proto_relation(struct proto_cursor *c, struct pgoutput_proto *p,
 static bool
 proto_type(struct proto_cursor *c, struct pgoutput_type_msg *t)
 {
-	return proto_u32(c, &t->typid, "the type OID") &&
+	return proto_oid(c, &t->typid, "the type OID") &&
 		proto_namespace(c, &t->nspname) &&
 		proto_string(c, &t->typname, "the type name");
 }
@@ -311,7 +326,7 @@ proto_change(struct proto_cursor *c, struct pgoutput_proto *p,
 	m->new.ncols = 0;
 	m->old.cols = NULL;
 	m->new.cols = NULL;
-	if (!proto_u32(c, &m->relid, "the relation OID") ||
+	if (!proto_oid(c, &m->relid, "the relation OID") ||
 		!proto_u8(c, &tag, "the tuple tag"))
 		return false;
 	if (c->kind != 'I' && (tag == 'K' || tag == 'O'))
@@ -365,7 +380,8 @@ proto_truncate(struct proto_cursor *c, struct pgoutput_proto *p,
 					   sizeof(uint32_t)))
 		return false;
 	for (uint32_t i = 0; i < nrelids; i++)
-		(void) proto_u32(c, &p->relids[i], "a relation OID");
+		if (!proto_oid(c, &p->relids[i], "a relation OID"))
+			return false;
 	t->cascade = (flags & 1) != 0;
 	t->restart_identity = (flags & 2) != 0;
 	t->nrelids = (int) nrelids;

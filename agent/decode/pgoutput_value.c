@@ -199,7 +199,9 @@ value_json_string(struct value_json_scan *j)
 			return true;
 		if (ch != '\\')
 			continue;
-		if (j->i >= j->n || strchr("\"\\/bfnrtu", j->s[j->i]) == NULL)
+		/* not strchr alone: it finds a NUL byte, as its terminator */
+		if (j->i >= j->n || j->s[j->i] == '\0' ||
+			strchr("\"\\/bfnrtu", j->s[j->i]) == NULL)
 			return false;
 		if (j->s[j->i] == 'u')
 		{
@@ -239,7 +241,8 @@ value_json_scalar(struct value_json_scan *j)
 	}
 	if (j->i == start)
 	{
-		while (j->i < j->n && strchr("-+.eE0123456789", j->s[j->i]) != NULL)
+		while (j->i < j->n && j->s[j->i] != '\0' &&
+			   strchr("-+.eE0123456789", j->s[j->i]) != NULL)
 			j->i++;
 		if (!value_json_number(j->s + start, j->i - start, false))
 			return false;

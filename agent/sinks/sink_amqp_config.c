@@ -103,7 +103,13 @@ sink_amqp_check_routing_key(const char *v, char *msg, size_t len)
 	return t != NULL;
 }
 
-/* Percent-encode all but RFC 3986 unreserved characters. */
+/*
+ * Percent-encode ASCII but RFC 3986 unreserved characters.  Bytes from
+ * 0x80 stay as they are: rabbitmq-c's amqp_parse_url takes them raw but
+ * refuses them percent-encoded (its decoder stops at CHAR_MAX), so an
+ * encoded one would show a URI the agent could not have used (found by
+ * test/fuzz_uri).
+ */
 static void
 sink_amqp_mask_pct(struct strbuf *b, const char *s)
 {
@@ -113,7 +119,8 @@ sink_amqp_mask_pct(struct strbuf *b, const char *s)
 		char		hex[4];
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')
+			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
+			c >= 0x80)
 			strbuf_add(b, s, 1);
 		else
 		{
@@ -142,7 +149,11 @@ sink_amqp_mask_uri(const char *uri)
 	strbuf_puts(&b, info.ssl ? "amqps://" : "amqp://");
 	sink_amqp_mask_pct(&b, info.user);
 	strbuf_puts(&b, ":" SINK_AMQP_MASK "@");
-	/* An IPv6 literal needs its brackets back. */
+	/*
+	 * An IPv6 literal needs its brackets back.  Any other host is encoded
+	 * like the user: rabbitmq-c decodes it, so "h%40x" is the host "h@x",
+	 * which written back raw would read as a user (test/fuzz_uri).
+	 */
 	if (strchr(info.host, ':') != NULL)
 	{
 		strbuf_puts(&b, "[");
@@ -150,7 +161,7 @@ sink_amqp_mask_uri(const char *uri)
 		strbuf_puts(&b, "]");
 	}
 	else
-		strbuf_puts(&b, info.host);
+		sink_amqp_mask_pct(&b, info.host);
 	snprintf(port, sizeof(port), ":%d/", info.port);
 	strbuf_puts(&b, port);
 	sink_amqp_mask_pct(&b, info.vhost);

@@ -212,16 +212,32 @@ sink_mongo_mask_uri(const char *uri)
 {
 	struct strbuf b = {0};
 	mongoc_uri_t *parsed = mongoc_uri_new_with_error(uri, NULL);
-	const char *p = strstr(uri, "://") + 3;
-	const char *hosts_end = p + strcspn(p, "/?");
+	const char *p;
+	const char *hosts_end;
 	const char *at = NULL;
 	const char *q;
 
-	if (parsed == NULL)
+	/*
+	 * Only a URI libmongoc accepts has a "://" to start from (the fuzzer
+	 * found the pointer arithmetic on strstr's NULL when this came first).
+	 */
+	if (parsed == NULL || (p = strstr(uri, "://")) == NULL)
+	{
+		mongoc_uri_destroy(parsed);
 		return strdup(SINK_MONGO_MASK);
+	}
 	mongoc_uri_destroy(parsed);
-	/* User-info ends at the last '@' before the path: '@' in it is %40. */
-	for (q = p; q < hosts_end; q++)
+	p += 3;
+	/* libmongoc reads the user and hosts up to the first '/': a '?' before
+	 * it is part of the password (test/fuzz_uri) */
+	hosts_end = p + strcspn(p, "/");
+	/*
+	 * User-info ends at the first '@' before the path, as libmongoc reads
+	 * it ('@' in a password is %40): "u:p@d@h" is the user u with the
+	 * host "d@h", and ending at the last '@' dropped that host from the
+	 * URI shown (test/fuzz_uri).
+	 */
+	for (q = p; q < hosts_end && at == NULL; q++)
 		if (*q == '@')
 			at = q;
 	strbuf_add(&b, uri, (size_t) (p - uri));

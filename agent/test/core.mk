@@ -6,7 +6,7 @@
 
 CORE_TEST_PROGS = test/test_ack test/test_backoff
 
-CORE_TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -I. \
+CORE_TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(SAN_FLAGS) -I. \
 	$(shell $(PKG_CONFIG) --cflags cmocka)
 CORE_TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 
@@ -15,10 +15,10 @@ CORE_TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka)
 check-core: $(CORE_TEST_PROGS)
 	@rc=0; for t in $(CORE_TEST_PROGS); do echo "== $$t"; ./$$t || rc=1; done; exit $$rc
 
-test/test_ack: test/test_ack.c ack.c ack.h test/core.mk
+test/test_ack: test/test_ack.c ack.c ack.h test/core.mk $(BUILD_FLAGS_STAMP)
 	$(CC) $(CORE_TEST_CFLAGS) -o $@ test/test_ack.c ack.c $(CORE_TEST_LIBS)
 
-test/test_backoff: test/test_backoff.c backoff.c backoff.h test/core.mk
+test/test_backoff: test/test_backoff.c backoff.c backoff.h test/core.mk $(BUILD_FLAGS_STAMP)
 	$(CC) $(CORE_TEST_CFLAGS) -o $@ test/test_backoff.c backoff.c $(CORE_TEST_LIBS)
 
 clean-core:

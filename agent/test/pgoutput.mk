@@ -11,6 +11,7 @@
 
 PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
+include sanitize.mk
 
 PGO_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Idecode \
 	-Ivendor/yyjson -I$(shell $(PG_CONFIG) --includedir)
@@ -52,8 +53,9 @@ test/test_pgoutput_value test/test_pgoutput_record: test/%: test/%.c $(PGO_PURE)
 	$(CC) $(PGO_CPPFLAGS) $(PGO_CFLAGS) $(PGO_SAN) $(PGO_CMOCKA_CFLAGS) -o $@ \
 		$< $(PGO_PURE) $(PGO_YYJSON_OBJ) $(PGO_CMOCKA_LIBS)
 
-$(PGO_DRIVER): test/pgoutput_feed.c $(PGO_PURE) $(PGO_PQ) $(PGO_HDRS) $(PGO_YYJSON_OBJ) test/pgoutput.mk
-	$(CC) $(PGO_CPPFLAGS) $(PGO_CFLAGS) -o $@ \
+# the end-to-end tests' driver: with the agent's sanitizers under SANITIZE
+$(PGO_DRIVER): test/pgoutput_feed.c $(PGO_PURE) $(PGO_PQ) $(PGO_HDRS) $(PGO_YYJSON_OBJ) test/pgoutput.mk $(BUILD_FLAGS_STAMP)
+	$(CC) $(PGO_CPPFLAGS) $(PGO_CFLAGS) $(SAN_FLAGS) -o $@ \
 		test/pgoutput_feed.c $(PGO_PURE) $(PGO_PQ) $(PGO_YYJSON_OBJ) $(PGO_PQ_LIBS)
 
 clean-pgoutput:

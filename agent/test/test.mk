@@ -14,7 +14,7 @@ TEST_PROGS = test/test_event test/test_decoder test/test_route test/test_envelop
 	test/test_scrub test/test_snapshot_state test/test_snapshot_plan test/test_walcast_filter \
 	test/test_decoder_pgoutput test/test_position
 
-TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(addprefix -I,$(DIRS) $(VENDOR)) \
+TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(SAN_FLAGS) $(addprefix -I,$(DIRS) $(VENDOR)) \
 	-I$(shell $(PG_CONFIG) --includedir) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka)
@@ -24,7 +24,7 @@ TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka)
 check-unit: $(TEST_PROGS)
 	@rc=0; for t in $(TEST_PROGS); do echo "== $$t"; ./$$t || rc=1; done; exit $$rc
 
-test/test_%: test/test_%.c $(LIB) $(HDRS) test/test.mk
+test/test_%: test/test_%.c $(LIB) $(HDRS) test/test.mk $(BUILD_FLAGS_STAMP)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(LIB) $(TEST_LIBS)
 
 clean-unit:

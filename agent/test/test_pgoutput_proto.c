@@ -377,6 +377,50 @@ test_refused_and_malformed(void **state)
 	assert_parse_error(&m, "column 1 has an empty name");
 }
 
+/*
+ * OID 0 (InvalidOid) where a relation or type is named: PostgreSQL never
+ * sends it, and the catalogue could never find or free an entry filed
+ * under it (found by test/fuzz_pgoutput: a leak per such Relation).
+ */
+static void
+test_invalid_oid(void **state)
+{
+	struct fx_msg m;
+
+	(void) state;
+	build_relation(&m);
+	m.data[1] = m.data[2] = m.data[3] = m.data[4] = 0;
+	assert_parse_error(&m, "the relation OID is 0 (InvalidOid)");
+
+	m.len = 0;
+	fx_u8(&m, 'R');
+	fx_u32(&m, 16384);
+	fx_str(&m, "s");
+	fx_str(&m, "t");
+	fx_u8(&m, 'd');
+	fx_u16(&m, 1);
+	fx_u8(&m, 1);
+	fx_str(&m, "id");
+	fx_u32(&m, 0);
+	fx_u32(&m, 0xffffffff);
+	assert_parse_error(&m, "a column's type is 0 (InvalidOid)");
+
+	build_update(&m, 'K');
+	m.data[1] = m.data[2] = m.data[3] = m.data[4] = 0;
+	assert_parse_error(&m, "the relation OID is 0 (InvalidOid)");
+
+	build_truncate(&m, 0);
+	m.data[10] = m.data[11] = m.data[12] = m.data[13] = 0;	/* the second */
+	assert_parse_error(&m, "a relation OID is 0 (InvalidOid)");
+
+	m.len = 0;
+	fx_u8(&m, 'Y');
+	fx_u32(&m, 0);
+	fx_str(&m, "public");
+	fx_str(&m, "mood");
+	assert_parse_error(&m, "the type OID is 0 (InvalidOid)");
+}
+
 /* Every valid message used above. */
 static size_t
 valid_messages(struct fx_msg *out)
@@ -499,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_truncate_and_message),
 		cmocka_unit_test(test_refused_and_malformed),
+		cmocka_unit_test(test_invalid_oid),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_fuzz),
 	};

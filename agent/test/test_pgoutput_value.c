@@ -175,6 +175,20 @@ test_json(void **state)
 	assert_conv_error(FX_JSON, "01", "not valid JSON");
 	assert_conv_error(FX_JSON, "", "not valid JSON");
 	assert_conv_error(FX_JSON, "{1:2}", "not valid JSON");
+
+	/*
+	 * A NUL byte is no escape and no digit: strchr() finds it, as its
+	 * terminator (test/fuzz_pgoutput_value wrote a record with "\<NUL>"
+	 * in it, which no JSON reader accepts).
+	 */
+	{
+		enum pgoutput_value_rc rc;
+
+		assert_null(conv_rc(FX_JSONB, "\"\\\0\"", 4, &rc));
+		assert_int_equal(rc, PGOUTPUT_VALUE_ERROR);
+		assert_null(conv_rc(FX_JSON, "[1\0]", 4, &rc));
+		assert_int_equal(rc, PGOUTPUT_VALUE_ERROR);
+	}
 }
 
 static void

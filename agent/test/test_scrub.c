@@ -42,6 +42,26 @@ test_conninfo_forms(void **state)
 	check(5, in, out);
 }
 
+/*
+ * Spellings libpq reads that the scrubber once missed (test/fuzz_uri):
+ * a newline between pairs, a backslash-escaped blank in an unquoted
+ * value, "://" inside a conninfo value, a percent-encoded query key, a
+ * '?' in a URI's password.
+ */
+static void
+test_conninfo_spellings(void **state)
+{
+	const char *in[] = {"a", "-d", "host=h\npassword=top", "-d", "password=a\\ b user=u",
+		"-d", "password=top dbname=x://y", "-d", "postgresql://h/db?pass%77ord=top&x=1",
+	"-d", "postgresql://u:t?p@h/db"};
+	const char *out[] = {"a", "-d", "host=h\npassword=***", "-d", "password=**** user=u",
+		"-d", "password=*** dbname=x://y", "-d", "postgresql://h/db?pass%77ord=***&x=1",
+	"-d", "postgresql://u:***@h/db"};
+
+	(void) state;
+	check(11, in, out);
+}
+
 static void
 test_leaves_others_alone(void **state)
 {
@@ -59,6 +79,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conninfo_forms),
+		cmocka_unit_test(test_conninfo_spellings),
 		cmocka_unit_test(test_leaves_others_alone),
 	};
 

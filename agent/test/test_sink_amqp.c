@@ -197,6 +197,10 @@ test_amqp_mask(void **state)
 		{"amqp://broker", "amqp://guest:****@broker:5672/%2F"},
 		{"amqp://us%40er:pa%2Fss@[::1]:5672/v%2Fh", "amqp://us%40er:****@[::1]:5672/v%2Fh"},
 		{"amqp://u:p@h:notaport/", "****"},
+		/* bytes from 0x80 raw, as rabbitmq-c reads them (test/fuzz_uri) */
+		{"amqp://j\xc3\xb6rg:secret@h/v\xc3\xa9", "amqp://j\xc3\xb6rg:****@h:5672/v\xc3\xa9"},
+		/* a host rabbitmq-c decodes is encoded again (test/fuzz_uri) */
+		{"amqp://us%40e", "amqp://guest:****@us%40e:5672/%2F"},
 	};
 
 	(void) state;

@@ -153,6 +153,14 @@ test_mongo_mask(void **state)
 		"mongodb://db/?tls=true&tlsCertificateKeyFilePassword=****&appname=x"},
 		{"mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"},
 		{"mongodb://u:secret@", "****"},
+		/* no scheme: once pointer arithmetic on NULL (test/fuzz_uri,
+		 * caught by UBSan under make test SANITIZE=undefined) */
+		{"u:secret@db", "****"},
+		/* the first '@' ends the user, as libmongoc reads it (test/fuzz_uri) */
+		{"mongodb://u:p@d@h/?appname=x", "mongodb://u:****@d@h/?appname=x"},
+		/* and a '?' before the first '/' is in the password */
+		{"mongodb://u:p?w@h/?appname=x", "mongodb://u:****@h/?appname=x"},
+		{"", "****"},
 	};
 
 	(void) state;

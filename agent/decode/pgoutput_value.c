@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 /* Nesting of arrays, composites and ranges within one value. */
 #define VALUE_MAX_DEPTH 64
 
@@ -53,18 +55,6 @@ value_buf_add(struct value_buf *b, char ch)
 	}
 	b->data[b->len++] = ch;
 	return true;
-}
-
-static int
-value_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 static enum pgoutput_value_rc value_convert(struct value_ctx *c,
@@ -208,7 +198,7 @@ value_json_string(struct value_json_scan *j)
 			if (j->n - j->i < 5)
 				return false;
 			for (int k = 1; k <= 4; k++)
-				if (value_hex(j->s[j->i + k]) < 0)
+				if (hex_digit(j->s[j->i + k]) < 0)
 					return false;
 			memcpy(j->out + j->o, j->s + j->i, 5);
 			j->o += 5;
@@ -427,8 +417,8 @@ value_bytea(struct value_ctx *c, const struct pgoutput_type *t, const char *s,
 	}
 	for (size_t i = 0; i < nbytes; i++)
 	{
-		int			hi = value_hex(s[2 + 2 * i]);
-		int			lo = value_hex(s[3 + 2 * i]);
+		int			hi = hex_digit(s[2 + 2 * i]);
+		int			lo = hex_digit(s[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 		{
@@ -745,6 +735,22 @@ value_array_level(struct value_ctx *c, const struct pgoutput_type *arr,
 }
 
 /*
+ * One bound of an array dimension at p: an optional minus, digits, then
+ * the character stop.  Returns the position after stop, or NULL.
+ */
+static const char *
+value_bound(const char *p, const char *end, char stop)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end || !value_digit(*p))
+		return NULL;
+	while (p < end && value_digit(*p))
+		p++;
+	return p < end && *p == stop ? p + 1 : NULL;
+}
+
+/*
  * array_out: an optional "[lb:ub]...=" when a lower bound is not 1 (the
  * plugin drops lower bounds), then nested braces.
  */
@@ -761,22 +767,9 @@ value_array(struct value_ctx *c, const struct pgoutput_type *arr,
 	{
 		while (p < end && *p == '[')
 		{
-			p++;
-			if (p < end && *p == '-')
-				p++;
-			if (p >= end || !value_digit(*p))
-				return value_fail(c, arr, "malformed array dimensions");
-			while (p < end && value_digit(*p))
-				p++;
-			if (p >= end || *p++ != ':')
-				return value_fail(c, arr, "malformed array dimensions");
-			if (p < end && *p == '-')
-				p++;
-			if (p >= end || !value_digit(*p))
-				return value_fail(c, arr, "malformed array dimensions");
-			while (p < end && value_digit(*p))
-				p++;
-			if (p >= end || *p++ != ']')
+			p = value_bound(p + 1, end, ':');
+			p = p ? value_bound(p, end, ']') : NULL;
+			if (p == NULL)
 				return value_fail(c, arr, "malformed array dimensions");
 		}
 		if (p >= end || *p++ != '=')

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 /*
  * In place (our own copy), numbers as text, and bytes that are not UTF-8
  * kept as they are.  No YYJSON_READ_STOP_WHEN_DONE: data after the
@@ -254,17 +256,11 @@ walcast_record_hex4(const char *s)
 
 	for (int i = 0; i < 4; i++)
 	{
-		char		c = s[i];
+		int			d = hex_digit(s[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = (v << 4) | d;
 	}
 	return v;
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "hex.h"
 #include "sink_mongo.h"
 
 enum sink_mongo_kind
@@ -218,18 +219,6 @@ sink_mongo_b64val(char c)
 	return -1;
 }
 
-static int
-sink_mongo_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Standard base64 with padding, into out of cap bytes (3 * len / 4 do). */
 static bool
 sink_mongo_unbase64(const char *s, size_t len, uint8_t *out, size_t cap,
@@ -275,7 +264,7 @@ sink_mongo_unhex(const char *s, size_t len, uint8_t *out, size_t cap,
 
 		if (s[i] == '-')
 			continue;
-		if ((v = sink_mongo_hexval(s[i])) < 0)
+		if ((v = hex_digit(s[i])) < 0)
 			return false;
 		if (hi < 0)
 			hi = v;

@@ -13,7 +13,7 @@ PG_CONFIG ?= pg_config
 PKG_CONFIG ?= pkg-config
 include sanitize.mk
 
-PGO_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Idecode \
+PGO_CPPFLAGS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Idecode -Iutil \
 	-Ivendor/yyjson -I$(shell $(PG_CONFIG) --includedir)
 PGO_CFLAGS = -std=c11 -Wall -Wextra -Werror -g -O1
 # unit tests run under AddressSanitizer and UBSan: a parser reading a byte
@@ -54,9 +54,9 @@ test/test_pgoutput_value test/test_pgoutput_record: test/%: test/%.c $(PGO_PURE)
 		$< $(PGO_PURE) $(PGO_YYJSON_OBJ) $(PGO_CMOCKA_LIBS)
 
 # the end-to-end tests' driver: with the agent's sanitizers under SANITIZE
-$(PGO_DRIVER): test/pgoutput_feed.c $(PGO_PURE) $(PGO_PQ) $(PGO_HDRS) $(PGO_YYJSON_OBJ) test/pgoutput.mk $(BUILD_FLAGS_STAMP)
+$(PGO_DRIVER): test/pgoutput_feed.c util/lsn.c $(PGO_PURE) $(PGO_PQ) $(PGO_HDRS) $(PGO_YYJSON_OBJ) test/pgoutput.mk $(BUILD_FLAGS_STAMP)
 	$(CC) $(PGO_CPPFLAGS) $(PGO_CFLAGS) $(SAN_FLAGS) -o $@ \
-		test/pgoutput_feed.c $(PGO_PURE) $(PGO_PQ) $(PGO_YYJSON_OBJ) $(PGO_PQ_LIBS)
+		test/pgoutput_feed.c util/lsn.c $(PGO_PURE) $(PGO_PQ) $(PGO_YYJSON_OBJ) $(PGO_PQ_LIBS)
 
 clean-pgoutput:
 	rm -f $(PGO_TEST_PROGS) $(PGO_DRIVER) $(PGO_YYJSON_OBJ)

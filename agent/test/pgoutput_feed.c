@@ -28,6 +28,8 @@
 
 #include <libpq-fe.h>
 
+#include "hex.h"
+#include "lsn.h"
 #include "pgoutput_catalog.h"
 #include "pgoutput_catalog_pq.h"
 #include "pgoutput_record.h"
@@ -38,30 +40,6 @@ feed_die(const char *msg)
 {
 	fprintf(stderr, "error: %s\n", msg);
 	exit(2);
-}
-
-static bool
-feed_lsn(const char *s, uint64_t *lsn)
-{
-	unsigned int hi;
-	unsigned int lo;
-
-	if (sscanf(s, "%X/%X", &hi, &lo) != 2)
-		return false;
-	*lsn = ((uint64_t) hi << 32) | lo;
-	return true;
-}
-
-static int
-feed_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 static void
@@ -212,14 +190,14 @@ main(int argc, char **argv)
 		{
 			char	   *tab2 = strchr(tab, '\t');
 
-			if (tab2 == NULL || !feed_lsn(tab2 + 1, &lsn))
+			if (tab2 == NULL || !lsn_parse(tab2 + 1, &lsn))
 				feed_die("load needs RELID<TAB>LSN");
 			*tab2 = '\0';
 			feed_load(conn, d, tab, lsn);
 			fflush(stdout);
 			continue;
 		}
-		if (!feed_lsn(line, &lsn))
+		if (!lsn_parse(line, &lsn))
 			feed_die("a line without an LSN");
 		if (tab[0] == '\\' && tab[1] == 'x')
 			tab += 2;
@@ -234,8 +212,8 @@ main(int argc, char **argv)
 		}
 		for (size_t i = 0; i < hexlen / 2; i++)
 		{
-			int			hi = feed_hexval(tab[2 * i]);
-			int			lo = feed_hexval(tab[2 * i + 1]);
+			int			hi = hex_digit(tab[2 * i]);
+			int			lo = hex_digit(tab[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				feed_die("not hex");

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "decoder.h"
+#include "decoder_harness.h"
 
 static const struct event_needs no_needs = {false, false, NULL, NULL};
 /* A sink that needs type names and keys (the mirror: test_sink_mongo.c). */
@@ -98,29 +99,8 @@ test_options(void **state)
 	config_free(&cfg);
 }
 
-static void
-expect_refused(const struct event_needs *needs, const char *option,
-			   const char *want)
-{
-	struct agent_config cfg;
-	char		err[512] = "";
-
-	LOAD(&cfg, "-o", option);
-	assert_false(decoder_check(&cfg, needs, err, sizeof(err)));
-	assert_string_equal(err, want);
-	config_free(&cfg);
-}
-
-static void
-expect_accepted(const struct event_needs *needs, const char *option)
-{
-	struct agent_config cfg;
-	char		err[512] = "";
-
-	LOAD(&cfg, "-o", option);
-	assert_true(decoder_check(&cfg, needs, err, sizeof(err)));
-	config_free(&cfg);
-}
+/* The arguments before each expect_refused/expect_accepted option. */
+static const char *const decoder_args[] = {"walcast-agent"};
 
 static void
 test_refused(void **state)

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L	/* setenv */
 
 #include "config_harness.h"
+#include "decoder_harness.h"
 #include "decoder_pgoutput.h"
 #include "pgoutput_config.h"
 #include "pgoutput_publication.h"
@@ -110,30 +111,8 @@ test_config_rules(void **state)
 	unsetenv("WALCAST_CREATE_PUBLICATION");
 }
 
-static void
-expect_refused(const struct event_needs *needs, const char *option,
-			   const char *want)
-{
-	struct agent_config cfg;
-	char		err[512] = "";
-
-	assert_int_equal(LOAD(&cfg, err, "-P", "pgoutput", "--publication", "p", "-o", option), CONFIG_OK);
-	assert_false(decoder_check(&cfg, needs, err, sizeof(err)));
-	assert_string_equal(err, want);
-	config_free(&cfg);
-}
-
-static void
-expect_accepted(const struct event_needs *needs, const char *option)
-{
-	struct agent_config cfg;
-	char		err[512] = "";
-
-	assert_int_equal(LOAD(&cfg, err, "-P", "pgoutput", "--publication", "p", "-o", option), CONFIG_OK);
-	if (!decoder_check(&cfg, needs, err, sizeof(err)))
-		fail_msg("-o %s refused: %s", option, err);
-	config_free(&cfg);
-}
+/* The arguments before each expect_refused/expect_accepted option. */
+static const char *const decoder_args[] = {"walcast-agent", "-P", "pgoutput", "--publication", "p"};
 
 static void
 test_plugin_options(void **state)

@@ -7,17 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-static int
-lsn_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "hex.h"
 
 /*
  * Parse 1..8 hex digits ending at stop (a character that must follow them).
@@ -30,7 +20,7 @@ lsn_parse_half(const char *s, char stop, uint32_t *out)
 	int			n = 0;
 	int			d;
 
-	while ((d = lsn_hex_digit(*s)) >= 0)
+	while ((d = hex_digit(*s)) >= 0)
 	{
 		if (++n > 8)
 			return NULL;

@@ -32,12 +32,18 @@
 #
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
 # WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
-# pytest arguments (e.g. "-k agent"); SUITES (default "fuzz pg_regress
+# pytest arguments, split as a shell would (e.g. -k "agent and not slow");
+# SUITES (default "fuzz pg_regress
 # cmocka pytest", or "faults" with `faults`) runs only those suites;
 # FUZZ_SMOKE_SECONDS (20) is each fuzz target's time; WALCAST_FAULTS_SEED
 # replays a fault run's seed.
 set -u
 cd "$(dirname "$0")/.."
+
+# PYTEST_ARGS split with shell quoting (shlex), without eval: a quoted
+# -k expression stays one argument
+mapfile -t pytest_args < <(/usr/bin/python3 -c 'import os, shlex
+for a in shlex.split(os.environ.get("PYTEST_ARGS", "")): print(a)')
 ROOT=$(pwd)
 MODE=${1:-all}
 case "$MODE" in all | faults) ;; *) echo "usage: $0 [faults]" >&2; exit 1 ;; esac
@@ -201,8 +207,7 @@ else
 
 	if want pytest; then
 		echo "== end-to-end (pytest)"
-		# shellcheck disable=SC2086
-		/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/e2e.log"
+		/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE "${pytest_args[@]}" 2>&1 | tee "$LOGS/e2e.log"
 		rc=${PIPESTATUS[0]}
 		pytest_counts "$LOGS/e2e.log" "$rc" pytest
 	fi
@@ -211,7 +216,7 @@ else
 		echo "== fault suite (pytest, WALCAST_FAULTS_SIZE=full)"
 		export WALCAST_FAULTS_SIZE=full WALCAST_FAULTS_RESULTS=$LOGS/faults.jsonl
 		# shellcheck disable=SC2086
-		/usr/bin/python3 -m pytest $FAULT_TESTS -p no:cacheprovider -q -rfE -s ${PYTEST_ARGS:-} 2>&1 | tee "$LOGS/faults.log"
+		/usr/bin/python3 -m pytest $FAULT_TESTS -p no:cacheprovider -q -rfE -s "${pytest_args[@]}" 2>&1 | tee "$LOGS/faults.log"
 		rc=${PIPESTATUS[0]}
 		pytest_counts "$LOGS/faults.log" "$rc" faults
 		[ -f "$LOGS/faults.jsonl" ] && /usr/bin/python3 regress/e2e/fault_table.py "$LOGS/faults.jsonl"

@@ -72,7 +72,11 @@ run_prepare(struct agent *a, char *err, size_t errlen)
  * reported (position.h): one that starts after it was dropped and
  * recreated, or advanced, by someone else, and the changes between are
  * gone.  Refused, naming the gap, unless --accept-slot-gap.  A slot this
- * session created is the agent's own: its start is the new record.
+ * session created starts the record afresh, unless the record of that
+ * slot name on this cluster is older than the new slot's start: then the
+ * slot this agent streamed from was dropped (while it ran or was stopped)
+ * and --create-slot made a new one after a gap.  A supervisor's restart
+ * must not turn that into silent loss, so it is refused the same way.
  */
 static enum loop_result
 run_check_position(struct agent *a)
@@ -85,24 +89,31 @@ run_check_position(struct agent *a)
 	if (!position_load(&a->position, a->cfg.state_dir, a->cfg.slot,
 					   s->system_id, err, sizeof(err)))
 		return loop_failure(a, false, false, err);
-	if (s->created)
+	if (!a->position.found || s->slot_confirmed_lsn <= a->position.saved)
 	{
-		if (!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
+		if (s->created &&
+			!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
 			return loop_failure(a, false, false, err);
 		return LOOP_OK;
 	}
-	if (!a->position.found || s->slot_confirmed_lsn <= a->position.saved)
-		return LOOP_OK;
 	lsn_format(a->position.saved, from, sizeof(from));
 	lsn_format(s->slot_confirmed_lsn, to, sizeof(to));
 	if (a->cfg.accept_slot_gap)
 	{
-		log_warning("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed: the changes between are lost; streaming anyway (--accept-slot-gap)",
-					a->cfg.slot, to, from);
+		log_warning("replication slot \"%s\" %s at %s, after %s, the newest position this agent confirmed: the changes between are lost; streaming anyway (--accept-slot-gap)",
+					a->cfg.slot, s->created ? "was created again and starts" : "starts",
+					to, from);
+		if (s->created &&
+			!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
+			return loop_failure(a, false, false, err);
 		return LOOP_OK;
 	}
-	log_error("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed (%s): it was dropped and recreated, or advanced, by someone else, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
-			  a->cfg.slot, to, from, a->position.path, from, to);
+	if (s->created)
+		log_error("replication slot \"%s\" did not exist and was created again, at %s, but this agent had confirmed up to %s on the slot of that name (%s): it was dropped, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
+				  a->cfg.slot, to, from, a->position.path, from, to);
+	else
+		log_error("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed (%s): it was dropped and recreated, or advanced, by someone else, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
+				  a->cfg.slot, to, from, a->position.path, from, to);
 	s->slot_lost = true;
 	return LOOP_FATAL;
 }

@@ -12,6 +12,7 @@ give it what it had not confirmed (docs/agent-operations.md, "Slot lost").
   and nothing else wrong.  A kill -9 and restart on the same state
   directory is no gap.
 """
+import json
 import os
 import re
 import time
@@ -145,3 +146,59 @@ def test_slot_recreated_while_agent_stopped(fault_run, tmp_path):
     assert (report.unexpected, report.dup_changed, report.dup_outside_window, report.dup_new_id,
             report.reordered_table, report.reordered_key) == (0, 0, 0, 0, 0, 0), report
     assert os.path.exists(position_file)
+
+
+def test_slot_dropped_then_created_again_by_the_agent(fresh_db, broker, tmp_path):
+    """The agent streams from a slot it created (--create-slot), the slot
+    is dropped, rows are written, and the agent (as a supervisor restarts
+    it) starts again with --create-slot on the same state directory: it
+    creates a new slot, but its position record shows the gap, so it exits
+    with code 4 naming both positions.  --accept-slot-gap streams from the
+    new slot; the rows written while no slot existed never arrive."""
+    slot = "wc_slot_dropped_recreated"
+    state = tmp_path / "state"
+    state.mkdir()
+    execute(fresh_db, "create table t (id int primary key)")
+    args = ["-d", fresh_db, "-S", slot, "--create-slot", "-s", "1",
+            "--state-dir", str(state)] + broker.agent_args()
+    agent = Agent(args)
+    try:
+        agent.wait_log("streaming from replication slot")
+        execute(fresh_db, "insert into t select g from generate_series(1, 100) g")
+        assert len(broker.collect(100, timeout=60, settle=0)) >= 100
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    saved = lsn_int(re.search(r"confirmed_lsn = (\S+)",
+                              (state / (slot + ".position")).read_text()).group(1))
+
+    drop_slot(fresh_db, slot)
+    execute(fresh_db, "insert into t select g from generate_series(101, 150) g")
+
+    rc, _, err = run_agent(args, timeout=60)
+    assert rc == EXIT_SLOT_LOST, err
+    gap = re.search(r'replication slot "%s" did not exist and was created again, at (\S+), but '
+                    r'this agent had confirmed up to (\S+) on the slot of that name' % slot, err)
+    assert gap, err
+    created = lsn_int(gap.group(1))
+    assert lsn_int(gap.group(2)) == saved and created > saved, err
+    assert lsn_int(slot_info(fresh_db, slot)[1]) == created, "the new slot is not the one named"
+
+    execute(fresh_db, "insert into t select g from generate_series(151, 160) g")
+    agent = Agent(args + ["--accept-slot-gap"])
+    try:
+        agent.wait_log("streaming anyway \\(--accept-slot-gap\\)")
+        ids = sorted(json.loads(body)["new"]["id"]
+                     for _, _, body in broker.collect(110, timeout=60, settle=2)[100:])
+        assert agent.stop() == 0
+    finally:
+        agent.close()
+    assert ids == list(range(151, 161)), ids
+
+    # The record now follows the new slot: a plain restart streams.
+    agent = Agent(args)
+    try:
+        agent.wait_log("streaming from replication slot")
+        assert agent.stop() == 0
+    finally:
+        agent.close()

@@ -65,7 +65,6 @@ scrub_uri(char *s)
 	char	   *start = strstr(s, "://") + 3;
 	size_t		hostpart = strcspn(start, "/");
 	char	   *at = NULL;
-	char	   *query;
 
 	/* The userinfo ends at the last '@' before the path. */
 	for (char *p = start; p < start + hostpart; p++)
@@ -78,18 +77,23 @@ scrub_uri(char *s)
 		if (colon != NULL)
 			scrub_span(colon + 1, (size_t) (at - colon - 1));
 	}
-	/* key=value pairs separated by '&' after the first '?' past the user */
-	query = strchr(at != NULL ? at : start, '?');
-	for (char *p = query ? query + 1 : NULL; p != NULL && *p != '\0';)
+	/*
+	 * key=value pairs after a '?' or '&' past the user.  Any '?' may start
+	 * the query: libpq skips one inside a bracketed IPv6 host ("[?:1]"),
+	 * which test/fuzz_uri found taken for the query's start, hiding the
+	 * real one after the path.  So every '?' and '&' starts a pair here.
+	 */
+	for (char *p = at != NULL ? at : start; *p != '\0'; p++)
 	{
-		size_t		n = strcspn(p, "&");
-		char	   *eq = memchr(p, '=', n);
+		size_t		n;
+		char	   *eq;
 
-		if (eq != NULL && scrub_key_is_password(p, (size_t) (eq - p)))
-			scrub_span(eq + 1, (size_t) (p + n - eq - 1));
-		p += n;
-		if (*p == '&')
-			p++;
+		if (*p != '?' && *p != '&')
+			continue;
+		n = strcspn(p + 1, "&");
+		eq = memchr(p + 1, '=', n);
+		if (eq != NULL && scrub_key_is_password(p + 1, (size_t) (eq - p - 1)))
+			scrub_span(eq + 1, (size_t) (p + 1 + n - eq - 1));
 	}
 }
 

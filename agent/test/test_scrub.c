@@ -46,20 +46,21 @@ test_conninfo_forms(void **state)
  * Spellings libpq reads that the scrubber once missed (test/fuzz_uri):
  * a newline between pairs, a backslash-escaped blank in an unquoted
  * value, "://" inside a conninfo value, a percent-encoded query key, a
- * '?' in a URI's password.
+ * '?' in a URI's password, a '?' in a bracketed IPv6 host before the
+ * query.
  */
 static void
 test_conninfo_spellings(void **state)
 {
 	const char *in[] = {"a", "-d", "host=h\npassword=top", "-d", "password=a\\ b user=u",
 		"-d", "password=top dbname=x://y", "-d", "postgresql://h/db?pass%77ord=top&x=1",
-	"-d", "postgresql://u:t?p@h/db"};
+	"-d", "postgresql://u:t?p@h/db", "-d", "postgresql://u@[?:1]:9473/db?pass%77ord=x"};
 	const char *out[] = {"a", "-d", "host=h\npassword=***", "-d", "password=**** user=u",
 		"-d", "password=*** dbname=x://y", "-d", "postgresql://h/db?pass%77ord=***&x=1",
-	"-d", "postgresql://u:***@h/db"};
+	"-d", "postgresql://u:***@h/db", "-d", "postgresql://u@[?:1]:9473/db?pass%77ord=*"};
 
 	(void) state;
-	check(11, in, out);
+	check(13, in, out);
 }
 
 static void

@@ -115,4 +115,14 @@ struct agent
 /* Run until stopped; returns an enum agent_exit. */
 extern int	agent_run(struct agent *a);
 
+/*
+ * Would the slot, starting at start (or, with creating, about to be
+ * created: it will start at or after start), lose changes after the
+ * newest position this agent confirmed (position.h)?  Logs the gap and
+ * returns false with a->stream.slot_lost set (exit 4), unless
+ * --accept-slot-gap; err for a state-directory failure.  run.c.
+ */
+extern bool agent_slot_gap_ok(struct agent *a, uint64_t start, bool creating,
+							  char *err, size_t errlen);
+
 #endif							/* WALCAST_AGENT_H */

@@ -71,51 +71,68 @@ run_prepare(struct agent *a, char *err, size_t errlen)
  * The slot must start at or before the newest position this agent
  * reported (position.h): one that starts after it was dropped and
  * recreated, or advanced, by someone else, and the changes between are
- * gone.  Refused, naming the gap, unless --accept-slot-gap.  A slot this
- * session created starts the record afresh, unless the record of that
- * slot name on this cluster is older than the new slot's start: then the
- * slot this agent streamed from was dropped (while it ran or was stopped)
- * and --create-slot made a new one after a gap.  A supervisor's restart
- * must not turn that into silent loss, so it is refused the same way.
+ * gone.  Refused, naming the gap, unless --accept-slot-gap.  The same
+ * holds for a slot --create-slot is about to create (snapshot.c asks
+ * before it does): when a record of that slot name on this cluster
+ * exists, the slot this agent streamed from was dropped, while it ran or
+ * was stopped, and a supervisor's restart must not turn that into silent
+ * loss.  A record of another cluster, or none, is no gap.
+ */
+bool
+agent_slot_gap_ok(struct agent *a, uint64_t start, bool creating,
+				  char *err, size_t errlen)
+{
+	struct stream *s = &a->stream;
+	char		from[LSN_BUFLEN];
+	char		to[LSN_BUFLEN];
+
+	if (!position_load(&a->position, a->cfg.state_dir, a->cfg.slot,
+					   s->system_id, err, errlen))
+		return false;
+	if (!a->position.found || start <= a->position.saved)
+		return true;
+	lsn_format(a->position.saved, from, sizeof(from));
+	lsn_format(start, to, sizeof(to));
+	if (a->cfg.accept_slot_gap)
+	{
+		if (creating)
+			log_warning("replication slot \"%s\" does not exist, but this agent had confirmed up to %s on the slot of that name: the changes after it are lost; creating it again anyway, at the WAL's end (%s or later) (--accept-slot-gap)",
+						a->cfg.slot, from, to);
+		else
+			log_warning("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed: the changes between are lost; streaming anyway (--accept-slot-gap)",
+						a->cfg.slot, to, from);
+		return true;
+	}
+	if (creating)
+		snprintf(err, errlen,
+				 "replication slot \"%s\" does not exist, but this agent had confirmed up to %s on the slot of that name (%s): it was dropped, and the changes between %s and the WAL's end (%s) are lost; it is not created again: resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
+				 a->cfg.slot, from, a->position.path, from, to);
+	else
+		snprintf(err, errlen,
+				 "replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed (%s): it was dropped and recreated, or advanced, by someone else, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
+				 a->cfg.slot, to, from, a->position.path, from, to);
+	s->slot_lost = true;
+	return false;
+}
+
+/*
+ * After the slot is prepared: an existing one is checked for a gap; one
+ * this session created (the gap was checked before) starts the record.
  */
 static enum loop_result
 run_check_position(struct agent *a)
 {
 	struct stream *s = &a->stream;
-	char		err[512];
-	char		from[LSN_BUFLEN];
-	char		to[LSN_BUFLEN];
+	char		err[1024];
 
+	if (!s->created)
+		return agent_slot_gap_ok(a, s->slot_confirmed_lsn, false, err, sizeof(err)) ?
+			LOOP_OK : loop_failure(a, false, false, err);
 	if (!position_load(&a->position, a->cfg.state_dir, a->cfg.slot,
-					   s->system_id, err, sizeof(err)))
+					   s->system_id, err, sizeof(err)) ||
+		!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
 		return loop_failure(a, false, false, err);
-	if (!a->position.found || s->slot_confirmed_lsn <= a->position.saved)
-	{
-		if (s->created &&
-			!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
-			return loop_failure(a, false, false, err);
-		return LOOP_OK;
-	}
-	lsn_format(a->position.saved, from, sizeof(from));
-	lsn_format(s->slot_confirmed_lsn, to, sizeof(to));
-	if (a->cfg.accept_slot_gap)
-	{
-		log_warning("replication slot \"%s\" %s at %s, after %s, the newest position this agent confirmed: the changes between are lost; streaming anyway (--accept-slot-gap)",
-					a->cfg.slot, s->created ? "was created again and starts" : "starts",
-					to, from);
-		if (s->created &&
-			!position_reset(&a->position, s->slot_confirmed_lsn, err, sizeof(err)))
-			return loop_failure(a, false, false, err);
-		return LOOP_OK;
-	}
-	if (s->created)
-		log_error("replication slot \"%s\" did not exist and was created again, at %s, but this agent had confirmed up to %s on the slot of that name (%s): it was dropped, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
-				  a->cfg.slot, to, from, a->position.path, from, to);
-	else
-		log_error("replication slot \"%s\" starts at %s, after %s, the newest position this agent confirmed (%s): it was dropped and recreated, or advanced, by someone else, and the changes between %s and %s are lost; resynchronise, then start once with --accept-slot-gap (docs/agent-operations.md, \"Slot lost\")",
-				  a->cfg.slot, to, from, a->position.path, from, to);
-	s->slot_lost = true;
-	return LOOP_FATAL;
+	return LOOP_OK;
 }
 
 /*

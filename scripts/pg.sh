@@ -105,10 +105,11 @@ start() {
 	note "PostgreSQL ready on $WALCAST_HOST:$WALCAST_PG_PORT (data $DATA)"
 }
 
+# stop [keep]: a final stop drops the inactive slots first (a forgotten
+# slot pins WAL for good); a restart keeps them, as a real one does.
 stop() {
 	if running; then
-		# Drop slots first: a forgotten slot pins WAL for good.
-		"$PGBIN/psql" -X -q -h "$WALCAST_HOST" -p "$WALCAST_PG_PORT" -U postgres -d postgres -c \
+		[ "${1:-}" = keep ] || "$PGBIN/psql" -X -q -h "$WALCAST_HOST" -p "$WALCAST_PG_PORT" -U postgres -d postgres -c \
 			"select pg_drop_replication_slot(slot_name) from pg_replication_slots where not active" \
 			>/dev/null 2>&1 || true
 		as_pg "$PGBIN/pg_ctl" -D "$DATA" -m fast -w -t "$TIMEOUT" stop >/dev/null 2>&1 ||
@@ -120,7 +121,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
-restart) stop; start ;;
+restart) stop keep; start ;;
 kill)
 	# SIGKILL to the postmaster, for fault tests; then wait for its children,
 	# which exit on their own once they notice, so that a restart does not

@@ -145,7 +145,25 @@ snapshot_prepare(struct agent *a, char *err, size_t errlen)
 	r = snapshot_stream_status(stream_prepare(s, err, errlen));
 	if (r == SNAPSHOT_STREAM)
 		a->ever_connected = true;
-	if (r != SNAPSHOT_STREAM || mode == CONFIG_SNAPSHOT_NEVER)
+	if (r != SNAPSHOT_STREAM)
+		return r;
+
+	/*
+	 * An absent slot that --create-slot may create: not after a slot this
+	 * agent streamed from was dropped (run.c), and here, without a load,
+	 * is where it is created.
+	 */
+	if (!s->exists && a->cfg.create_slot && !s->slot_used)
+	{
+		if (!agent_slot_gap_ok(a, s->identify_lsn, true, err, errlen))
+		{
+			stream_close(s, false);
+			return SNAPSHOT_FATAL;
+		}
+		if (mode == CONFIG_SNAPSHOT_NEVER)
+			return snapshot_stream_status(stream_create_slot(s, err, errlen));
+	}
+	if (mode == CONFIG_SNAPSHOT_NEVER)
 		return r;
 
 	path = snapshot_state_path(a->cfg.state_dir, a->cfg.slot);

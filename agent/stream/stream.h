@@ -69,10 +69,11 @@ struct stream
 	int			wal_sender_timeout_ms;	/* 0 = disabled or unknown */
 
 	/*
-	 * The initial load (snapshot.c).  Set before stream_prepare: for_load
-	 * leaves an absent slot to the caller (exists = false), who creates it
-	 * with stream_create_slot, with an exported snapshot.  Filled by
-	 * stream_prepare and stream_create_slot.
+	 * The initial load (snapshot.c).  Set before stream_prepare: an absent
+	 * slot is left to the caller (exists = false) when for_load or
+	 * --create-slot, who creates it with stream_create_slot (with an
+	 * exported snapshot when for_load).  Filled by stream_prepare and
+	 * stream_create_slot.
 	 */
 	bool		for_load;
 	bool		exists;			/* the slot exists (after stream_prepare) */
@@ -116,8 +117,8 @@ extern enum stream_status stream_open(struct stream *s, char *err,
 
 /*
  * stream_open in two steps, for the initial load: stream_prepare connects,
- * identifies the system, takes the slot's lock and checks (or, unless
- * for_load, creates) the slot; the connection then stays idle, which keeps
+ * identifies the system, takes the slot's lock and checks the slot (an
+ * absent one is the caller's to create); the connection then stays idle, which keeps
  * an exported snapshot alive, until stream_begin starts streaming.
  *
  * The slot's lock (docs/snapshot.md, "One agent per slot") is a

@@ -231,10 +231,8 @@ stream_check_slot(struct stream *s, char *err, size_t errlen)
 	{
 		PQclear(res);
 		s->exists = false;
-		if (s->for_load)
+		if (s->for_load || (s->cfg->create_slot && !s->slot_used))
 			return STREAM_OK;	/* snapshot.c decides, and creates */
-		if (s->cfg->create_slot && !s->slot_used)
-			return stream_create_slot(s, err, errlen);
 		stream_missing_slot_error(s, err, errlen);
 		return STREAM_FATAL;
 	}

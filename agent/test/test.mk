@@ -17,7 +17,7 @@ TEST_PROGS = test/test_event test/test_decoder test/test_route test/test_envelop
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(SAN_FLAGS) $(addprefix -I,$(DIRS) $(VENDOR)) \
 	-I$(shell $(PG_CONFIG) --includedir) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka) -pthread
 
 .PHONY: check-unit clean-unit
 

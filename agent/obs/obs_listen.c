@@ -95,6 +95,9 @@ obs_listen_parse(const char *v, struct obs_listen_addr *out, char *msg,
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	/* what looks like an address is one, never a name to ask DNS about */
+	if (strspn(host, "0123456789.") == strlen(host) || strchr(host, ':') != NULL)
+		hints.ai_flags |= AI_NUMERICHOST;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL)
 	{
 		snprintf(msg, msglen, "\"%s\": cannot use address \"%s\": %s", v, host,

@@ -113,33 +113,39 @@ obs_single(struct strbuf *out, const char *name, const char *type,
 }
 
 /*
- * One family with a sample per sink; field is the figure's offset in
- * struct obs_sink_view (a uint64_t, or a bool for the 0/1 gauges).
+ * The families with one sample per sink, from a figure of struct
+ * obs_sink_view (a uint64_t, or a bool for the 0/1 gauges).
  */
-enum obs_field_kind
-{
-	OBS_U64,
-	OBS_BOOL
-};
-
-static void
-obs_per_sink(struct strbuf *out, const struct obs_view *v, const char *name,
-			 const char *type, const char *help, size_t field,
-			 enum obs_field_kind kind)
-{
-	obs_family(out, name, type, help);
-	for (int i = 0; i < v->nsinks; i++)
-	{
-		const char *base = (const char *) &v->sinks[i];
-		struct obs_label l = {"sink", v->sinks[i].name};
-		uint64_t	x = kind == OBS_BOOL ? *(const bool *) (base + field) :
-			*(const uint64_t *) (base + field);
-
-		obs_sample_u64(out, name, &l, 1, x);
-	}
-}
-
 #define SINKF(f) offsetof(struct obs_sink_view, f)
+
+static const struct
+{
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t		field;
+	bool		is_bool;
+}			obs_sink_families[] = {
+	{"walcast_messages_total", "counter",
+	"Messages (or documents, or lines) written to the sink.", SINKF(messages), false},
+	{"walcast_bytes_total", "counter",
+	"Payload bytes written to the sink.", SINKF(bytes), false},
+	{"walcast_confirms_total", "counter",
+	"Messages the destination confirmed.", SINKF(confirms), false},
+	{"walcast_nacks_total", "counter",
+	"Messages the destination refused (RabbitMQ basic.nack).", SINKF(nacks), false},
+	{"walcast_returns_total", "counter",
+	"Unroutable messages returned by the destination.", SINKF(returns), false},
+	{"walcast_inflight_events", "gauge",
+	"Events written to the sink and not yet confirmed.", SINKF(inflight_events), false},
+	{"walcast_inflight_bytes", "gauge",
+	"Bytes of the events in flight.", SINKF(inflight_bytes), false},
+	{"walcast_sink_connected", "gauge",
+	"1 while the sink's connection is open and has not failed.", SINKF(connected), true},
+	{"walcast_sink_blocked", "gauge",
+	"1 while the destination asks the agent to stop sending (RabbitMQ connection.blocked).",
+	SINKF(blocked), true},
+};
 
 static void
 obs_metrics_sinks(const struct obs_view *v, struct strbuf *out)
@@ -157,30 +163,20 @@ obs_metrics_sinks(const struct obs_view *v, struct strbuf *out)
 			obs_sample_u64(out, "walcast_events_total", l, 2,
 						   v->sinks[i].by_op[obs_metrics_ops[k]]);
 		}
-	obs_per_sink(out, v, "walcast_messages_total", "counter",
-				 "Messages (or documents, or lines) written to the sink.",
-				 SINKF(messages), OBS_U64);
-	obs_per_sink(out, v, "walcast_bytes_total", "counter",
-				 "Payload bytes written to the sink.", SINKF(bytes), OBS_U64);
-	obs_per_sink(out, v, "walcast_confirms_total", "counter",
-				 "Messages the destination confirmed.", SINKF(confirms), OBS_U64);
-	obs_per_sink(out, v, "walcast_nacks_total", "counter",
-				 "Messages the destination refused (RabbitMQ basic.nack).",
-				 SINKF(nacks), OBS_U64);
-	obs_per_sink(out, v, "walcast_returns_total", "counter",
-				 "Unroutable messages returned by the destination.",
-				 SINKF(returns), OBS_U64);
-	obs_per_sink(out, v, "walcast_inflight_events", "gauge",
-				 "Events written to the sink and not yet confirmed.",
-				 SINKF(inflight_events), OBS_U64);
-	obs_per_sink(out, v, "walcast_inflight_bytes", "gauge",
-				 "Bytes of the events in flight.", SINKF(inflight_bytes), OBS_U64);
-	obs_per_sink(out, v, "walcast_sink_connected", "gauge",
-				 "1 while the sink's connection is open and has not failed.",
-				 SINKF(connected), OBS_BOOL);
-	obs_per_sink(out, v, "walcast_sink_blocked", "gauge",
-				 "1 while the destination asks the agent to stop sending (RabbitMQ connection.blocked).",
-				 SINKF(blocked), OBS_BOOL);
+	for (size_t f = 0; f < sizeof(obs_sink_families) / sizeof(obs_sink_families[0]); f++)
+	{
+		obs_family(out, obs_sink_families[f].name, obs_sink_families[f].type,
+				   obs_sink_families[f].help);
+		for (int i = 0; i < v->nsinks; i++)
+		{
+			const char *base = (const char *) &v->sinks[i] + obs_sink_families[f].field;
+			struct obs_label l = {"sink", v->sinks[i].name};
+
+			obs_sample_u64(out, obs_sink_families[f].name, &l, 1,
+						   obs_sink_families[f].is_bool ? *(const bool *) base :
+						   *(const uint64_t *) base);
+		}
+	}
 
 	obs_family(out, "walcast_reconnects_total", "counter",
 			   "Replication sessions lost to a failure of the target.");

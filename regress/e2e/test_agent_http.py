@@ -106,6 +106,17 @@ def test_metrics_follow_the_workload_and_lag_returns_to_zero(db, broker):
         agent.close()
 
 
+def wait_ready(port, agent, status, timeout):
+    """Ask /readyz until it answers status; returns the body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code, body = http_get(port, "/readyz")
+        if code == status:
+            return body
+        assert time.monotonic() < deadline, agent.log()
+        time.sleep(0.2)
+
+
 def test_readyz_follows_rabbitmq(db, broker):
     """/readyz answers 503 with a reason while RabbitMQ is down, and 200
     again once it is back and the agent streams."""
@@ -115,12 +126,7 @@ def test_readyz_follows_rabbitmq(db, broker):
         assert http_get(port, "/readyz") == (200, '{"ready":true}')
         server("rabbitmq", "stop")
         stopped = True
-        deadline = time.monotonic() + 60
-        while http_get(port, "/readyz")[0] != 503:
-            assert time.monotonic() < deadline, agent.log()
-            time.sleep(0.2)
-        status, body = http_get(port, "/readyz")
-        assert status == 503
+        body = wait_ready(port, agent, 503, 60)
         assert "\n" not in body.strip()
         assert json.loads(body) == {"ready": False, "reason": "sink_disconnected"}
         samples = scrape(port)
@@ -130,11 +136,7 @@ def test_readyz_follows_rabbitmq(db, broker):
 
         server("rabbitmq", "start")
         stopped = False
-        deadline = time.monotonic() + 120
-        while http_get(port, "/readyz")[0] != 200:
-            assert time.monotonic() < deadline, agent.log()
-            time.sleep(0.2)
-        assert http_get(port, "/readyz") == (200, '{"ready":true}')
+        assert wait_ready(port, agent, 200, 120) == '{"ready":true}'
         samples = scrape(port)
         assert metric(samples, "walcast_reconnects_total", target="amqp") >= 1
         assert metric(samples, "walcast_reconnects_total", target="postgres") == 0

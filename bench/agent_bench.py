@@ -33,7 +33,7 @@ throughput workloads only.
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
                       [--latency-only] [--skip-latency] [--workloads insert,update]
                       [--envelope KIND] [--compare BIN [--repeat N] [--modes change,transaction]]
-                      [--endpoint-repeat N]
+                      [--endpoint-repeat N] [--endpoint-only]
 """
 import argparse
 import os
@@ -289,16 +289,16 @@ def endpoint(conn, events, endpos, repeat):
 
 
 def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction"),
-             endpoint_repeat=0):
+             endpoint_repeat=0, endpoint_only=False):
     # (d): each input, end to end to RabbitMQ and to stdout at /dev/null
     # (walcast to RabbitMQ is (c) with --batch change)
     inputs = [("walcast", "amqp"), ("pgoutput", "amqp"), ("walcast", "null"), ("pgoutput", "null")]
-    slots = ["bench_recv", "bench_agent_change", "bench_agent_txn"]
+    slots = [] if endpoint_only else ["bench_recv", "bench_agent_change", "bench_agent_txn"]
     for s in slots:
         new_slot(conn, s)
-    for plugin, sink in inputs[1:]:
+    for plugin, sink in ([] if endpoint_only else inputs[1:]):
         new_slot(conn, f"bench_{plugin}_{sink}", plugin)
-    if base is not None:
+    if base is not None and not endpoint_only:
         for s in (f"bench_cmp_{name}_{batch[0]}{r}" for name in ("this", "base")
                   for batch in modes for r in range(repeat)):
             new_slot(conn, s)
@@ -306,6 +306,10 @@ def workload(conn, title, events, statement, base=None, repeat=1, modes=("change
         new_slot(conn, s)
     sql(conn, statement)
     endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    if endpoint_only:
+        print(f"\n### {title}: {events:,} changes")
+        endpoint(conn, events, endpos, endpoint_repeat)
+        return
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
     size = max(1, nbytes // max(1, nrecords))
     ceil_rate = ceiling(min(events, 200_000), size)
@@ -383,6 +387,7 @@ def main():
     ap.add_argument("--modes", default="change,transaction", help="--batch modes compared with --compare")
     ap.add_argument("--endpoint-repeat", type=int, default=3,
                     help="runs with and without the HTTP endpoint, each, for (e); 0 skips (e)")
+    ap.add_argument("--endpoint-only", action="store_true", help="of the throughput rows, (e) only")
     args = ap.parse_args()
     global ENVELOPE
     ENVELOPE = args.envelope
@@ -409,12 +414,14 @@ def main():
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
             jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""", base, args.repeat, modes, args.endpoint_repeat)
+        from generate_series(1, {args.rows}) i""", base, args.repeat, modes, args.endpoint_repeat,
+                 args.endpoint_only)
     if "update" in todo:
         if "insert" not in todo:
             sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i")
         workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
-                 f"call bench_updates({args.updates})", base, args.repeat, modes, args.endpoint_repeat)
+                 f"call bench_updates({args.updates})", base, args.repeat, modes, args.endpoint_repeat,
+                 args.endpoint_only)
     if not args.skip_latency:
         latency(conn, args.rate, args.seconds)
     sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")

@@ -38,6 +38,7 @@ Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
 import argparse
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -112,10 +113,16 @@ def cpu_secs(pid):
 ENVELOPE = "native"
 
 
+# The agents' state files (<slot>.position) go here, not into the
+# working directory (the tree).
+STATE_DIR = tempfile.mkdtemp(prefix="walcast-bench-state-")
+
+
 def agent_cmd(slot, batch, plugin="walcast", sink="amqp", agent=AGENT):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    cmd = [agent, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0", "--envelope", ENVELOPE]
+    cmd = [agent, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0", "--envelope", ENVELOPE,
+           "--state-dir", STATE_DIR]
     if plugin == "pgoutput":
         cmd += ["--plugin", "pgoutput", "--publication", PUBLICATION]
     if sink == "amqp":
@@ -425,6 +432,7 @@ def main():
     if not args.skip_latency:
         latency(conn, args.rate, args.seconds)
     sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":

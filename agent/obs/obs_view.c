@@ -137,7 +137,13 @@ obs_view_not_ready(const struct obs_view *v)
 bool
 obs_view_healthy(const struct obs_view *v, int64_t now_ms)
 {
-	return now_ms - v->published_ms <= OBS_STALL_MS;
+	/*
+	 * Only the stream's loop has every wait bounded (a second at most):
+	 * setting a session up may wait long and rightly (creating a slot
+	 * waits for the transactions running at the time), and a liveness
+	 * probe must not kill the agent for it.
+	 */
+	return v->phase != AGENT_STREAMING || now_ms - v->published_ms <= OBS_STALL_MS;
 }
 
 /*

@@ -132,13 +132,15 @@ extern bool obs_view_set_tables(struct obs_view *v,
 extern const char *obs_view_not_ready(const struct obs_view *v);
 
 /*
- * The main thread has published within this long: otherwise /healthz
- * says it is stalled.  Every wait of the loop, the load and the reconnect
- * pauses is far shorter; connecting is bounded by connect_timeout.
+ * While streaming, the loop publishes at least every second: when it has
+ * not for this long, /healthz says it is stalled.
  */
 #define OBS_STALL_MS 60000
 
-/* Whether the main thread still runs its loop, at now_ms (monotonic). */
+/*
+ * Whether the main thread still runs its loop, at now_ms (monotonic):
+ * always while a session is set up (which may rightly wait long).
+ */
 extern bool obs_view_healthy(const struct obs_view *v, int64_t now_ms);
 
 /* The two stages of walcast_lag_seconds. */

@@ -42,9 +42,9 @@ struct obs_listen_addr
 };
 
 /*
- * "[ADDR:]PORT": a bare port is 127.0.0.1's, ADDR a numeric IPv4 or
- * bracketed IPv6 address or a host name resolved now, PORT 0..65535 (0:
- * any free port).  false with msg set.
+ * "[ADDR:]PORT": a bare port is 127.0.0.1's, ADDR a numeric IPv4 address,
+ * a bracketed IPv6 one or localhost, PORT 0..65535 (0: any free port).
+ * false with msg set.
  */
 extern bool obs_listen_parse(const char *v, struct obs_listen_addr *out,
 							 char *msg, size_t msglen);

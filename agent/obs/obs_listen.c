@@ -67,7 +67,6 @@ obs_listen_parse(const char *v, struct obs_listen_addr *out, char *msg,
 	const char *colon = strrchr(v, ':');
 	struct addrinfo hints;
 	struct addrinfo *res = NULL;
-	int			rc;
 
 	memset(out, 0, sizeof(*out));
 	if (colon == NULL)
@@ -91,17 +90,20 @@ obs_listen_parse(const char *v, struct obs_listen_addr *out, char *msg,
 	if (!obs_listen_port(colon ? colon + 1 : v, port, sizeof(port)))
 		goto bad;
 
+	/*
+	 * Numeric addresses only (and localhost): a listener binds to an
+	 * interface's address, and parsing the setting must not wait for DNS.
+	 */
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	/* what looks like an address is one, never a name to ask DNS about */
-	if (strspn(host, "0123456789.") == strlen(host) || strchr(host, ':') != NULL)
-		hints.ai_flags |= AI_NUMERICHOST;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0 || res == NULL)
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST;
+	if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
 	{
-		snprintf(msg, msglen, "\"%s\": cannot use address \"%s\": %s", v, host,
-				 rc != 0 ? gai_strerror(rc) : "no address");
+		snprintf(msg, msglen, "\"%s\": \"%s\" is not a numeric IPv4 or IPv6 address (or localhost)",
+				 v, host);
 		if (res != NULL)
 			freeaddrinfo(res);
 		return false;

@@ -104,8 +104,12 @@ test_monitoring_options(void **state)
 				 "--http-listen", "[::1:9187");
 	EXPECT_ERROR("--http-listen: \"-1\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
 				 "--http-listen", "-1");
-	EXPECT_ERROR("--http-listen: \"300.1.2.3:9187\": cannot use address \"300.1.2.3\": Name or service not known",
+	EXPECT_ERROR("--http-listen: \"300.1.2.3:9187\": \"300.1.2.3\" is not a numeric IPv4 or IPv6 address (or localhost)",
 				 "--http-listen", "300.1.2.3:9187");
+	EXPECT_ERROR("--http-listen: \"metrics.example:9187\": \"metrics.example\" is not a numeric IPv4 or IPv6 address (or localhost)",
+				 "--http-listen", "metrics.example:9187");
+	assert_int_equal(LOAD(&cfg, err, "--http-listen", "localhost:9187"), CONFIG_OK);
+	config_free(&cfg);
 	EXPECT_ERROR("--slot-retained-warn: 2000GB is out of range (0B..1024GB)",
 				 "--slot-retained-warn", "2000GB");
 	EXPECT_ERROR("--heartbeat-interval: -1 is out of range (0..86400)",

@@ -234,7 +234,8 @@ def test_port_in_use_is_a_startup_error():
 
 
 @pytest.mark.parametrize("value, message", [
-    ("300.1.2.3:9187", '--http-listen: "300.1.2.3:9187": cannot use address "300.1.2.3"'),
+    ("300.1.2.3:9187", '--http-listen: "300.1.2.3:9187": "300.1.2.3" is not a numeric IPv4 or IPv6 address'),
+    ("metrics.example:9187", '"metrics.example" is not a numeric IPv4 or IPv6 address (or localhost)'),
     ("localhost:99999", '--http-listen: "localhost:99999" is not [ADDR:]PORT'),
     (":9187", '--http-listen: ":9187" is not [ADDR:]PORT'),
     # a valid address this machine does not have (TEST-NET-1)

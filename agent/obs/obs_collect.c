@@ -76,8 +76,8 @@ obs_publish(struct agent *a, bool force)
 	v = &o->view;
 	v->phase = a->phase;
 	v->published_ms = now;
-	v->received_lsn = a->stream.received_lsn;
 	v->confirmed_lsn = a->position.saved;
+	v->received_lsn = stream_written(&a->stream, v->confirmed_lsn);
 	v->server_wal_end = a->stream.server_wal_end;
 	v->transactions = a->stats.txns;
 	v->heartbeats_received = a->stats.heartbeats;

@@ -48,11 +48,16 @@ ack_begin(struct ack_tracker *t)
 	t->in_txn = true;
 }
 
-/* Entry i of the ring: its end_lsn, then one sequence number per sink. */
+/*
+ * Entry i of the ring: its end_lsn, its commit time, then one sequence
+ * number per sink.
+ */
+#define ACK_STRIDE(t) ((size_t) (t)->nsinks + 2)
+
 static uint64_t *
 ack_entry(const struct ack_tracker *t, size_t i)
 {
-	return t->ring + i * ((size_t) t->nsinks + 1);
+	return t->ring + i * ACK_STRIDE(t);
 }
 
 /* Double the ring, unrolling it so the oldest entry is at index 0. */
@@ -60,7 +65,7 @@ static bool
 ack_grow(struct ack_tracker *t)
 {
 	size_t		newcap = t->cap ? t->cap * 2 : 64;
-	size_t		stride = (size_t) t->nsinks + 1;
+	size_t		stride = ACK_STRIDE(t);
 	uint64_t   *ring;
 	size_t		i;
 
@@ -78,7 +83,8 @@ ack_grow(struct ack_tracker *t)
 }
 
 static bool
-ack_push(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
+ack_push(struct ack_tracker *t, uint64_t lsn, int64_t ts_us,
+		 const uint64_t *published)
 {
 	uint64_t   *e;
 
@@ -86,20 +92,23 @@ ack_push(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
 		return false;
 	e = ack_entry(t, (t->head + t->count) & (t->cap - 1));
 	e[0] = lsn;
-	memcpy(e + 1, published, (size_t) t->nsinks * sizeof(*e));
+	e[1] = (uint64_t) ts_us;
+	memcpy(e + 2, published, (size_t) t->nsinks * sizeof(*e));
 	t->count++;
 	return true;
 }
 
 bool
-ack_commit(struct ack_tracker *t, uint64_t end_lsn, const uint64_t *published)
+ack_commit(struct ack_tracker *t, uint64_t end_lsn, int64_t ts_us,
+		   const uint64_t *published)
 {
 	t->in_txn = false;
-	return ack_push(t, end_lsn, published);
+	return ack_push(t, end_lsn, ts_us, published);
 }
 
 bool
-ack_standalone(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
+ack_standalone(struct ack_tracker *t, uint64_t lsn, int64_t ts_us,
+			   const uint64_t *published)
 {
 	/*
 	 * Confirming the message's own LSN (not past it) is deliberate: after a
@@ -107,7 +116,7 @@ ack_standalone(struct ack_tracker *t, uint64_t lsn, const uint64_t *published)
 	 * more, which at-least-once allows; reporting a position inside a
 	 * record we never saw the end of is not worth the saved duplicate.
 	 */
-	return ack_push(t, lsn, published);
+	return ack_push(t, lsn, ts_us, published);
 }
 
 static bool
@@ -117,7 +126,7 @@ ack_entry_complete(const struct ack_tracker *t, const uint64_t *e,
 	int			i;
 
 	for (i = 0; i < t->nsinks; i++)
-		if (confirmed[i] < e[1 + i])
+		if (confirmed[i] < e[2 + i])
 			return false;
 	return true;
 }
@@ -159,4 +168,10 @@ size_t
 ack_in_flight(const struct ack_tracker *t)
 {
 	return t->count;
+}
+
+int64_t
+ack_oldest_time(const struct ack_tracker *t)
+{
+	return t->count > 0 ? (int64_t) ack_entry(t, t->head)[1] : 0;
 }

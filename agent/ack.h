@@ -35,9 +35,9 @@ struct ack_tracker
 	int			nsinks;			/* any number: each entry has a slot per sink */
 
 	/*
-	 * The entries, nsinks + 1 numbers each: the position confirmed once the
-	 * entry completes (its end_lsn), then each sink's last sequence
-	 * number (see above).
+	 * The entries, nsinks + 2 numbers each: the position confirmed once the
+	 * entry completes (its end_lsn), its commit time (for lag only), then
+	 * each sink's last sequence number (see above).
 	 */
 	uint64_t   *ring;
 	size_t		cap;			/* allocated entries (a power of two) */
@@ -75,15 +75,16 @@ extern uint64_t ack_resume(struct ack_tracker *t, const char *history);
 extern void ack_begin(struct ack_tracker *t);
 
 /*
- * A transaction ended at end_lsn; published[i] is sink i's last sequence
- * number after publishing all of its events.  Returns false only when the
- * ring cannot grow (out of memory).
+ * A transaction committed at ts_us (microseconds since the epoch, or when
+ * the agent received it) ended at end_lsn; published[i] is sink i's last
+ * sequence number after publishing all of its events.  Returns false only
+ * when the ring cannot grow (out of memory).
  */
-extern bool ack_commit(struct ack_tracker *t, uint64_t end_lsn,
+extern bool ack_commit(struct ack_tracker *t, uint64_t end_lsn, int64_t ts_us,
 					   const uint64_t *published);
 
 /* A non-transactional message at lsn, published as published[i]. */
-extern bool ack_standalone(struct ack_tracker *t, uint64_t lsn,
+extern bool ack_standalone(struct ack_tracker *t, uint64_t lsn, int64_t ts_us,
 						   const uint64_t *published);
 
 /*
@@ -106,5 +107,11 @@ extern bool ack_keepalive(struct ack_tracker *t, uint64_t wal_end);
 /* Nothing in flight and no open transaction. */
 extern bool ack_idle(const struct ack_tracker *t);
 extern size_t ack_in_flight(const struct ack_tracker *t);
+
+/*
+ * The commit time of the oldest entry in flight (everything committed
+ * before it is confirmed: the confirmed lag), 0 when none.
+ */
+extern int64_t ack_oldest_time(const struct ack_tracker *t);
 
 #endif							/* WALCAST_ACK_H */

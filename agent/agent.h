@@ -40,6 +40,14 @@
  *	snapshot/			snapshot_*: the initial load: when (snapshot.c,
  *						snapshot_plan.c, snapshot_state.c), reading
  *						(snapshot_load.c), progress
+ *	obs/				obs_*: the HTTP endpoint (obs_http.c, obs_listen.c):
+ *						a copy of the agent's state the loop publishes
+ *						(obs_collect.c, obs_view.c: readiness, lag),
+ *						rendered as Prometheus text (obs_metrics.c) and
+ *						JSON (obs_status.c), process figures (obs_process.c)
+ *	watch/				watch_*: a thread with an ordinary connection: slot
+ *						health and its alarms (watch_slot.c), heartbeats
+ *						(watch_heartbeat.c), the schedule (watch.c)
  *	vendor/				third-party code, unmodified (yyjson)
  *
  *-------------------------------------------------------------------------
@@ -59,6 +67,8 @@
 #include "sink.h"
 #include "stream.h"
 
+struct obs;
+
 /* Exit codes (docs/agent-operations.md); only main.c exits. */
 enum agent_exit
 {
@@ -70,7 +80,7 @@ enum agent_exit
 								 * recreated after what the agent confirmed */
 };
 
-/* Counters for the periodic stats: line. */
+/* Counters for the periodic stats: line (and /metrics, obs/). */
 struct agent_stats
 {
 	uint64_t	records;		/* plugin records received */
@@ -79,6 +89,53 @@ struct agent_stats
 	uint64_t	sessions;		/* replication sessions started */
 	uint64_t	last_events;	/* events at the previous stats line */
 	int64_t		last_ms;		/* time of the previous stats line */
+	uint64_t	heartbeats;		/* walcast.heartbeat messages received */
+	uint64_t	pg_reconnects;	/* sessions lost to a PostgreSQL failure
+								 * (a sink's are in its sink_stats) */
+};
+
+/* Where the agent is in its life: /readyz and /status (obs/). */
+enum agent_phase
+{
+	AGENT_STARTING,				/* no session has begun yet */
+	AGENT_CONNECTING,			/* a session is being set up, or awaited */
+	AGENT_LOADING,				/* the initial load runs */
+	AGENT_STREAMING,
+	AGENT_STOPPING,				/* a stop was requested: draining */
+	AGENT_SLOT_LOST				/* exiting with code 4 */
+};
+
+/*
+ * What lag in seconds is computed from (loop.c keeps it; obs/ defines the
+ * figure): commit times and the wall clock, in microseconds since the
+ * epoch, 0 when not known yet.
+ */
+struct agent_lag
+{
+	int64_t		newest_received;	/* commit time of the newest transaction
+									 * received (a message without one: when
+									 * it arrived) */
+	int64_t		caught_up_at;	/* when the loop last had read everything
+								 * the server sent, outside a transaction */
+	bool		caught_up;		/* and it still has */
+	int64_t		oldest_pending; /* commit time of the oldest transaction
+								 * not confirmed by every sink */
+};
+
+/*
+ * The initial load's progress per table (snapshot_load.c fills it, obs/
+ * shows it).  version grows at every change, so that a copy is made only
+ * then.
+ */
+struct agent_load
+{
+	int			ntables;
+	int			done;			/* tables finished */
+	char	  **names;			/* schema.table, owned */
+	int64_t    *estimated;		/* rows, pg_class.reltuples; 0 unknown */
+	uint64_t   *rows;			/* read by this load */
+	uint64_t   *rows_total;		/* read by every load of this process */
+	uint64_t	version;
 };
 
 struct agent
@@ -110,6 +167,12 @@ struct agent
 	bool		skip_met;		/* and it was met (and left out) */
 	uint64_t	reported_flush; /* last flush LSN sent to PostgreSQL */
 	struct position position;	/* its durable copy (position.h) */
+
+	/* For the HTTP endpoint (obs/): NULL without --http-listen. */
+	struct obs *obs;
+	enum agent_phase phase;
+	struct agent_lag lag;
+	struct agent_load load;
 };
 
 /* Run until stopped; returns an enum agent_exit. */

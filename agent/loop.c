@@ -32,6 +32,8 @@
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "obs.h"
+#include "watch.h"
 
 /* At most this many records per turn, so confirms are read in between. */
 #define LOOP_RECORDS_PER_TURN 5000
@@ -357,7 +359,7 @@ loop_publish(struct agent *a, const struct event *ev)
  * must be confirmed before lsn may be reported.
  */
 static enum loop_result
-loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
+loop_end_unit(struct agent *a, uint64_t lsn, int64_t ts_us, bool standalone)
 {
 	char		err[1024];
 	enum sink_status st;
@@ -365,8 +367,8 @@ loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 
 	if ((st = sink_set_end_txn(&a->sinks, err, sizeof(err))) != SINK_OK)
 		return loop_sink_failure(a, st, err);
-	ok = standalone ? ack_standalone(&a->ack, lsn, a->sinks.published) :
-		ack_commit(&a->ack, lsn, a->sinks.published);
+	ok = standalone ? ack_standalone(&a->ack, lsn, ts_us, a->sinks.published) :
+		ack_commit(&a->ack, lsn, ts_us, a->sinks.published);
 	if (!ok)
 	{
 		log_error("out of memory tracking transactions");
@@ -375,15 +377,46 @@ loop_end_unit(struct agent *a, uint64_t lsn, bool standalone)
 	return LOOP_OK;
 }
 
+/*
+ * The commit time of a transaction's BEGIN or COMMIT, or of a message (a
+ * non-transactional one has none: the time it arrived), which is now the
+ * newest received (the received lag, obs_view.c).
+ */
+static int64_t
+loop_received_time(struct agent *a, const struct event *ev)
+{
+	int64_t		ts = ev->ts_us > 0 ? ev->ts_us : clock_wall_us();
+
+	if (ts > a->lag.newest_received)
+		a->lag.newest_received = ts;
+	return ts;
+}
+
+/*
+ * The agent's own heartbeat (watch_heartbeat.c), from this agent or
+ * another on the same database: it only moves the slot, unless
+ * --publish-heartbeats.
+ */
+static bool
+loop_heartbeat(struct agent *a, const struct event *ev)
+{
+	if (ev->prefix == NULL || strcmp(ev->prefix, WATCH_HEARTBEAT_PREFIX) != 0)
+		return false;
+	a->stats.heartbeats++;
+	return !a->cfg.publish_heartbeats;
+}
+
 /* One plugin record: the acknowledgement bookkeeping and the sink. */
 static enum loop_result
 loop_event(struct agent *a, struct event *ev)
 {
 	enum loop_result r;
+	int64_t		ts;
 
 	switch (ev->op)
 	{
 		case EVENT_BEGIN:
+			(void) loop_received_time(a, ev);
 			ack_begin(&a->ack);
 			return LOOP_OK;
 
@@ -401,7 +434,7 @@ loop_event(struct agent *a, struct event *ev)
 				return LOOP_FATAL;
 			}
 			a->stats.txns++;
-			return loop_end_unit(a, ev->end_lsn, false);
+			return loop_end_unit(a, ev->end_lsn, loop_received_time(a, ev), false);
 
 		case EVENT_INSERT:
 		case EVENT_UPDATE:
@@ -415,11 +448,23 @@ loop_event(struct agent *a, struct event *ev)
 		case EVENT_MESSAGE:
 			if (loop_skip(a, ev))
 				return LOOP_OK;
-			a->stats.events++;
-			if ((r = loop_publish(a, ev)) != LOOP_OK || ev->transactional)
+			ts = loop_received_time(a, ev);
+			if (loop_heartbeat(a, ev))
+				r = LOOP_OK;	/* acknowledged below, published nowhere */
+			else
+			{
+				a->stats.events++;
+				r = loop_publish(a, ev);
+			}
+			if (r != LOOP_OK || ev->transactional)
 				return r;
-			/* Non-transactional: complete on its own, at its own LSN. */
-			return loop_end_unit(a, ev->lsn, true);
+
+			/*
+			 * Non-transactional: complete on its own, at its own LSN (a
+			 * heartbeat like a transaction without events: the flush
+			 * position moves once every sink confirmed what came before).
+			 */
+			return loop_end_unit(a, ev->lsn, ts, true);
 
 		case EVENT_STREAM:
 
@@ -547,6 +592,8 @@ loop_drain(struct agent *a, struct loop_timers *t)
 	char		err[1024];
 	char		lsn[LSN_BUFLEN];
 
+	a->phase = AGENT_STOPPING;
+	obs_publish(a, true);
 	log_info("stopping: waiting up to %d s for %" PRIu64 " unconfirmed message(s)",
 			 a->cfg.shutdown_timeout, sink_set_unconfirmed(&a->sinks));
 	while (sink_set_unconfirmed(&a->sinks) > 0)
@@ -566,6 +613,7 @@ loop_drain(struct agent *a, struct loop_timers *t)
 			break;
 		}
 		loop_advance(a);
+		obs_publish(a, false);
 		if (sink_set_unconfirmed(&a->sinks) == 0)
 			break;
 		if (now >= t->next_status && !loop_send_status(a, t, false))
@@ -586,6 +634,23 @@ loop_drain(struct agent *a, struct loop_timers *t)
 	loop_format_lsn(a->ack.flush_lsn, lsn);
 	log_info("stopped; confirmed position %s", lsn);
 	return LOOP_STOP;
+}
+
+/*
+ * The figures of the HTTP endpoint (obs/): whether the loop has read
+ * everything the server sent, outside a transaction (the received lag is
+ * 0 then), and a copy of the counters, at most every OBS_PUBLISH_MS.
+ */
+static void
+loop_observe(struct agent *a, const struct loop_timers *t, bool more)
+{
+	if (a->obs == NULL)
+		return;
+	a->lag.caught_up = t->waiting && !more && !a->ack.in_txn &&
+		loop_window_open(a);
+	if (a->lag.caught_up)
+		a->lag.caught_up_at = clock_wall_us();
+	obs_publish(a, false);
 }
 
 /* After a reload: the intervals may have changed (or stats turned on). */
@@ -663,6 +728,7 @@ loop_stream(struct agent *a)
 			loop_stats(a, &t, now);
 		if ((r = loop_check_receive(a, &t, now)) != LOOP_OK)
 			return r;
+		loop_observe(a, &t, more);
 
 		/* Poll PostgreSQL only when we would read what arrives. */
 		if (loop_window_open(a) && !more)

@@ -6,8 +6,13 @@
  *
  * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
  * SIGINT, or --help/--version/--print-config), 1 usage or configuration
- * error, 2 unrecoverable runtime error, 3 another walcast-agent is loading
- * the slot (docs/agent-operations.md).
+ * error (also an --http-listen address that cannot be bound), 2
+ * unrecoverable runtime error, 3 another walcast-agent is loading the
+ * slot, 4 the slot lost changes (docs/agent-operations.md).
+ *
+ * Besides the replication loop, two threads may run: the HTTP endpoint's
+ * (obs/) and the side connection's (watch/); both start before the first
+ * session and stop after the last.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +20,8 @@
 
 #include "agent.h"
 #include "log.h"
+#include "obs.h"
+#include "watch.h"
 
 /*
  * The only globals: signal handlers can do nothing but set a flag
@@ -95,10 +102,33 @@ main_check(const struct agent_config *cfg, char *err, size_t errlen)
 	return decoder_check(cfg, &needs, err, errlen);
 }
 
+/*
+ * The HTTP endpoint (when --http-listen is set) and the side connection's
+ * thread (slot checks, heartbeats).  A port in use or an address this
+ * machine does not have is a configuration error: false, exit 1.
+ */
+static bool
+main_start_threads(struct agent *a, struct watch **watch, char *err,
+				   size_t errlen)
+{
+	if (a->cfg.http_listen != NULL &&
+		(a->obs = obs_start(&a->cfg, decoder_choose(&a->cfg)->plugin, err,
+							errlen)) == NULL)
+		return false;
+	if (!watch_start(&a->cfg, a->obs, watch, err, errlen))
+	{
+		obs_stop(a->obs);
+		a->obs = NULL;
+		return false;
+	}
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct agent a;
+	struct watch *watch = NULL;
 	char		err[1024];
 	char		sinks[256];
 	int			rc;
@@ -147,6 +177,13 @@ main(int argc, char **argv)
 	if (a.cfg.skip_lsn != NULL && lsn_parse(a.cfg.skip_lsn, &a.skip_lsn))
 		log_info("--skip-lsn: the record at %s will be left out if the slot sends it",
 				 a.cfg.skip_lsn);
+	if (!main_start_threads(&a, &watch, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		config_free(&a.cfg);
+		log_close();
+		return AGENT_EXIT_CONFIG;
+	}
 	rc = agent_run(&a);
 	if (a.skip_lsn != 0 && !a.skip_met)
 		log_warning("--skip-lsn %s matched no record in this run: nothing was left out",
@@ -158,6 +195,8 @@ main(int argc, char **argv)
 	else if (rc == AGENT_EXIT_SLOT_LOST)
 		log_info("exiting with code 4 (the slot lost changes: see docs/agent-operations.md, \"Slot lost\")");
 
+	watch_stop(watch);
+	obs_stop(a.obs);
 	config_free(&a.cfg);
 	log_close();
 	return rc;

@@ -24,7 +24,9 @@
 #include "agent.h"
 #include "log.h"
 #include "loop.h"
+#include "obs.h"
 #include "snapshot.h"
+#include "snapshot_progress.h"
 
 /* First reconnect delay; later ones double up to reconnect_max_delay. */
 #define RUN_BACKOFF_BASE_MS 500
@@ -159,6 +161,9 @@ run_session(struct agent *a)
 	enum decoder_status ds;
 	enum loop_result r;
 
+	/* Before the reset: the last session's pending lag stays shown. */
+	a->phase = AGENT_CONNECTING;
+	obs_publish(a, true);
 	ack_reset(&a->ack);
 	if ((ss = sink_set_open(&a->sinks, err, sizeof(err))) != SINK_OK)
 		return loop_sink_failure(a, ss, err);
@@ -198,6 +203,8 @@ run_session(struct agent *a)
 		return loop_stream_failure(a, rs, err);
 	}
 	a->stats.sessions++;
+	a->phase = AGENT_STREAMING;
+	obs_publish(a, true);
 
 	r = loop_stream(a);
 
@@ -208,6 +215,27 @@ run_session(struct agent *a)
 	stream_close(&a->stream, r == LOOP_STOP);
 	sink_set_close(&a->sinks);
 	return r;
+}
+
+/*
+ * A session ended to be retried: count it against the target that failed,
+ * a sink (down since its failure, sink_set.c) or else PostgreSQL.
+ */
+static void
+run_count_reconnect(struct agent *a)
+{
+	bool		sink = false;
+
+	for (int i = 0; i < a->sinks.n; i++)
+		if (a->sinks.sinks[i]->st.down)
+		{
+			a->sinks.sinks[i]->st.reconnects++;
+			sink = true;
+		}
+	if (!sink)
+		a->stats.pg_reconnects++;
+	a->phase = AGENT_CONNECTING;
+	obs_publish(a, true);
 }
 
 /* Wait ms between sessions; false when a stop was requested meanwhile. */
@@ -229,6 +257,7 @@ run_sleep(struct agent *a, int ms)
 		}
 		if (left <= 0)
 			return true;
+		obs_publish(a, false);
 		(void) poll(NULL, 0, (int) (left > 200 ? 200 : left));
 	}
 }
@@ -275,6 +304,11 @@ agent_run(struct agent *a)
 		if (r == LOOP_FATAL)
 		{
 			rc = a->stream.slot_lost ? AGENT_EXIT_SLOT_LOST : AGENT_EXIT_RUNTIME;
+			if (a->stream.slot_lost)
+			{
+				a->phase = AGENT_SLOT_LOST;
+				obs_publish(a, true);
+			}
 			break;
 		}
 		if (r == LOOP_BUSY)
@@ -288,6 +322,7 @@ agent_run(struct agent *a)
 			rc = AGENT_EXIT_STOP;
 			break;
 		}
+		run_count_reconnect(a);
 		delay = backoff_next(&a->backoff);
 		log_info("reconnecting in %.1f s", delay / 1000.0);
 		if (!run_sleep(a, delay))
@@ -305,5 +340,6 @@ agent_run(struct agent *a)
 	a->decoder = NULL;
 	ack_free(&a->ack);
 	position_free(&a->position);
+	snapshot_progress_free(&a->load);
 	return rc;
 }

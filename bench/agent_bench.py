@@ -14,6 +14,10 @@ update transactions):
       the stdout sink at /dev/null (decoding alone), each with the agent's
       CPU seconds per 100k events (utime + stime from /proc) and the
       walsender's.
+  (e) the agent with its HTTP endpoint on (--http-listen) and /metrics
+      scraped every second, beside the agent without it, on the same WAL
+      (--batch change, --endpoint-repeat runs of each, alternating): the
+      ratio of events/s, on / off.
 Then the latency from commit to a consumer (Debian's pika) at a steady rate
 of single-row transactions driven by pgbench.  Peak RSS of the agent is
 read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
@@ -29,14 +33,20 @@ throughput workloads only.
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
                       [--latency-only] [--skip-latency] [--workloads insert,update]
                       [--envelope KIND] [--compare BIN [--repeat N] [--modes change,transaction]]
+                      [--endpoint-repeat N] [--endpoint-only]
 """
 import argparse
 import os
+import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.request
 
 import pika
 import psycopg2
@@ -103,10 +113,16 @@ def cpu_secs(pid):
 ENVELOPE = "native"
 
 
+# The agents' state files (<slot>.position) go here, not into the
+# working directory (the tree).
+STATE_DIR = tempfile.mkdtemp(prefix="walcast-bench-state-")
+
+
 def agent_cmd(slot, batch, plugin="walcast", sink="amqp", agent=AGENT):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
-    cmd = [agent, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0", "--envelope", ENVELOPE]
+    cmd = [agent, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0", "--envelope", ENVELOPE,
+           "--state-dir", STATE_DIR]
     if plugin == "pgoutput":
         cmd += ["--plugin", "pgoutput", "--publication", PUBLICATION]
     if sink == "amqp":
@@ -119,21 +135,71 @@ STDOUT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("WALCAST_"
 
 
 class Run:
-    """One agent run: seconds, peak RSS (MB), agent and walsender CPU (s)."""
+    """One agent run: seconds, peak RSS (MB), agent and walsender CPU (s),
+    and how many times its endpoint was scraped."""
 
-    def __init__(self, secs, rss, cpu, walsender_cpu):
+    def __init__(self, secs, rss, cpu, walsender_cpu, scrapes=0):
         self.secs, self.rss, self.cpu, self.walsender_cpu = secs, rss, cpu, walsender_cpu
+        self.scrapes = scrapes
 
 
-def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AGENT):
+class Scraper:
+    """GET /metrics from an agent started with --http-listen 127.0.0.1:0
+    every second, as Prometheus would (the port from its log file)."""
+
+    def __init__(self, log_path):
+        self.log_path = log_path
+        self.stopped = threading.Event()
+        self.scrapes = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _port(self):
+        while not self.stopped.is_set():
+            try:
+                with open(self.log_path) as f:
+                    m = re.search(r"serving /metrics.* on http://\S+:(\d+)", f.read())
+                if m:
+                    return int(m.group(1))
+            except OSError:
+                pass
+            time.sleep(0.01)
+        return None
+
+    def _run(self):
+        port = self._port()
+        while port is not None and not self.stopped.is_set():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                    r.read()
+                self.scrapes += 1
+            except OSError as e:
+                print(f"scrape failed: {e}", file=sys.stderr)
+            self.stopped.wait(1.0)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(timeout=30)
+        return self.scrapes
+
+
+def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AGENT, endpoint=False):
     """Agent from slot start to confirmed endpos (sink: amqp, or the
-    stdout sink at /dev/null)."""
+    stdout sink at /dev/null); endpoint: with --http-listen, scraped every
+    second."""
     if sink == "amqp":
         purge()
+    cmd = agent_cmd(slot, batch, plugin, sink, agent)
+    scraper = None
+    if endpoint:
+        log = tempfile.NamedTemporaryFile(prefix="walcast-bench-", suffix=".log", delete=False)
+        log.close()
+        cmd += ["--http-listen", "127.0.0.1:0", "--log-file", log.name]
     t0 = time.monotonic()
-    proc = subprocess.Popen(agent_cmd(slot, batch, plugin, sink, agent),
-                            env=AGENT_ENV if sink == "amqp" else STDOUT_ENV,
+    proc = subprocess.Popen(cmd, env=AGENT_ENV if sink == "amqp" else STDOUT_ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if endpoint:
+        scraper = Scraper(log.name)
     peak = 0.0
     cpu = walsender = 0.0
     target = lsn_int(endpos)
@@ -151,10 +217,13 @@ def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AG
         time.sleep(0.02)
     secs = time.monotonic() - t0
     cpu = max(cpu, cpu_secs(proc.pid))
+    scrapes = scraper.stop() if scraper is not None else 0
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
+    if endpoint:
+        os.unlink(log.name)
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
-    return Run(secs, peak, cpu, walsender)
+    return Run(secs, peak, cpu, walsender, scrapes)
 
 
 def drain_recvlogical(conn, slot, endpos):
@@ -200,21 +269,54 @@ def compare(conn, events, endpos, base, repeat, modes):
     sys.stdout.flush()
 
 
-def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction")):
+def endpoint(conn, events, endpos, repeat):
+    """(e): the endpoint on and scraped every second, and off, alternating,
+    each repeat times on the slots made for them before the workload."""
+    rates = {"off": [], "on": []}
+    cpu = {"off": [], "on": []}
+    scrapes = []
+    for r in range(repeat):
+        order = [("off", False), ("on", True)]
+        for name, on in order if r % 2 == 0 else reversed(order):
+            run = run_agent(conn, f"bench_ep_{name}{r}", "change", endpos, endpoint=on)
+            rates[name].append(events / run.secs)
+            cpu[name].append(run.cpu)
+            if on:
+                scrapes.append(run.scrapes)
+    print(f"\n#### (e) --http-listen, /metrics scraped every second, beside no endpoint ({repeat} runs each, alternating, --batch change)\n")
+    print("| endpoint | best events/s | median events/s | agent CPU s, median | every run |")
+    print("|---|---:|---:|---:|---|")
+    for name in ("off", "on"):
+        print(f"| {name} | {max(rates[name]):,.0f} | {statistics.median(rates[name]):,.0f} | "
+              f"{statistics.median(cpu[name]):.2f} | {', '.join(f'{x:,.0f}' for x in rates[name])} |")
+    print(f"\non / off: best {max(rates['on']) / max(rates['off']):.3f}, "
+          f"median {statistics.median(rates['on']) / statistics.median(rates['off']):.3f}; "
+          f"scrapes per run {', '.join(str(n) for n in scrapes)}")
+    sys.stdout.flush()
+
+
+def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction"),
+             endpoint_repeat=0, endpoint_only=False):
     # (d): each input, end to end to RabbitMQ and to stdout at /dev/null
     # (walcast to RabbitMQ is (c) with --batch change)
     inputs = [("walcast", "amqp"), ("pgoutput", "amqp"), ("walcast", "null"), ("pgoutput", "null")]
-    slots = ["bench_recv", "bench_agent_change", "bench_agent_txn"]
+    slots = [] if endpoint_only else ["bench_recv", "bench_agent_change", "bench_agent_txn"]
     for s in slots:
         new_slot(conn, s)
-    for plugin, sink in inputs[1:]:
+    for plugin, sink in ([] if endpoint_only else inputs[1:]):
         new_slot(conn, f"bench_{plugin}_{sink}", plugin)
-    if base is not None:
+    if base is not None and not endpoint_only:
         for s in (f"bench_cmp_{name}_{batch[0]}{r}" for name in ("this", "base")
                   for batch in modes for r in range(repeat)):
             new_slot(conn, s)
+    for s in (f"bench_ep_{name}{r}" for name in ("off", "on") for r in range(endpoint_repeat)):
+        new_slot(conn, s)
     sql(conn, statement)
     endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    if endpoint_only:
+        print(f"\n### {title}: {events:,} changes")
+        endpoint(conn, events, endpos, endpoint_repeat)
+        return
     recv_secs, nbytes, nrecords = drain_recvlogical(conn, "bench_recv", endpos)
     size = max(1, nbytes // max(1, nrecords))
     ceil_rate = ceiling(min(events, 200_000), size)
@@ -242,6 +344,8 @@ def workload(conn, title, events, statement, base=None, repeat=1, modes=("change
         print(f"| {plugin} | {'RabbitMQ, confirms' if sink == 'amqp' else 'stdout to /dev/null'} | {rate:,.0f} | "
               f"{ratio:.2f}x | {r.cpu * 100000 / events:.2f} | {r.walsender_cpu * 100000 / events:.2f} | {r.rss:.1f} |")
     sys.stdout.flush()
+    if endpoint_repeat > 0:
+        endpoint(conn, events, endpos, endpoint_repeat)
     if base is not None:
         compare(conn, events, endpos, base, repeat, modes)
 
@@ -288,6 +392,9 @@ def main():
     ap.add_argument("--compare", metavar="BIN", help="another walcast-agent to compare with, run alternately")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each binary per mode with --compare")
     ap.add_argument("--modes", default="change,transaction", help="--batch modes compared with --compare")
+    ap.add_argument("--endpoint-repeat", type=int, default=3,
+                    help="runs with and without the HTTP endpoint, each, for (e); 0 skips (e)")
+    ap.add_argument("--endpoint-only", action="store_true", help="of the throughput rows, (e) only")
     args = ap.parse_args()
     global ENVELOPE
     ENVELOPE = args.envelope
@@ -314,15 +421,18 @@ def main():
         insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
             '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
             jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""", base, args.repeat, modes)
+        from generate_series(1, {args.rows}) i""", base, args.repeat, modes, args.endpoint_repeat,
+                 args.endpoint_only)
     if "update" in todo:
         if "insert" not in todo:
             sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i")
         workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
-                 f"call bench_updates({args.updates})", base, args.repeat, modes)
+                 f"call bench_updates({args.updates})", base, args.repeat, modes, args.endpoint_repeat,
+                 args.endpoint_only)
     if not args.skip_latency:
         latency(conn, args.rate, args.seconds)
     sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ PACKAGES="
   libpq-dev
   librabbitmq-dev amqp-tools rabbitmq-server
   libmongoc-dev libbson-dev
-  libcmocka-dev
+  libcmocka-dev libmicrohttpd-dev
   pkg-config make gcc
   iproute2 nftables
   clang-14 libclang-rt-14-dev valgrind
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
-  python3-jsonschema python3-mockupdb python3-yaml
+  python3-jsonschema python3-mockupdb python3-yaml python3-prometheus-client
   golang-go
 "
 # v1.24.1 is withheld by the Go module proxy (403); v1.24.0 is served.

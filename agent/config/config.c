@@ -277,6 +277,15 @@ config_find(const char *name)
 	return NULL;
 }
 
+/* The default in force: def_env's value when set, else def. */
+static const char *
+config_default(const struct config_option *opt)
+{
+	const char *v = opt->def_env != NULL ? getenv(opt->def_env) : NULL;
+
+	return v != NULL && v[0] != '\0' ? v : opt->def;
+}
+
 /*
  * Defaults, file, environment, command line, cross-option rules.  *action
  * reports --help / --version / --print-config (the last one seen wins).
@@ -305,9 +314,11 @@ config_build(struct agent_config *cfg, int argc, char **argv,
 		const struct config_option *opt = config_option_at(i);
 		char		label[CONFIG_NAME_MAX + 16];
 
+		const char *def = config_default(opt);
+
 		snprintf(label, sizeof(label), "default %s", opt->name);
-		if (opt->def != NULL &&
-			!config_set(cfg, opt, opt->def, CONFIG_SRC_DEFAULT, 0, label, err, errlen))
+		if (def != NULL &&
+			!config_set(cfg, opt, def, CONFIG_SRC_DEFAULT, 0, label, err, errlen))
 			return false;
 	}
 

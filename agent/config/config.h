@@ -77,6 +77,13 @@ struct agent_config
 	int			stats_interval; /* seconds, 0 = off */
 	int			reconnect_max_delay;	/* seconds */
 
+	/* monitoring (obs/) and the side connection (watch/) */
+	char	   *http_listen;	/* "ADDR:PORT", NULL = no HTTP endpoint */
+	int			slot_check_interval;	/* seconds, 0 = off */
+	size_t		slot_retained_warn; /* bytes, 0 = no warning */
+	int			heartbeat_interval; /* seconds, 0 = off */
+	bool		publish_heartbeats;
+
 	/* logging */
 	char	   *log_file;		/* NULL = stderr */
 	int			verbose;		/* 0 info, >= 1 debug */

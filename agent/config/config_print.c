@@ -126,8 +126,11 @@ config_print_help(FILE *out)
 		if (opt->metavar != NULL && n > 0 && (size_t) n < sizeof(left))
 			snprintf(left + n, sizeof(left) - (size_t) n, "=%s", opt->metavar);
 		fprintf(out, "  %-32s %s", left, opt->help);
-		if (opt->def != NULL && opt->def[0] != '\0' && opt->type != CONFIG_FLAG &&
-			opt->type != CONFIG_COUNTER)
+		if (opt->def_env != NULL)
+			fprintf(out, " (default: $%s when set, else %s)", opt->def_env,
+					opt->def);
+		else if (opt->def != NULL && opt->def[0] != '\0' &&
+				 opt->type != CONFIG_FLAG && opt->type != CONFIG_COUNTER)
 			fprintf(out, " (default: %s)", opt->def);
 		if (opt->flags & CONFIG_RELOAD)
 			fprintf(out, " [SIGHUP]");
@@ -141,6 +144,7 @@ config_print_help(FILE *out)
 			"Precedence: defaults < config file < environment < command line.\n"
 			"[SIGHUP] marks settings that SIGHUP reloads from the file and environment.\n\n"
 			"Exit status: 0 stop requested, 1 usage or configuration error,\n"
-			"2 unrecoverable runtime error, 3 another walcast-agent is loading the slot.\n");
+			"2 unrecoverable runtime error, 3 another walcast-agent is loading the slot,\n"
+			"4 the slot lost changes (invalidated, or recreated after what was confirmed).\n");
 }
 

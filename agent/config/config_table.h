@@ -77,6 +77,12 @@ struct config_option
 	 * value is hidden).
 	 */
 	char	   *(*mask) (const char *value);
+
+	/*
+	 * An environment variable whose value, when set and not empty, is the
+	 * default instead of def (systemd's STATE_DIRECTORY), or NULL.
+	 */
+	const char *def_env;
 };
 
 /* One table of rows and the rules between them. */

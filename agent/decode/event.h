@@ -60,7 +60,12 @@ struct event
 	uint64_t	end_lsn;		/* of a commit: where its transaction ends */
 	int64_t		seq;			/* -1 when absent */
 	int64_t		xid;			/* -1 when absent */
+	int64_t		ts_us;			/* commit time ("ts"), microseconds since
+								 * the epoch; 0 when absent (a
+								 * non-transactional message) */
 	bool		transactional;	/* false only for non-transactional M */
+	const char *prefix;			/* a message's prefix, borrowed from rec;
+								 * NULL for other kinds */
 	const char *raw;			/* record bytes as received, borrowed from the
 								 * decoder's input (must outlive the event) */
 	size_t		rawlen;

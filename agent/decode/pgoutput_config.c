@@ -28,10 +28,10 @@ static bool pgoutput_config_validate(const struct agent_config *cfg,
 static const struct config_option pgoutput_config_options[] = {
 	{"publication", 0, CONFIG_STRING, F(publication), NULL, 0, 0, NULL, pgoutput_config_check_names,
 		"NAME[,NAME...]", "with --plugin pgoutput (required): the publication(s) the slot reads",
-	CONFIG_NULLABLE, "pgoutput input (--plugin pgoutput)", NULL},
+	CONFIG_NULLABLE, "pgoutput input (--plugin pgoutput)", NULL, NULL},
 	{"create-publication", 0, CONFIG_STRING, F(create_publication), NULL, 0, 0, NULL, pgoutput_config_check_create,
 		"TABLES", "create --publication when missing: all (FOR ALL TABLES) or SCHEMA.TABLE[,...] (FOR TABLE)",
-	CONFIG_NULLABLE, NULL, NULL},
+	CONFIG_NULLABLE, NULL, NULL, NULL},
 };
 
 const struct config_section pgoutput_config_section = {

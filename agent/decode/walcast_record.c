@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hex.h"
 
 /*
@@ -192,6 +193,7 @@ walcast_record_fill(struct event *ev, char *err, size_t errlen)
 {
 	yyjson_val *rec = ev->rec;
 	const char *action;
+	const char *ts;
 	yyjson_val *transactional;
 
 	if (!yyjson_is_obj(rec))
@@ -225,6 +227,12 @@ walcast_record_fill(struct event *ev, char *err, size_t errlen)
 		!walcast_record_count(rec, "xid", &ev->xid, err, errlen))
 		return false;
 
+	/* For lag only: a commit time the agent cannot read is left out. */
+	if (!walcast_record_string(rec, "ts", &ts, err, errlen))
+		return false;
+	if (ts == NULL || !clock_parse_iso_us(ts, &ev->ts_us))
+		ev->ts_us = 0;
+
 	if (event_is_row_change(ev->op) && (ev->schema == NULL || ev->table == NULL))
 	{
 		snprintf(err, errlen, "%s record has no \"schema\" or \"table\"",
@@ -234,6 +242,8 @@ walcast_record_fill(struct event *ev, char *err, size_t errlen)
 	switch (ev->op)
 	{
 		case EVENT_MESSAGE:
+			if (!walcast_record_string(rec, "prefix", &ev->prefix, err, errlen))
+				return false;
 			transactional = yyjson_obj_get(rec, "transactional");
 			if (!yyjson_is_bool(transactional))
 			{

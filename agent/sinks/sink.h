@@ -50,14 +50,44 @@ struct sink_stats
 	uint64_t	inflight_bytes;
 	uint64_t	events;			/* totals since the agent started */
 	uint64_t	messages;
+	uint64_t	bytes;			/* payload bytes of those messages */
+	uint64_t	nacks;			/* messages the destination refused */
 	uint64_t	returned;		/* unroutable messages dropped (policy drop) */
 	bool		blocked;		/* the destination asked us to stop sending */
 	bool		full;			/* its connection cannot take another message
 								 * now without waiting on the network */
 	uint64_t	refused_lsn;	/* with SINK_REFUSED: the change's LSN */
+
+	/*
+	 * Kept by sink_set.c, not by the sinks: events handed over per kind
+	 * (enum event_op), messages confirmed since the agent started (the
+	 * session's confirmed prefixes summed), and the connection's state:
+	 * connected between a successful open and close or a failure; down
+	 * from a failure (or a failed open) until an open succeeds.
+	 */
+	uint64_t	by_op[EVENT_OTHER + 1];
+	uint64_t	confirms;
+	uint64_t	confirms_counted;	/* confirmed as of the last count */
+	bool		connected;
+	bool		down;
+	uint64_t	reconnects;		/* sessions lost to its failure (run.c) */
 };
 
 struct sink;
+
+/*
+ * A counter of a sink's own, beyond struct sink_stats, for /metrics: its
+ * full Prometheus name (a counter: ..._total), help, and value.
+ */
+struct sink_counter
+{
+	const char *name;
+	const char *help;
+	uint64_t	value;
+};
+
+/* At most this many per sink. */
+#define SINK_MAX_COUNTERS 4
 
 struct sink_ops
 {
@@ -123,6 +153,13 @@ struct sink_kind
 	 * (NULL: none beyond the common ones).
 	 */
 	void		(*stats) (const struct sink *s, struct strbuf *line);
+
+	/*
+	 * Its own counters for /metrics (obs/): fills out[0..max-1] and
+	 * returns how many (NULL: none beyond the common ones).
+	 */
+	int			(*counters) (const struct sink *s, struct sink_counter *out,
+							 int max);
 };
 
 /*
@@ -134,6 +171,7 @@ sink_count_published(struct sink *s, uint64_t events, uint64_t bytes)
 {
 	s->st.published++;
 	s->st.messages++;
+	s->st.bytes += bytes;
 	s->st.events += events;
 	s->st.inflight_events += events;
 	s->st.inflight_bytes += bytes;

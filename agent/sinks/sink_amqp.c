@@ -44,22 +44,12 @@ struct sink_amqp_out
 	bool		batch;
 };
 
-/* The commit timestamp ("2026-11-21T06:30:00.123456Z") in Unix seconds. */
+/* The commit time in Unix seconds (the record's "ts"). */
 static uint64_t
 sink_amqp_event_time(const struct event *ev)
 {
-	const char *ts = yyjson_get_str(yyjson_obj_get(ev->rec, "ts"));
-	struct tm	tm;
-
-	memset(&tm, 0, sizeof(tm));
-	if (ts != NULL &&
-		sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
-			   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6)
-	{
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		return (uint64_t) timegm(&tm);
-	}
+	if (ev->ts_us > 0)
+		return (uint64_t) (ev->ts_us / 1000000);
 	/* non-transactional messages carry no commit time */
 	return (uint64_t) time(NULL);
 }
@@ -543,6 +533,7 @@ sink_amqp_service(struct sink *s, char *err, size_t errlen)
 					 * it may have been taken already: ahead of its replay
 					 * (docs/agent-operations.md, "Flow control").
 					 */
+					s->st.nacks++;
 					snprintf(err, errlen,
 							 "RabbitMQ rejected delivery tag %llu (basic.nack): replaying from the slot",
 							 (unsigned long long) nack->delivery_tag);

@@ -45,7 +45,7 @@ struct sink_file_settings
 static const struct config_option sink_file_options[] = {
 	{"file-path", 0, CONFIG_STRING, F(file_path), NULL, 0, 0, NULL, NULL,
 		"FILE", "append every event to FILE as a JSON line, synced to disk before it counts as confirmed; unset = no file",
-	CONFIG_NULLABLE, "File", NULL},
+	CONFIG_NULLABLE, "File", NULL, NULL},
 };
 
 static const struct config_section sink_file_config = {

@@ -76,6 +76,7 @@ sink_mongo_queue(struct sink_mongo *ms, struct sink_mongo_op *op, char *err,
 	ms->ops[ms->nops++] = op;
 	ms->base.st.inflight_events++;
 	ms->base.st.inflight_bytes += op->bytes;
+	ms->base.st.bytes += op->bytes;
 	return true;
 }
 
@@ -826,6 +827,18 @@ sink_mongo_stats(const struct sink *s, struct strbuf *line)
 	strbuf_puts(line, buf);
 }
 
+/* The same for /metrics. */
+static int
+sink_mongo_counters(const struct sink *s, struct sink_counter *out, int max)
+{
+	if (max < 1)
+		return 0;
+	out[0].name = "walcast_mirror_skipped_no_key_total";
+	out[0].help = "Changes the MongoDB mirror skipped because their table has no key.";
+	out[0].value = ((const struct sink_mongo *) s)->skipped;
+	return 1;
+}
+
 static bool
 sink_mongo_configured(const struct agent_config *cfg)
 {
@@ -843,4 +856,5 @@ const struct sink_kind sink_mongo_kind = {
 	/* _id is the row's key; BSON types follow the columns' type names */
 	.needs = {true, true, "mongo_uri", "the mirror's _id is the key"},
 	.stats = sink_mongo_stats,
+	.counters = sink_mongo_counters,
 };

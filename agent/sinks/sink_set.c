@@ -59,12 +59,38 @@ sink_set_destroy(struct sink_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* A sink failed: which change it refused, if that is why. */
+/*
+ * A sink failed: which change it refused, if that is why; it is down
+ * until it opens again (what /readyz and walcast_sink_connected say).
+ */
 static enum sink_status
-sink_set_failed(struct sink_set *set, const struct sink *s, enum sink_status st)
+sink_set_failed(struct sink_set *set, struct sink *s, enum sink_status st)
 {
 	set->refused_lsn = st == SINK_REFUSED ? s->st.refused_lsn : 0;
+	s->st.connected = false;
+	s->st.down = true;
 	return st;
+}
+
+/*
+ * Confirms since the agent started: each sink's confirmed prefix grows
+ * within a session (numbering restarts at open), so the growth since the
+ * last count is what the destination confirmed meanwhile.
+ */
+static void
+sink_set_count_confirms(struct sink *s)
+{
+	if (s->st.confirmed > s->st.confirms_counted)
+		s->st.confirms += s->st.confirmed - s->st.confirms_counted;
+	s->st.confirms_counted = s->st.confirmed;
+}
+
+static void
+sink_set_close_one(struct sink *s)
+{
+	sink_set_count_confirms(s);
+	s->ops->close(s);
+	s->st.connected = false;
 }
 
 enum sink_status
@@ -72,14 +98,18 @@ sink_set_open(struct sink_set *set, char *err, size_t errlen)
 {
 	for (int i = 0; i < set->n; i++)
 	{
-		enum sink_status st = set->sinks[i]->ops->open(set->sinks[i], err, errlen);
+		struct sink *s = set->sinks[i];
+		enum sink_status st = s->ops->open(s, err, errlen);
 
 		if (st != SINK_OK)
 		{
 			while (--i >= 0)
-				set->sinks[i]->ops->close(set->sinks[i]);
-			return st;
+				sink_set_close_one(set->sinks[i]);
+			return sink_set_failed(set, s, st);
 		}
+		s->st.confirms_counted = s->st.confirmed;
+		s->st.connected = true;
+		s->st.down = false;
 	}
 	return SINK_OK;
 }
@@ -88,7 +118,7 @@ void
 sink_set_close(struct sink_set *set)
 {
 	for (int i = 0; i < set->n; i++)
-		set->sinks[i]->ops->close(set->sinks[i]);
+		sink_set_close_one(set->sinks[i]);
 }
 
 enum sink_status
@@ -97,11 +127,12 @@ sink_set_publish(struct sink_set *set, const struct event *ev, char *err,
 {
 	for (int i = 0; i < set->n; i++)
 	{
-		enum sink_status st = set->sinks[i]->ops->publish(set->sinks[i], ev,
-														  err, errlen);
+		struct sink *s = set->sinks[i];
+		enum sink_status st = s->ops->publish(s, ev, err, errlen);
 
 		if (st != SINK_OK)
-			return sink_set_failed(set, set->sinks[i], st);
+			return sink_set_failed(set, s, st);
+		s->st.by_op[ev->op]++;
 	}
 	return SINK_OK;
 }
@@ -126,11 +157,12 @@ sink_set_service(struct sink_set *set, char *err, size_t errlen)
 {
 	for (int i = 0; i < set->n; i++)
 	{
-		enum sink_status st = set->sinks[i]->ops->service(set->sinks[i], err,
-														  errlen);
+		struct sink *s = set->sinks[i];
+		enum sink_status st = s->ops->service(s, err, errlen);
 
+		sink_set_count_confirms(s);
 		if (st != SINK_OK)
-			return sink_set_failed(set, set->sinks[i], st);
+			return sink_set_failed(set, s, st);
 	}
 	return SINK_OK;
 }

@@ -26,6 +26,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "obs.h"
 #include "pqconn.h"
 #include "pqerr.h"
 #include "snapshot_progress.h"
@@ -109,6 +110,7 @@ snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 			return SNAPSHOT_STREAM;
 		if (*a->stop_requested)
 			return SNAPSHOT_STOP;
+		obs_publish(a, false);
 		sink_set_pollfds(&a->sinks, a->pfd, &nfd);
 		(void) poll(a->pfd, (nfds_t) nfd, nfd > 0 ? SNAPSHOT_MAX_SLEEP_MS : 10);
 	}
@@ -355,11 +357,13 @@ snapshot_table(struct snapshot_load *l, struct decoder_table *t, char *err,
 		if (r != SNAPSHOT_STREAM)
 			return r;
 		snapshot_progress_rows(&l->progress, n);
+		obs_publish(a, false);
 		if (rows < a->cfg.snapshot_chunk_rows)
 			break;
 	}
 	l->rows += n;
 	snapshot_progress_table_done(&l->progress);
+	obs_publish(a, true);
 	return snapshot_exec(l, "CLOSE walcast_snapshot", err, errlen) ?
 		SNAPSHOT_STREAM : SNAPSHOT_FATAL;
 }
@@ -435,9 +439,12 @@ snapshot_load(struct agent *a, const char *snapshot_name, uint64_t lsn,
 			 l.ntables, l.lsn,
 			 snapshot_name ? " (the slot's consistent point)" : " (not consistent with the slot: duplicates possible)",
 			 a->cfg.snapshot_chunk_rows);
-	snapshot_progress_init(&l.progress,
-						   isatty(STDERR_FILENO) && a->cfg.log_file == NULL,
-						   l.ntables);
+	a->phase = AGENT_LOADING;
+	if (!snapshot_progress_init(&l.progress,
+								isatty(STDERR_FILENO) && a->cfg.log_file == NULL,
+								l.tables, l.ntables, &a->load))
+		log_warning("%s: out of memory for the per-table figures of /status; loading without them", what);
+	obs_publish(a, true);
 	for (int i = 0; i < l.ntables && r == SNAPSHOT_STREAM; i++)
 		r = snapshot_table(&l, &l.tables[i], err, errlen);
 	if (r == SNAPSHOT_STREAM && !snapshot_exec(&l, "COMMIT", err, errlen))

@@ -10,6 +10,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -28,7 +30,69 @@ progress_now_ms(void)
 }
 
 void
-snapshot_progress_init(struct snapshot_progress *p, bool tty, int ntables)
+snapshot_progress_free(struct agent_load *f)
+{
+	for (int i = 0; i < f->ntables; i++)
+		free(f->names[i]);
+	free(f->names);
+	free(f->estimated);
+	free(f->rows);
+	free(f->rows_total);
+	f->names = NULL;
+	f->estimated = NULL;
+	f->rows = f->rows_total = NULL;
+	f->ntables = f->done = 0;
+	f->version++;
+}
+
+/* rows_total of table name in f (an earlier load), or 0. */
+static uint64_t
+progress_earlier_total(const struct agent_load *f, const char *name)
+{
+	for (int i = 0; i < f->ntables; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return f->rows_total[i];
+	return 0;
+}
+
+/* The figures for a new load of these tables, counters carried over. */
+static bool
+progress_figures(struct agent_load *f, const struct decoder_table *tables,
+				 int n)
+{
+	struct agent_load next;
+
+	memset(&next, 0, sizeof(next));
+	next.names = calloc((size_t) n + 1, sizeof(*next.names));
+	next.estimated = calloc((size_t) n + 1, sizeof(*next.estimated));
+	next.rows = calloc((size_t) n + 1, sizeof(*next.rows));
+	next.rows_total = calloc((size_t) n + 1, sizeof(*next.rows_total));
+	if (next.names == NULL || next.estimated == NULL || next.rows == NULL ||
+		next.rows_total == NULL)
+	{
+		snapshot_progress_free(&next);
+		return false;
+	}
+	for (int i = 0; i < n; i++, next.ntables++)
+	{
+		if ((next.names[i] = strdup(tables[i].name)) == NULL)
+		{
+			snapshot_progress_free(&next);
+			return false;
+		}
+		next.estimated[i] = tables[i].estimated;
+		next.rows_total[i] = progress_earlier_total(f, tables[i].name);
+	}
+	next.version = f->version + 1;
+	snapshot_progress_free(f);
+	*f = next;
+	return true;
+}
+
+bool
+snapshot_progress_init(struct snapshot_progress *p, bool tty,
+					   const struct decoder_table *tables, int ntables,
+					   struct agent_load *figures)
 {
 	p->tty = tty;
 	p->ntables = ntables;
@@ -38,6 +102,14 @@ snapshot_progress_init(struct snapshot_progress *p, bool tty, int ntables)
 	p->table = NULL;
 	p->estimated = 0;
 	p->done = 0;
+	p->index = -1;
+	p->figures = figures;
+	if (figures != NULL && !progress_figures(figures, tables, ntables))
+	{
+		p->figures = NULL;
+		return false;
+	}
+	return true;
 }
 
 void
@@ -48,6 +120,22 @@ snapshot_progress_table(struct snapshot_progress *p, const char *table,
 	p->estimated = estimated;
 	p->done = 0;
 	p->table_start_ms = progress_now_ms();
+	p->index++;
+	if (p->figures != NULL && p->index < p->figures->ntables)
+		p->base_total = p->figures->rows_total[p->index];
+}
+
+/* The current table's rows into the figures. */
+static void
+progress_count(struct snapshot_progress *p)
+{
+	struct agent_load *f = p->figures;
+
+	if (f == NULL || p->index < 0 || p->index >= f->ntables)
+		return;
+	f->rows[p->index] = p->done;
+	f->rows_total[p->index] = p->base_total + p->done;
+	f->version++;
 }
 
 /* Rate of the current table, and its ETA in seconds (-1 when unknown). */
@@ -117,6 +205,7 @@ snapshot_progress_rows(struct snapshot_progress *p, uint64_t done)
 	int64_t		now;
 
 	p->done = done;
+	progress_count(p);
 	now = progress_now_ms();
 	if (now - p->last_ms < (p->tty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS))
 		return;
@@ -141,6 +230,11 @@ snapshot_progress_table_done(struct snapshot_progress *p)
 	p->rows_done += p->done;
 	p->tables_done++;
 	p->last_ms = now;
+	if (p->figures != NULL)
+	{
+		progress_count(p);
+		p->figures->done = p->tables_done;
+	}
 }
 
 double

@@ -475,7 +475,7 @@ stream_send_status(struct stream *s, uint64_t flush, bool reply_requested,
 				   char *err, size_t errlen)
 {
 	char		msg[1 + 8 + 8 + 8 + 8 + 1];
-	uint64_t	write = s->received_lsn > flush ? s->received_lsn : flush;
+	uint64_t	write = stream_written(s, flush);
 
 	/* As pg_recvlogical's sendFeedback: 'r', write, flush, apply, clock. */
 	msg[0] = 'r';

@@ -164,6 +164,17 @@ extern bool stream_consume(struct stream *s, char *err, size_t errlen);
  */
 extern bool stream_send_status(struct stream *s, uint64_t flush,
 							   bool reply_requested, char *err, size_t errlen);
+
+/*
+ * The position the status reports as written (received): the newest
+ * message's start, or flush when that is further (a commit's end, a
+ * keepalive's position), since what was flushed was received first.
+ */
+static inline uint64_t
+stream_written(const struct stream *s, uint64_t flush)
+{
+	return s->received_lsn > flush ? s->received_lsn : flush;
+}
 extern int	stream_socket(const struct stream *s);
 
 /*

@@ -12,12 +12,12 @@
 TEST_PROGS = test/test_event test/test_decoder test/test_route test/test_envelope test/test_config \
 	test/test_config_docs test/test_sink_amqp test/test_sink_mongo test/test_sink_mongo_doc test/test_sink_file test/test_log \
 	test/test_scrub test/test_snapshot_state test/test_snapshot_plan test/test_walcast_filter \
-	test/test_decoder_pgoutput test/test_position
+	test/test_decoder_pgoutput test/test_position test/test_obs test/test_watch
 
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror -g $(SAN_FLAGS) $(addprefix -I,$(DIRS) $(VENDOR)) \
 	-I$(shell $(PG_CONFIG) --includedir) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) cmocka)
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) cmocka) -pthread
 
 .PHONY: check-unit clean-unit
 

@@ -27,7 +27,8 @@ commit1(struct ack_tracker *t, uint64_t end_lsn, uint64_t published)
 	uint64_t	p[2] = {published, 0};
 
 	ack_begin(t);
-	assert_true(ack_commit(t, end_lsn, p));
+	/* the commit time: any value the tests can tell apart */
+	assert_true(ack_commit(t, end_lsn, (int64_t) end_lsn * 10, p));
 }
 
 static void
@@ -124,7 +125,7 @@ test_standalone_message(void **state)
 	(void) state;
 	ack_init(&t, 1);
 	commit1(&t, 0x100, 2);
-	assert_true(ack_standalone(&t, 0x120, p));	/* message = event 3 */
+	assert_true(ack_standalone(&t, 0x120, 0, p));	/* message = event 3 */
 	commit1(&t, 0x200, 3);		/* filtered transaction after it */
 	assert_int_equal(advance1(&t, 2), 0x100);
 	assert_int_equal(advance1(&t, 3), 0x200);
@@ -145,7 +146,7 @@ test_keepalive_only_when_idle(void **state)
 
 	ack_begin(&t);				/* open transaction: not idle */
 	assert_false(ack_keepalive(&t, 0x600));
-	assert_true(ack_commit(&t, 0x700, (uint64_t[2]) {1, 0}));
+	assert_true(ack_commit(&t, 0x700, 0, (uint64_t[2]) {1, 0}));
 	assert_false(ack_keepalive(&t, 0x800));	/* unconfirmed in flight */
 	assert_int_equal(t.flush_lsn, 0x500);
 	assert_int_equal(advance1(&t, 1), 0x700);
@@ -238,14 +239,40 @@ test_two_sinks(void **state)
 	(void) state;
 	ack_init(&t, 2);
 	ack_begin(&t);
-	assert_true(ack_commit(&t, 0x100, p1));
+	assert_true(ack_commit(&t, 0x100, 0, p1));
 	ack_begin(&t);
-	assert_true(ack_commit(&t, 0x200, p2));
+	assert_true(ack_commit(&t, 0x200, 0, p2));
 	c[0] = 4;
 	c[1] = 0;
 	assert_int_equal(ack_advance(&t, c), 0);	/* sink 2 not there yet */
 	c[1] = 1;
 	assert_int_equal(ack_advance(&t, c), 0x200);
+	ack_free(&t);
+}
+
+/*
+ * The oldest entry in flight gives the confirmed lag: its commit time,
+ * through the ring's growth and wrap, and none once all are confirmed.
+ */
+static void
+test_oldest_time(void **state)
+{
+	struct ack_tracker t;
+	uint64_t	n;
+
+	(void) state;
+	ack_init(&t, 1);
+	assert_int_equal(ack_oldest_time(&t), 0);
+	for (n = 1; n <= 100; n++)
+		commit1(&t, n * 0x10, n);
+	assert_int_equal(ack_oldest_time(&t), 0x10 * 10);
+	assert_int_equal(advance1(&t, 70), 70 * 0x10);
+	assert_int_equal(ack_oldest_time(&t), 71 * 0x10 * 10);
+	for (n = 101; n <= 150; n++)	/* wraps */
+		commit1(&t, n * 0x10, n);
+	assert_int_equal(ack_oldest_time(&t), 71 * 0x10 * 10);
+	assert_int_equal(advance1(&t, 150), 150 * 0x10);
+	assert_int_equal(ack_oldest_time(&t), 0);
 	ack_free(&t);
 }
 
@@ -265,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_resume_same_history_only),
 		cmocka_unit_test(test_ring_grows_and_wraps),
 		cmocka_unit_test(test_two_sinks),
+		cmocka_unit_test(test_oldest_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

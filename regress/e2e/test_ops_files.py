@@ -197,14 +197,21 @@ def install_service(destdir, *make_vars):
     return r.stdout
 
 
-def test_install_service_stays_in_destdir_and_names_prefix(tmp_path):
+def test_install_service_stays_in_destdir_and_names_prefix(systemd_analyze, tmp_path):
     out = install_service(tmp_path, "PREFIX=/usr")
     unitdir = tmp_path / "usr/lib/systemd/system"
     for u in UNITS:
         s = unit_settings(unitdir / u)
         assert s["ExecStart"][0].startswith("/usr/bin/walcast-agent "), s["ExecStart"]
         assert s["Documentation"] == ["file:/usr/share/doc/walcast/operations.md"]
-    assert (tmp_path / "usr/lib/sysusers.d/walcast.conf").is_file()
+    # systemd-sysusers (package systemd, like systemd_analyze) creates the
+    # user in a throwaway root: a system user, no login, its home the
+    # state directory (~/.pgpass).
+    (tmp_path / "etc").mkdir(exist_ok=True)
+    r = run(["systemd-sysusers", f"--root={tmp_path}", str(tmp_path / "usr/lib/sysusers.d/walcast.conf")])
+    assert r.returncode == 0, r.stderr
+    user = [line.split(":") for line in open(tmp_path / "etc/passwd") if line.startswith("walcast:")]
+    assert user and int(user[0][2]) < 1000 and user[0][5:] == ["/var/lib/walcast", "/usr/sbin/nologin\n"], user
     assert (tmp_path / "usr/share/doc/walcast/operations.md").is_file()
     assert (tmp_path / "etc/walcast/walcast.conf.example").is_file()
     assert not (tmp_path / "etc/walcast/walcast.conf").exists(), "install-service must not write a live config"

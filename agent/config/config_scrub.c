@@ -63,9 +63,16 @@ static void
 scrub_uri(char *s)
 {
 	char	   *start = strstr(s, "://") + 3;
-	size_t		hostpart = strcspn(start, "/");
+	size_t		hostpart = 0;
 	char	   *at = NULL;
 
+	/*
+	 * The path starts at the first '/' that no backslash escapes
+	 * (libmongoc reads "\/" as part of the user-info; the others never
+	 * meet a backslash there, and reading further only stars more).
+	 */
+	while (start[hostpart] != '\0' && start[hostpart] != '/')
+		hostpart += start[hostpart] == '\\' && start[hostpart + 1] != '\0' ? 2 : 1;
 	/* The userinfo ends at the last '@' before the path. */
 	for (char *p = start; p < start + hostpart; p++)
 		if (*p == '@')

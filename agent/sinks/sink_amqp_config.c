@@ -111,7 +111,7 @@ sink_amqp_check_routing_key(const char *v, char *msg, size_t len)
  * test/fuzz_uri).
  */
 static void
-sink_amqp_mask_pct(struct strbuf *b, const char *s)
+sink_amqp_mask_pct(struct strbuf *b, const char *s, char keep)
 {
 	for (; *s; s++)
 	{
@@ -120,7 +120,7 @@ sink_amqp_mask_pct(struct strbuf *b, const char *s)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
-			c >= 0x80)
+			c >= 0x80 || (keep != '\0' && c == keep))
 			strbuf_add(b, s, 1);
 		else
 		{
@@ -147,24 +147,26 @@ sink_amqp_mask_uri(const char *uri)
 		return strdup(SINK_AMQP_MASK);
 	}
 	strbuf_puts(&b, info.ssl ? "amqps://" : "amqp://");
-	sink_amqp_mask_pct(&b, info.user);
+	sink_amqp_mask_pct(&b, info.user, '\0');
 	strbuf_puts(&b, ":" SINK_AMQP_MASK "@");
 	/*
-	 * An IPv6 literal needs its brackets back.  Any other host is encoded
-	 * like the user: rabbitmq-c decodes it, so "h%40x" is the host "h@x",
-	 * which written back raw would read as a user (test/fuzz_uri).
+	 * The host is encoded like the user: rabbitmq-c decodes it, so "h%40x"
+	 * is the host "h@x", which written back raw would read as a user.  An
+	 * IPv6 literal needs its brackets back, with its colons kept, and is
+	 * decoded inside them too: "[::%2F1]" is a host holding a '/', which
+	 * written raw would end the authority (both found by test/fuzz_uri).
 	 */
 	if (strchr(info.host, ':') != NULL)
 	{
 		strbuf_puts(&b, "[");
-		strbuf_puts(&b, info.host);
+		sink_amqp_mask_pct(&b, info.host, ':');
 		strbuf_puts(&b, "]");
 	}
 	else
-		sink_amqp_mask_pct(&b, info.host);
+		sink_amqp_mask_pct(&b, info.host, '\0');
 	snprintf(port, sizeof(port), ":%d/", info.port);
 	strbuf_puts(&b, port);
-	sink_amqp_mask_pct(&b, info.vhost);
+	sink_amqp_mask_pct(&b, info.vhost, '\0');
 	free(copy);
 	return strbuf_finish(&b);
 }

@@ -207,6 +207,25 @@ sink_mongo_mask_secret_option(const char *name, size_t len)
 	return false;
 }
 
+/*
+ * The first of stops in p, as libmongoc scans the user-info and hosts: a
+ * backslash escapes the next character ("u\:p@h" is the user "u\:p" with
+ * no password, "u\@x:p@h" the user "u\@x"; test/fuzz_uri).  Returns the
+ * end of p when none.
+ */
+static const char *
+sink_mongo_scan(const char *p, const char *stops)
+{
+	for (; *p != '\0'; p++)
+	{
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (strchr(stops, *p) != NULL)
+			break;
+	}
+	return p;
+}
+
 char *
 sink_mongo_mask_uri(const char *uri)
 {
@@ -230,20 +249,20 @@ sink_mongo_mask_uri(const char *uri)
 	p += 3;
 	/* libmongoc reads the user and hosts up to the first '/': a '?' before
 	 * it is part of the password (test/fuzz_uri) */
-	hosts_end = p + strcspn(p, "/");
+	hosts_end = sink_mongo_scan(p, "/");
 	/*
 	 * User-info ends at the first '@' before the path, as libmongoc reads
 	 * it ('@' in a password is %40): "u:p@d@h" is the user u with the
 	 * host "d@h", and ending at the last '@' dropped that host from the
 	 * URI shown (test/fuzz_uri).
 	 */
-	for (q = p; q < hosts_end && at == NULL; q++)
-		if (*q == '@')
-			at = q;
+	q = sink_mongo_scan(p, "@/");
+	if (q < hosts_end && *q == '@')
+		at = q;
 	strbuf_add(&b, uri, (size_t) (p - uri));
 	if (at != NULL)
 	{
-		size_t		userlen = strcspn(p, ":@");
+		size_t		userlen = (size_t) (sink_mongo_scan(p, ":@") - p);
 
 		strbuf_add(&b, p, userlen);
 		if (p[userlen] == ':')

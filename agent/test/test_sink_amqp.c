@@ -201,6 +201,8 @@ test_amqp_mask(void **state)
 		{"amqp://j\xc3\xb6rg:secret@h/v\xc3\xa9", "amqp://j\xc3\xb6rg:****@h:5672/v\xc3\xa9"},
 		/* a host rabbitmq-c decodes is encoded again (test/fuzz_uri) */
 		{"amqp://us%40e", "amqp://guest:****@us%40e:5672/%2F"},
+		/* and inside an IPv6 literal's brackets, colons kept (test/fuzz_uri) */
+		{"amqp://u:p@[::%2F1]:5672/v", "amqp://u:****@[::%2F1]:5672/v"},
 	};
 
 	(void) state;

@@ -160,6 +160,10 @@ test_mongo_mask(void **state)
 		{"mongodb://u:p@d@h/?appname=x", "mongodb://u:****@d@h/?appname=x"},
 		/* and a '?' before the first '/' is in the password */
 		{"mongodb://u:p?w@h/?appname=x", "mongodb://u:****@h/?appname=x"},
+		/* a backslash escapes ':', '@' and '/' there (test/fuzz_uri) */
+		{"mongodb://u\\:p@h/", "mongodb://u\\:p@h/"},
+		{"mongodb://u\\@x:p@h/", "mongodb://u\\@x:****@h/"},
+		{"mongodb://u:p\\/x@h/", "mongodb://u:****@h/"},
 		{"", "****"},
 	};
 
@@ -192,15 +196,18 @@ test_mongo_print_config(void **state)
 static void
 test_mongo_scrub(void **state)
 {
-	const char *in[] = {"a", "--mongo-uri", "mongodb://h:1/", "--mongo-uri=mongodb://u:pw@h/"};
-	const char *want[] = {"a", "--mongo-uri", "mongodb://h:1/", "--mongo-uri=mongodb://u:**@h/"};
-	char	   *argv[4];
+	/* a backslash-escaped '/' is user-info to libmongoc (test/fuzz_uri) */
+	const char *in[] = {"a", "--mongo-uri", "mongodb://h:1/", "--mongo-uri=mongodb://u:pw@h/",
+	"--mongo-uri=mongodb://u:p\\/x@h/"};
+	const char *want[] = {"a", "--mongo-uri", "mongodb://h:1/", "--mongo-uri=mongodb://u:**@h/",
+	"--mongo-uri=mongodb://u:****@h/"};
+	char	   *argv[5];
 
 	(void) state;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		argv[i] = strdup(in[i]);
-	config_scrub_argv(4, argv);
-	for (int i = 0; i < 4; i++)
+	config_scrub_argv(5, argv);
+	for (int i = 0; i < 5; i++)
 	{
 		assert_string_equal(argv[i], want[i]);
 		free(argv[i]);

@@ -154,9 +154,11 @@ sink_amqp_mask_uri(const char *uri)
 	 * is the host "h@x", which written back raw would read as a user.  An
 	 * IPv6 literal needs its brackets back, with its colons kept, and is
 	 * decoded inside them too: "[::%2F1]" is a host holding a '/', which
-	 * written raw would end the authority (both found by test/fuzz_uri).
+	 * written raw would end the authority.  An empty host ("[]") keeps
+	 * its brackets too: without them the default host is read (all three
+	 * found by test/fuzz_uri).
 	 */
-	if (strchr(info.host, ':') != NULL)
+	if (strchr(info.host, ':') != NULL || info.host[0] == '\0')
 	{
 		strbuf_puts(&b, "[");
 		sink_amqp_mask_pct(&b, info.host, ':');

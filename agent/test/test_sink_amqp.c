@@ -203,6 +203,7 @@ test_amqp_mask(void **state)
 		{"amqp://us%40e", "amqp://guest:****@us%40e:5672/%2F"},
 		/* and inside an IPv6 literal's brackets, colons kept (test/fuzz_uri) */
 		{"amqp://u:p@[::%2F1]:5672/v", "amqp://u:****@[::%2F1]:5672/v"},
+		{"amqp://us@[]", "amqp://us:****@[]:5672/%2F"},
 	};
 
 	(void) state;

@@ -351,7 +351,7 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	size_t		len;
 	char	   *body;
 
-	if (!route_render(as->route, ev, key, sizeof(key)))
+	if (!route_render(as->route, ev, -1, key, sizeof(key)))
 	{
 		event_message_id(ev, id, sizeof(id));
 		snprintf(err, errlen,

@@ -404,6 +404,7 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	struct sink_amqp *as = (struct sink_amqp *) s;
 	int			n = as->set->partitions;
 	int			part = n > 0 ? partition_of(ev, n) : -1;
+	bool		every = n > 0 && part == PARTITION_ALL;
 	enum sink_status rc = SINK_OK;
 	size_t		len;
 	char	   *body;
@@ -416,9 +417,9 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 		free(body);
 		return sink_refuse(s, ev->lsn);
 	}
-	if (part != PARTITION_ALL)
+	if (!every)
 		rc = sink_amqp_publish_to(as, ev, part, false, body, len, err, errlen);
-	for (int i = 0; part == PARTITION_ALL && i < n && rc == SINK_OK; i++)
+	for (int i = 0; every && i < n && rc == SINK_OK; i++)
 		rc = sink_amqp_publish_to(as, ev, i, true, body, len, err, errlen);
 	free(body);
 	return rc;

@@ -278,25 +278,30 @@ WORKLOAD = (
 CHANGES = 85 + 112 + 5 + 1 + 2
 
 
+def run_partitioned(db, amqp_uri, statements, *extra):
+    """The agent with --partitions N until statements (one transaction
+    each) are confirmed: every partition's messages, {i: [...]}."""
+    exchange, queue = names()
+    queues = ["%s-%d" % (queue, i) for i in range(N)]
+    agent = Agent(agent_args(db, amqp_uri, "--exchange", exchange, "--queue", queue,
+                             "--partitions", str(N), *extra))
+    try:
+        agent.wait_log("streaming from replication slot")
+        until_confirmed(db, agent, *statements)
+        assert agent.stop() == 0
+        return {i: drain(amqp_uri, q) for i, q in enumerate(queues)}
+    finally:
+        agent.close()
+        delete_layout(amqp_uri, exchange, queues)
+
+
 def row_key(ev):
     row = ev["old"] if ev["action"] == "D" else ev["new"]
     return ev["table"], tuple(str(row[c]) for c in ev.get("pk") or [])
 
 
 def test_partitions_route_every_change_to_its_hash(db, amqp_uri):
-    exchange, queue = names()
-    queues = ["%s-%d" % (queue, i) for i in range(N)]
-    agent = Agent(agent_args(db, amqp_uri, "--exchange", exchange, "--queue", queue,
-                             "--partitions", str(N)))
-    try:
-        agent.wait_log("streaming from replication slot")
-        until_confirmed(db, agent, *WORKLOAD)
-        assert agent.stop() == 0
-        got = {i: drain(amqp_uri, q) for i, q in enumerate(queues)}
-    finally:
-        agent.close()
-        delete_layout(amqp_uri, exchange, queues)
-
+    got = run_partitioned(db, amqp_uri, WORKLOAD)
     seen = {}
     truncates = {}
     for i, messages in got.items():
@@ -331,21 +336,10 @@ def test_partitions_route_every_change_to_its_hash(db, amqp_uri):
 def test_partitions_key_history_in_one_queue(db, amqp_uri):
     """Every change of one key, in commit order, in one queue: the values
     an update writes grow, and the delete comes last."""
-    exchange, queue = names()
-    queues = ["%s-%d" % (queue, i) for i in range(N)]
-    agent = Agent(agent_args(db, amqp_uri, "--exchange", exchange, "--queue", queue,
-                             "--partitions", str(N)))
-    try:
-        agent.wait_log("streaming from replication slot")
-        execute(db, "insert into items select g, 0 from generate_series(1, 12) g")
-        for r in range(1, 6):
-            execute(db, "update items set v = %d" % r)
-        until_confirmed(db, agent, "delete from items")
-        assert agent.stop() == 0
-        got = {i: [json.loads(b) for _, _, b in drain(amqp_uri, q)] for i, q in enumerate(queues)}
-    finally:
-        agent.close()
-        delete_layout(amqp_uri, exchange, queues)
+    got = run_partitioned(db, amqp_uri, ["insert into items select g, 0 from generate_series(1, 12) g"]
+                          + ["update items set v = %d" % r for r in range(1, 6)]
+                          + ["delete from items"])
+    got = {i: [json.loads(b) for _, _, b in messages] for i, messages in got.items()}
     history = {}
     where = {}
     for i, events in got.items():
@@ -358,37 +352,38 @@ def test_partitions_key_history_in_one_queue(db, amqp_uri):
         assert h == [("I", 0), ("U", 1), ("U", 2), ("U", 3), ("U", 4), ("U", 5), ("D", None)], (k, h)
 
 
+def insert_of(table, key):
+    """The record fields the hash reads, for an insert into public.<table>."""
+    return {"action": "I", "schema": "public", "table": table, "pk": ["id"], "new": {"id": str(key)}}
+
+
 def test_partitions_batches_never_span_partitions(db, amqp_uri):
-    exchange, queue = names()
-    queues = ["%s-%d" % (queue, i) for i in range(N)]
-    agent = Agent(agent_args(db, amqp_uri, "--exchange", exchange, "--queue", queue,
-                             "--partitions", str(N), "--batch", "transaction"))
-    try:
-        agent.wait_log("streaming from replication slot")
-        until_confirmed(db, agent, "insert into items select g, 0 from generate_series(1, 60) g",
-                        "truncate nokey")
-        assert agent.stop() == 0
-        got = {i: drain(amqp_uri, q) for i, q in enumerate(queues)}
-    finally:
-        agent.close()
-        delete_layout(amqp_uri, exchange, queues)
+    """One transaction of 60 inserts, batched: a message closes exactly
+    where the next row's partition differs, so the messages are the runs
+    of equal partitions in commit order, each in its partition's queue."""
+    got = run_partitioned(db, amqp_uri, ["insert into items select g, 0 from generate_series(1, 60) g",
+                                         "truncate nokey"], "--batch", "transaction")
+    parts = [partition_of(insert_of("items", g), N) for g in range(1, 61)]
+    runs = 1 + sum(parts[k] != parts[k - 1] for k in range(1, 60))
     ids = set()
-    inserted = []
+    batches = []
     for i, messages in got.items():
         for key, props, body in messages:
             batch = as_text(body)
+            assert key == str(i)
             assert props.headers["count"] == len(batch)
-            assert re.fullmatch(r"[0-9A-F]+/[0-9A-F]+:\d+(:p\d)?\+\d+", props.message_id)
+            assert props.message_id not in ids
             ids.add(props.message_id)
-            for ev in batch:
-                if ev["action"] == "T":
-                    assert props.message_id.endswith(":p%d+1" % i)
-                    continue
-                assert partition_of(ev, N) == i
-                inserted.append(ev["new"]["id"])
-    assert sorted(inserted, key=int) == [str(g) for g in range(1, 61)]
-    # one transaction over every partition: more than one message
-    assert all(got[i] for i in range(N))
+            if batch[0]["action"] == "T":
+                assert len(batch) == 1 and props.message_id.endswith(":p%d+1" % i)
+                continue
+            rows = [int(ev["new"]["id"]) for ev in batch]
+            assert all(partition_of(ev, N) == i for ev in batch)
+            assert rows == list(range(rows[0], rows[0] + len(rows)))  # consecutive
+            batches.append(rows)
+    assert sorted(r for rows in batches for r in rows) == list(range(1, 61))
+    assert len(batches) == runs
+    assert len(ids) == runs + N
 
 
 def test_partitions_stream_super_stream_layout(db, amqp_uri):
@@ -413,8 +408,7 @@ def test_partitions_stream_super_stream_layout(db, amqp_uri):
         assert all(types[q] == "stream" for q in queues)
         expected = {i: [] for i in range(N)}
         for g in range(1, 31):
-            ev = {"action": "I", "schema": "public", "table": "items", "pk": ["id"], "new": {"id": str(g)}}
-            expected[partition_of(ev, N)].append(g)
+            expected[partition_of(insert_of("items", g), N)].append(g)
         for i, q in enumerate(queues):
             if expected[i]:
                 got = [json.loads(b)["new"]["id"] for _, _, b in read_stream(amqp_uri, q, len(expected[i]))]

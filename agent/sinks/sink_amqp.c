@@ -37,8 +37,6 @@
 #include "partition.h"
 #include "sink_amqp.h"
 
-#define SINK_AMQP_MAX_HEADERS 6
-
 /* Fields of one outgoing message besides its body. */
 struct sink_amqp_out
 {
@@ -64,18 +62,6 @@ sink_amqp_event_time(const struct event *ev)
 		return (uint64_t) (ev->ts_us / 1000000);
 	/* non-transactional messages carry no commit time */
 	return (uint64_t) time(NULL);
-}
-
-static void
-sink_amqp_header_str(amqp_table_entry_t *h, int *n, const char *key,
-					 const char *value)
-{
-	if (value == NULL)
-		return;
-	h[*n].key = amqp_cstring_bytes(key);
-	h[*n].value.kind = AMQP_FIELD_KIND_UTF8;
-	h[*n].value.value.bytes = amqp_cstring_bytes(value);
-	(*n)++;
 }
 
 static bool
@@ -112,32 +98,21 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 {
 	const struct sink_amqp_settings *set = as->set;
 	amqp_basic_properties_t props;
-	amqp_table_entry_t h[SINK_AMQP_MAX_HEADERS];
+	struct sink_amqp_table h = {0};
 	amqp_bytes_t payload;
 	char		lsn[LSN_BUFLEN];
-	int			n = 0;
 	int			rc;
 	enum sink_status room;
 
 	lsn_format(o->lsn, lsn, sizeof(lsn));
-	sink_amqp_header_str(h, &n, "schema", o->schema);
-	sink_amqp_header_str(h, &n, "table", o->table);
-	sink_amqp_header_str(h, &n, "op", o->op);
-	sink_amqp_header_str(h, &n, "lsn", lsn);
+	sink_amqp_table_str(&h, "schema", o->schema);
+	sink_amqp_table_str(&h, "table", o->table);
+	sink_amqp_table_str(&h, "op", o->op);
+	sink_amqp_table_str(&h, "lsn", lsn);
 	if (o->xid >= 0)
-	{
-		h[n].key = amqp_cstring_bytes("xid");
-		h[n].value.kind = AMQP_FIELD_KIND_I64;
-		h[n].value.value.i64 = o->xid;
-		n++;
-	}
+		sink_amqp_table_num(&h, "xid", AMQP_FIELD_KIND_I64, o->xid);
 	if (o->batch)
-	{
-		h[n].key = amqp_cstring_bytes("count");
-		h[n].value.kind = AMQP_FIELD_KIND_I32;
-		h[n].value.value.i32 = (int32_t) o->count;
-		n++;
-	}
+		sink_amqp_table_num(&h, "count", AMQP_FIELD_KIND_I32, o->count);
 
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -147,8 +122,7 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 	props.delivery_mode = 2;	/* persistent: survives a broker restart */
 	props.message_id = amqp_cstring_bytes(o->message_id);
 	props.timestamp = o->ts;
-	props.headers.num_entries = n;
-	props.headers.entries = h;
+	props.headers = sink_amqp_table_of(&h);
 	payload.len = len;
 	payload.bytes = (void *) body;
 

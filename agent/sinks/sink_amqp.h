@@ -91,6 +91,56 @@ extern char *sink_amqp_mask_uri(const char *uri);
  */
 extern bool sink_amqp_max_size_of(const char *text, size_t *max);
 
+/*
+ * An AMQP field table being filled: a message's headers, a declaration's
+ * arguments.  Keys and string values are borrowed: they must outlive the
+ * call the table goes to.
+ */
+#define SINK_AMQP_TABLE_MAX 6
+struct sink_amqp_table
+{
+	amqp_table_entry_t e[SINK_AMQP_TABLE_MAX];
+	int			n;
+};
+
+/* A string entry; a NULL value is left out. */
+static inline void
+sink_amqp_table_str(struct sink_amqp_table *t, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	t->e[t->n].key = amqp_cstring_bytes(key);
+	t->e[t->n].value.kind = AMQP_FIELD_KIND_UTF8;
+	t->e[t->n].value.value.bytes = amqp_cstring_bytes(value);
+	t->n++;
+}
+
+/* An integer entry: kind AMQP_FIELD_KIND_I64 or _I32, or a boolean. */
+static inline void
+sink_amqp_table_num(struct sink_amqp_table *t, const char *key, uint8_t kind,
+					int64_t value)
+{
+	t->e[t->n].key = amqp_cstring_bytes(key);
+	t->e[t->n].value.kind = kind;
+	if (kind == AMQP_FIELD_KIND_I32)
+		t->e[t->n].value.value.i32 = (int32_t) value;
+	else if (kind == AMQP_FIELD_KIND_BOOLEAN)
+		t->e[t->n].value.value.boolean = value != 0;
+	else
+		t->e[t->n].value.value.i64 = value;
+	t->n++;
+}
+
+static inline amqp_table_t
+sink_amqp_table_of(struct sink_amqp_table *t)
+{
+	amqp_table_t out;
+
+	out.num_entries = t->n;
+	out.entries = t->n > 0 ? t->e : NULL;
+	return out;
+}
+
 /* An AMQP short string (a queue's name, a routing key) holds this many bytes. */
 #define SINK_AMQP_SHORTSTR_MAX 255
 

@@ -24,43 +24,6 @@
 #include "log.h"
 #include "sink_amqp.h"
 
-/* Arguments of one declaration: at most this many. */
-#define SINK_AMQP_MAX_ARGS 3
-
-struct sink_amqp_args
-{
-	amqp_table_entry_t e[SINK_AMQP_MAX_ARGS];
-	int			n;
-};
-
-static void
-sink_amqp_arg_str(struct sink_amqp_args *a, const char *key, const char *value)
-{
-	a->e[a->n].key = amqp_cstring_bytes(key);
-	a->e[a->n].value.kind = AMQP_FIELD_KIND_UTF8;
-	a->e[a->n].value.value.bytes = amqp_cstring_bytes(value);
-	a->n++;
-}
-
-static void
-sink_amqp_arg_i64(struct sink_amqp_args *a, const char *key, int64_t value)
-{
-	a->e[a->n].key = amqp_cstring_bytes(key);
-	a->e[a->n].value.kind = AMQP_FIELD_KIND_I64;
-	a->e[a->n].value.value.i64 = value;
-	a->n++;
-}
-
-static amqp_table_t
-sink_amqp_table(struct sink_amqp_args *a)
-{
-	amqp_table_t t;
-
-	t.num_entries = a->n;
-	t.entries = a->n > 0 ? a->e : NULL;
-	return t;
-}
-
 static const char *
 sink_amqp_type_name(enum sink_amqp_queue_type t)
 {
@@ -111,7 +74,7 @@ static enum sink_status
 sink_amqp_declare_exchange(struct sink_amqp *as, char *err, size_t errlen)
 {
 	const struct sink_amqp_settings *set = as->set;
-	struct sink_amqp_args args = {0};
+	struct sink_amqp_table args = {0};
 	amqp_rpc_reply_t r;
 	char		what[400];
 
@@ -135,21 +98,16 @@ sink_amqp_declare_exchange(struct sink_amqp *as, char *err, size_t errlen)
 					 set->alternate_exchange);
 			return sink_amqp_declare_failed(as, r, what, err, errlen);
 		}
-		sink_amqp_arg_str(&args, "alternate-exchange", set->alternate_exchange);
+		sink_amqp_table_str(&args, "alternate-exchange", set->alternate_exchange);
 	}
 	if (set->partitions > 0 && set->queue_type == SINK_AMQP_QUEUE_STREAM)
-	{
-		args.e[args.n].key = amqp_cstring_bytes("x-super-stream");
-		args.e[args.n].value.kind = AMQP_FIELD_KIND_BOOLEAN;
-		args.e[args.n].value.value.boolean = 1;
-		args.n++;
-	}
+		sink_amqp_table_num(&args, "x-super-stream", AMQP_FIELD_KIND_BOOLEAN, 1);
 
 	amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
 						  amqp_cstring_bytes(set->exchange),
 						  amqp_cstring_bytes(set->partitions > 0 ? "direct" : "topic"),
 						  set->exchange_passive ? 1 : 0, 1, 0, 0,
-						  sink_amqp_table(&args));
+						  sink_amqp_table_of(&args));
 	r = amqp_get_rpc_reply(as->conn);
 	if (r.reply_type != AMQP_RESPONSE_NORMAL)
 	{
@@ -171,29 +129,29 @@ sink_amqp_declare_queue(struct sink_amqp *as, const char *name, const char *key,
 						int order, char *err, size_t errlen)
 {
 	const struct sink_amqp_settings *set = as->set;
-	struct sink_amqp_args qargs = {0};
-	struct sink_amqp_args bargs = {0};
+	struct sink_amqp_table qargs = {0};
+	struct sink_amqp_table bargs = {0};
 	amqp_rpc_reply_t r;
 	char		what[600];
 
 	if (set->queue_type != SINK_AMQP_QUEUE_CLASSIC)
-		sink_amqp_arg_str(&qargs, "x-queue-type", sink_amqp_type_name(set->queue_type));
+		sink_amqp_table_str(&qargs, "x-queue-type", sink_amqp_type_name(set->queue_type));
 	if (set->queue_max_length_bytes > 0)
-		sink_amqp_arg_i64(&qargs, "x-max-length-bytes", (int64_t) set->queue_max_length_bytes);
-	if (set->queue_max_age != NULL)
-		sink_amqp_arg_str(&qargs, "x-max-age", set->queue_max_age);
+		sink_amqp_table_num(&qargs, "x-max-length-bytes", AMQP_FIELD_KIND_I64,
+							(int64_t) set->queue_max_length_bytes);
+	sink_amqp_table_str(&qargs, "x-max-age", set->queue_max_age);
 	if (order >= 0 && set->queue_type == SINK_AMQP_QUEUE_STREAM)
-		sink_amqp_arg_i64(&bargs, "x-stream-partition-order", order);
+		sink_amqp_table_num(&bargs, "x-stream-partition-order", AMQP_FIELD_KIND_I64, order);
 
 	/* durable, not exclusive, not auto-delete: what quorum and stream need */
 	amqp_queue_declare(as->conn, SINK_AMQP_CHANNEL, amqp_cstring_bytes(name),
-					   0, 1, 0, 0, sink_amqp_table(&qargs));
+					   0, 1, 0, 0, sink_amqp_table_of(&qargs));
 	r = amqp_get_rpc_reply(as->conn);
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 	{
 		amqp_queue_bind(as->conn, SINK_AMQP_CHANNEL, amqp_cstring_bytes(name),
 						amqp_cstring_bytes(set->exchange), amqp_cstring_bytes(key),
-						sink_amqp_table(&bargs));
+						sink_amqp_table_of(&bargs));
 		r = amqp_get_rpc_reply(as->conn);
 	}
 	if (r.reply_type != AMQP_RESPONSE_NORMAL)

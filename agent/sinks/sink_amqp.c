@@ -205,7 +205,7 @@ sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 {
 	struct sink_amqp_batch_meta *m = &as->batch_meta;
 	struct sink_amqp_out o;
-	char		id[EVENT_MESSAGE_ID_BUFLEN + 16];
+	char		id[SINK_AMQP_ID_BUFLEN + 12];	/* "+<count>" */
 	enum sink_status rc;
 
 	if (as->batch_count == 0)
@@ -340,7 +340,7 @@ sink_amqp_publish_to(struct sink_amqp *as, const struct event *ev, int part,
 					 size_t errlen)
 {
 	char		key[ROUTE_KEY_BUFLEN];
-	char		id[EVENT_MESSAGE_ID_BUFLEN + 16];
+	char		id[SINK_AMQP_ID_BUFLEN];
 	uint32_t	events = !fanout || part == 0 ? 1 : 0;
 	struct sink_amqp_out o;
 

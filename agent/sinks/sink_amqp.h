@@ -141,6 +141,9 @@ sink_amqp_table_of(struct sink_amqp_table *t)
 	return out;
 }
 
+/* A message id: an event's, and a TRUNCATE copy's ":p<partition>". */
+#define SINK_AMQP_ID_BUFLEN (EVENT_MESSAGE_ID_BUFLEN + 8)
+
 /* An AMQP short string (a queue's name, a routing key) holds this many bytes. */
 #define SINK_AMQP_SHORTSTR_MAX 255
 
@@ -220,7 +223,7 @@ struct sink_amqp
 	uint32_t	batch_events;	/* events they count: a TRUNCATE's copy to
 								 * another partition counts none */
 	char		batch_key[ROUTE_KEY_BUFLEN];
-	char		batch_id[EVENT_MESSAGE_ID_BUFLEN];
+	char		batch_id[SINK_AMQP_ID_BUFLEN];
 	struct sink_amqp_batch_meta batch_meta;
 };
 

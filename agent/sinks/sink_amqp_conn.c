@@ -323,8 +323,10 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 			return SINK_OK;
 		}
 		sink_amqp_disconnect(as, false);
-		/* a broker that takes the connection but refuses the rest speaks
-		 * for the whole cluster (a declaration, a certificate file) */
+		/*
+		 * A broker that takes the connection but refuses the rest speaks
+		 * for the whole cluster (a declaration, a certificate file).
+		 */
 		if (rc != SINK_UNREACHABLE && rc != SINK_RETRY)
 		{
 			snprintf(err, errlen, "%s", why);

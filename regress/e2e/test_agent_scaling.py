@@ -537,6 +537,8 @@ def test_failover_all_unreachable_exits_1(db):
     (["--queue", "q", "--queue-type", "quorum", "--queue-max-length-bytes", "1GB"],
      r"queue_max_length_bytes is a stream's retention"),
     (["--routing-key", "{partition}"], r"routing_key: \{partition\} needs partitions"),
+    (["--queue", "q", "--partitions", "2", "-o", "include-pk=false"],
+     r"include-pk=false is not possible with partitions \(a change's partition is its key's hash\)"),
     (["--amqp-uri", "amqp://h/,,amqp://h2/"], r"--amqp-uri: value 3 of 4: is empty"),
 ])
 def test_partition_and_queue_type_bad_input_exits_1(db, amqp_uri, args, message):

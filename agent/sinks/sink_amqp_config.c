@@ -61,7 +61,7 @@ static const struct config_option sink_amqp_options[] = {
 	{"amqp-heartbeat", 0, CONFIG_INT, F(amqp_heartbeat), "30", 0, 3600, NULL, NULL,
 		"SECS", "AMQP heartbeat; 0 disables", 0, NULL, NULL, NULL},
 	{"exchange", 0, CONFIG_STRING, F(exchange), "walcast", 0, 0, NULL, NULL,
-		"NAME", "durable topic exchange to publish to", CONFIG_NONEMPTY, NULL, NULL, NULL},
+		"NAME", "durable topic exchange to publish to (direct with --partitions)", CONFIG_NONEMPTY, NULL, NULL, NULL},
 	{"exchange-passive", 0, CONFIG_FLAG, F(exchange_passive), "false", 0, 0, NULL, NULL,
 		NULL, "check that the exchange exists instead of declaring it", 0, NULL, NULL, NULL},
 	{"routing-key", 0, CONFIG_STRING, F(routing_key), ROUTE_DEFAULT_TEMPLATE, 0, 0, NULL, sink_amqp_check_routing_key,

@@ -31,11 +31,13 @@
  *						pgoutput's decoder (decoder_pgoutput.c) and its
  *						pgoutput_* modules (docs/pgoutput.md)
  *	format/				envelope_*: native/debezium/flat bodies; route_*:
- *						routing keys
+ *						routing keys; partition_*: an event's partition
+ *						(FNV-1a, docs/partitioning.md)
  *	sinks/				sink_*: the interface, registry (sink_list.h,
  *						sink_registry.c) and helpers over enabled sinks
  *						(sink_set.c); one file group per sink, its settings
- *						beside it: sink_stdout, sink_file, sink_amqp*,
+ *						beside it: sink_stdout, sink_file, sink_amqp*
+ *						(publishing, brokers and failover, declarations),
  *						sink_mongo*
  *	snapshot/			snapshot_*: the initial load: when (snapshot.c,
  *						snapshot_plan.c, snapshot_state.c), reading

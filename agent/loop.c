@@ -116,6 +116,11 @@ loop_sink_failure(struct agent *a, enum sink_status st, const char *err)
 {
 	if (st == SINK_REFUSED)
 		return loop_refused(a->sinks.refused_lsn, "", err);
+	if (st == SINK_CONFIG)
+	{
+		log_error("%s", err);
+		return LOOP_CONFIG;
+	}
 	return loop_failure(a, st == SINK_RETRY, st == SINK_UNREACHABLE, err);
 }
 

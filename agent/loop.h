@@ -17,7 +17,9 @@ enum loop_result
 	LOOP_STOP,					/* stop requested, drained */
 	LOOP_RETRY,					/* reconnect after a backoff */
 	LOOP_FATAL,					/* exit 2 */
-	LOOP_BUSY					/* exit 3: another agent is loading the slot */
+	LOOP_BUSY,					/* exit 3: another agent is loading the slot */
+	LOOP_CONFIG					/* exit 1: a sink says the configuration
+								 * cannot work (SINK_CONFIG) */
 };
 
 /*

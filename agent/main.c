@@ -6,7 +6,9 @@
  *
  * The only place that exits.  Exit codes: 0 stop requested (SIGTERM,
  * SIGINT, or --help/--version/--print-config), 1 usage or configuration
- * error (also an --http-listen address that cannot be bound), 2
+ * error (also an --http-listen address that cannot be bound, none of the
+ * RabbitMQ brokers reached at the first start, a declaration RabbitMQ
+ * refuses: the sink's SINK_CONFIG), 2
  * unrecoverable runtime error, 3 another walcast-agent is loading the
  * slot, 4 the slot lost changes (docs/agent-operations.md).
  *

@@ -13,7 +13,8 @@
  * then the sinks, dropping what they did not confirm; the next session
  * replays it from the slot after a backoff.  Before the first session
  * reached every server, failing to reach one is a configuration mistake
- * (exit 2); afterwards it is an outage (retry).
+ * (exit 2; exit 1 when a sink says so, SINK_CONFIG: none of the RabbitMQ
+ * brokers ever reached); afterwards it is an outage (retry).
  */
 #include <poll.h>
 #include <stdio.h>
@@ -314,6 +315,11 @@ agent_run(struct agent *a)
 		if (r == LOOP_BUSY)
 		{
 			rc = AGENT_EXIT_BUSY;
+			break;
+		}
+		if (r == LOOP_CONFIG)
+		{
+			rc = AGENT_EXIT_CONFIG;
 			break;
 		}
 		if (*a->stop_requested)

@@ -13,6 +13,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
+/*
+ * A secret as --print-config shows it: masked by its row's masker (all of
+ * it without one), each value of a CONFIG_MULTI setting on its own;
+ * malloc'd.
+ */
+static char *
+config_print_masked(const struct config_option *opt, const char *v)
+{
+	struct strbuf b = {0};
+	char	  **items;
+	int			n = 0;
+
+	if (opt->mask == NULL)
+		return strdup("****");
+	if (!(opt->flags & CONFIG_MULTI))
+		return opt->mask(v);
+	if ((items = config_multi_split(v, &n)) == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++)
+	{
+		char	   *m = opt->mask(items[i]);
+
+		strbuf_puts(&b, i > 0 ? "," : "");
+		strbuf_puts(&b, m != NULL ? m : "****");
+		free(m);
+	}
+	config_multi_free(items, n);
+	return strbuf_finish(&b);
+}
+
 /* Quote a value for a config file when it would not read back as is. */
 static void
 config_print_value(FILE *out, const char *v)
@@ -90,7 +122,7 @@ config_print(FILE *out, const struct agent_config *cfg)
 		v = config_format_value(cfg, opt);
 		if (v != NULL && opt->type == CONFIG_SECRET && v[0] != '\0')
 		{
-			char	   *masked = opt->mask ? opt->mask(v) : strdup("****");
+			char	   *masked = config_print_masked(opt, v);
 
 			free(v);
 			v = masked;

@@ -174,6 +174,37 @@ scrub_value(char *v)
 }
 
 /*
+ * A setting of several values (CONFIG_MULTI: RabbitMQ's broker list) is
+ * scrubbed whole, then value by value, each cut at its comma as
+ * config_multi_split reads it: a URI after the first would otherwise keep
+ * its password, and a password with a comma (which the list refuses, but
+ * the whole reading takes) would keep its first part.  Only such settings
+ * are cut: a libpq URI may hold commas of its own (several hosts).
+ */
+static void
+scrub_setting(const struct config_option *opt, char *v)
+{
+	scrub_value(v);
+	if (!(opt->flags & CONFIG_MULTI))
+		return;
+	for (;;)
+	{
+		char	   *comma = strchr(v, ',');
+		char	   *p = v;
+
+		if (comma != NULL)
+			*comma = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		scrub_value(p);
+		if (comma == NULL)
+			break;
+		*comma = ',';
+		v = comma + 1;
+	}
+}
+
+/*
  * The secret settings (CONFIG_SECRET rows of every section) given as
  * --name=VALUE, --name VALUE, -cVALUE or -c VALUE.
  */
@@ -196,17 +227,17 @@ config_scrub_argv(int argc, char **argv)
 			if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, opt->name, n) == 0)
 			{
 				if (a[2 + n] == '=')
-					scrub_value(a + 2 + n + 1);
+					scrub_setting(opt, a + 2 + n + 1);
 				else if (a[2 + n] == '\0' && i + 1 < argc)
-					scrub_value(argv[++i]);
+					scrub_setting(opt, argv[++i]);
 			}
 			else if (opt->short_flag != 0 && a[0] == '-' &&
 					 a[1] == opt->short_flag)
 			{
 				if (a[2] != '\0')
-					scrub_value(a + 2);
+					scrub_setting(opt, a + 2);
 				else if (i + 1 < argc)
-					scrub_value(argv[++i]);
+					scrub_setting(opt, argv[++i]);
 			}
 		}
 	}

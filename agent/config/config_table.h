@@ -48,6 +48,13 @@ enum config_type
 #define CONFIG_NOENV	0x04	/* not settable from the environment */
 #define CONFIG_NULLABLE 0x08	/* empty value = unset (NULL) */
 #define CONFIG_NONEMPTY 0x10	/* empty value is an error */
+/*
+ * CONFIG_STRING/SECRET holding several values: each use on the command
+ * line adds one, every source also takes them comma-separated; check,
+ * mask and the ps scrubber apply to each (the agent's list of RabbitMQ
+ * brokers).
+ */
+#define CONFIG_MULTI	0x20
 
 struct config_enum_value
 {
@@ -108,6 +115,14 @@ struct config_section
  * comma-separated, unquoted, as the agent's log spells them.
  */
 extern bool config_check_table_list(const char *v, char *msg, size_t len);
+
+/*
+ * The values of a CONFIG_MULTI setting, split at its commas with the
+ * blanks around each trimmed: *n malloc'd strings (an empty one where two
+ * commas meet), or NULL when out of memory.  Free with config_multi_free.
+ */
+extern char **config_multi_split(const char *v, int *n);
+extern void config_multi_free(char **items, int n);
 
 /* The settings block of a section (after config_load; NULL before). */
 extern void *config_block(const struct agent_config *cfg,

@@ -237,6 +237,101 @@ config_set_list(struct config_plugin_options *l, const char *s, bool split,
 	return ok;
 }
 
+/* ---- several values in one setting (CONFIG_MULTI) ---- */
+
+char	  **
+config_multi_split(const char *v, int *n)
+{
+	char	  **items;
+	int			count = 1;
+
+	for (const char *p = v; *p; p++)
+		count += *p == ',';
+	if ((items = calloc((size_t) count, sizeof(*items))) == NULL)
+		return NULL;
+	*n = 0;
+	for (const char *p = v;; p++)
+	{
+		const char *end = p + strcspn(p, ",");
+		const char *q = end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		if ((items[*n] = strndup(p, (size_t) (q > p ? q - p : 0))) == NULL)
+		{
+			config_multi_free(items, *n);
+			return NULL;
+		}
+		(*n)++;
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	return items;
+}
+
+void
+config_multi_free(char **items, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+/* Each value of a CONFIG_MULTI setting passes the row's check. */
+static bool
+config_multi_check(const struct config_option *opt, const char *value,
+				   char *msg, size_t len)
+{
+	int			n = 0;
+	char	  **items = config_multi_split(value, &n);
+	bool		ok = items != NULL;
+
+	if (!ok)
+		snprintf(msg, len, "out of memory");
+	for (int i = 0; ok && i < n; i++)
+	{
+		char		why[400] = "";
+
+		if (items[i][0] == '\0')
+			snprintf(why, sizeof(why), "is empty");
+		else if (opt->check != NULL && !opt->check(items[i], why, sizeof(why)))
+			;
+		else
+			continue;
+		ok = false;
+		if (n == 1)
+			snprintf(msg, len, "%s", why);
+		else
+			snprintf(msg, len, "value %d of %d: %s", i + 1, n, why);
+	}
+	config_multi_free(items, n);
+	return ok;
+}
+
+/*
+ * A CONFIG_MULTI setting given again on the command line adds its values
+ * to the command line's (another source's are replaced); malloc'd.
+ */
+static char *
+config_multi_join(const struct agent_config *cfg, const struct config_option *opt,
+				  const char *value, enum config_source src)
+{
+	char	   *old = *CONFIG_FIELD(cfg, opt, char *);
+	size_t		n;
+	char	   *joined;
+
+	if (src != CONFIG_SRC_CLI || old == NULL || old[0] == '\0' ||
+		cfg->state->source[config_option_index(opt)] != CONFIG_SRC_CLI)
+		return strdup(value);
+	n = strlen(old) + 1 + strlen(value) + 1;
+	if ((joined = malloc(n)) != NULL)
+		snprintf(joined, n, "%s,%s", old, value);
+	return joined;
+}
+
 /* ---- setting one option from one source ---- */
 
 /*
@@ -263,12 +358,25 @@ config_set(struct agent_config *cfg, const struct config_option *opt,
 			{
 				char	  **field = CONFIG_FIELD(cfg, opt, char *);
 				char	   *copy = NULL;
+				char	   *joined = NULL;
 
+				if ((opt->flags & CONFIG_MULTI) && value[0] != '\0')
+				{
+					if ((joined = config_multi_join(cfg, opt, value, src)) == NULL)
+					{
+						snprintf(msg, sizeof(msg), "out of memory");
+						ok = false;
+						break;
+					}
+					value = joined;
+				}
 				if (value[0] == '\0' && (opt->flags & CONFIG_NONEMPTY))
 				{
 					snprintf(msg, sizeof(msg), "must not be empty");
 					ok = false;
 				}
+				else if (value[0] != '\0' && (opt->flags & CONFIG_MULTI))
+					ok = config_multi_check(opt, value, msg, sizeof(msg));
 				else if (value[0] != '\0' && opt->check != NULL)
 					ok = opt->check(value, msg, sizeof(msg));
 				if (ok && (value[0] != '\0' || !(opt->flags & CONFIG_NULLABLE)) &&
@@ -282,6 +390,7 @@ config_set(struct agent_config *cfg, const struct config_option *opt,
 					free(*field);
 					*field = copy;
 				}
+				free(joined);
 				break;
 			}
 		case CONFIG_FLAG:

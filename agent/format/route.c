@@ -1,14 +1,16 @@
 /*
  * route.c
  *		Routing-key templates: literal text and the placeholders {schema},
- *		{table}, {op} and {xid}.
+ *		{table}, {op}, {xid} and {partition}.
  *
  * The template is split once into segments so that rendering is a plain
  * copy loop per event.  Values absent from an event render as "_": a
  * logical message has no relation, so {schema} is "_" and {table} is the
  * message prefix ("_" when empty); a non-transactional message has no
  * transaction, so {xid} is "_".  Keeping every word non-empty keeps topic
- * bindings such as "*.*.message" working.
+ * bindings such as "*.*.message" working.  {partition} is the event's
+ * partition number with --partitions (format/partition.c), which the
+ * caller passes in: the template knows no settings.
  */
 #define _POSIX_C_SOURCE 200809L	/* strdup */
 
@@ -25,7 +27,8 @@ enum route_part
 	ROUTE_SCHEMA,
 	ROUTE_TABLE,
 	ROUTE_OP,
-	ROUTE_XID
+	ROUTE_XID,
+	ROUTE_PARTITION
 };
 
 static const struct
@@ -38,6 +41,7 @@ static const struct
 	{"table", ROUTE_TABLE},
 	{"op", ROUTE_OP},
 	{"xid", ROUTE_XID},
+	{"partition", ROUTE_PARTITION},
 };
 
 #define ROUTE_ABSENT "_"
@@ -70,7 +74,7 @@ route_add_placeholder(struct route_segment *seg, const char *name, size_t len,
 		}
 	}
 	snprintf(err, errlen,
-			 "unknown placeholder \"{%.*s}\" (use {schema}, {table}, {op} or {xid})",
+			 "unknown placeholder \"{%.*s}\" (use {schema}, {table}, {op}, {xid} or {partition})",
 			 (int) len, name);
 	return false;
 }
@@ -134,10 +138,13 @@ fail:
 }
 
 static const char *
-route_value(enum route_part part, const struct event *ev, char *num, size_t numlen)
+route_value(enum route_part part, const struct event *ev, int partition,
+			char *num, size_t numlen)
 {
 	const char *v = NULL;
 
+	if (ev == NULL && part != ROUTE_PARTITION)
+		return ROUTE_ABSENT;
 	switch (part)
 	{
 		case ROUTE_SCHEMA:
@@ -158,6 +165,13 @@ route_value(enum route_part part, const struct event *ev, char *num, size_t numl
 				v = num;
 			}
 			break;
+		case ROUTE_PARTITION:
+			if (partition >= 0)
+			{
+				snprintf(num, numlen, "%d", partition);
+				v = num;
+			}
+			break;
 		case ROUTE_LITERAL:
 			break;
 	}
@@ -166,7 +180,7 @@ route_value(enum route_part part, const struct event *ev, char *num, size_t numl
 
 bool
 route_render(const struct route_template *t, const struct event *ev,
-			 char *buf, size_t len)
+			 int partition, char *buf, size_t len)
 {
 	size_t		limit;
 	size_t		used = 0;
@@ -183,7 +197,7 @@ route_render(const struct route_template *t, const struct event *ev,
 
 		if (seg->part != ROUTE_LITERAL)
 		{
-			text = route_value(seg->part, ev, num, sizeof(num));
+			text = route_value(seg->part, ev, partition, num, sizeof(num));
 			n = strlen(text);
 		}
 		if (n > limit - used)
@@ -196,6 +210,21 @@ route_render(const struct route_template *t, const struct event *ev,
 	}
 	buf[used] = '\0';
 	return true;
+}
+
+unsigned
+route_uses(const struct route_template *t)
+{
+	unsigned	uses = 0;
+
+	for (int i = 0; i < t->nsegments; i++)
+	{
+		if (t->segments[i].part == ROUTE_PARTITION)
+			uses |= ROUTE_USES_PARTITION;
+		else if (t->segments[i].part != ROUTE_LITERAL)
+			uses |= ROUTE_USES_EVENT;
+	}
+	return uses;
 }
 
 void

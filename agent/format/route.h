@@ -27,11 +27,18 @@ extern struct route_template *route_compile(const char *tmpl, char *err,
 											size_t errlen);
 
 /*
- * Render the key for ev into buf (NUL-terminated).  Returns false when the
- * key would exceed ROUTE_KEY_MAX bytes or does not fit in len.
+ * Render the key for ev into buf (NUL-terminated); partition is what
+ * {partition} renders (< 0: none, "_").  ev may be NULL when the template
+ * uses no event's value (a partition's binding key).  Returns false when
+ * the key would exceed ROUTE_KEY_MAX bytes or does not fit in len.
  */
 extern bool route_render(const struct route_template *t, const struct event *ev,
-						 char *buf, size_t len);
+						 int partition, char *buf, size_t len);
+
+/* What a template's placeholders depend on: a mask of these. */
+#define ROUTE_USES_PARTITION 0x01	/* {partition} */
+#define ROUTE_USES_EVENT	0x02	/* {schema}, {table}, {op} or {xid} */
+extern unsigned route_uses(const struct route_template *t);
 extern void route_free(struct route_template *t);
 
 #endif							/* WALCAST_ROUTE_H */

@@ -34,6 +34,8 @@ obs_collect_sink(struct obs_sink_view *v, const struct sink *s)
 	v->connected = st->connected;
 	v->blocked = st->blocked;
 	v->down = st->down;
+	/* a hook fills only what its figures use */
+	memset(v->counters, 0, sizeof(v->counters));
 	v->ncounters = s->kind->counters != NULL ?
 		s->kind->counters(s, v->counters, SINK_MAX_COUNTERS) : 0;
 }

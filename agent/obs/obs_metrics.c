@@ -291,7 +291,10 @@ obs_metrics_load(const struct obs_view *v, struct strbuf *out)
 			   "Tables the initial load reads.", (uint64_t) v->ntables);
 }
 
-/* The sinks' own counters (the mirror's skipped changes). */
+/*
+ * The sinks' own figures: the mirror's skipped changes, the RabbitMQ
+ * node in use (a gauge with its label).
+ */
 static void
 obs_metrics_sink_counters(const struct obs_view *v, struct strbuf *out)
 {
@@ -299,8 +302,10 @@ obs_metrics_sink_counters(const struct obs_view *v, struct strbuf *out)
 		for (int k = 0; k < v->sinks[i].ncounters; k++)
 		{
 			const struct sink_counter *c = &v->sinks[i].counters[k];
+			struct obs_label l = {c->label, c->label_value};
 
-			obs_single(out, c->name, "counter", c->help, c->value);
+			obs_family(out, c->name, c->type != NULL ? c->type : "counter", c->help);
+			obs_sample_u64(out, c->name, &l, c->label != NULL ? 1 : 0, c->value);
 		}
 }
 

@@ -94,8 +94,13 @@ obs_status_sink(yyjson_mut_doc *doc, const struct obs_sink_view *s)
 	yyjson_mut_obj_add_uint(doc, o, "inflight_events", s->inflight_events);
 	yyjson_mut_obj_add_uint(doc, o, "inflight_bytes", s->inflight_bytes);
 	yyjson_mut_obj_add_uint(doc, o, "reconnects", s->reconnects);
+	/* a labelled figure shows its label ("node": "host:5672") */
 	for (int i = 0; i < s->ncounters; i++)
-		yyjson_mut_obj_add_uint(doc, o, s->counters[i].name, s->counters[i].value);
+		if (s->counters[i].label != NULL)
+			yyjson_mut_obj_add_strcpy(doc, o, s->counters[i].label,
+									  s->counters[i].label_value);
+		else
+			yyjson_mut_obj_add_uint(doc, o, s->counters[i].name, s->counters[i].value);
 	return o;
 }
 

@@ -36,6 +36,10 @@ enum sink_status
 	SINK_RETRY,					/* lost connection, nack...: reconnect and replay */
 	SINK_UNREACHABLE,			/* could not connect or log in */
 	SINK_FATAL,					/* retrying cannot help (bad exchange, fail policy) */
+	SINK_CONFIG,				/* retrying cannot help, and the configuration
+								 * is why (the broker refused a declaration,
+								 * none of the brokers was ever reached):
+								 * exit 1 */
 	SINK_REFUSED				/* retrying cannot help, because of one change
 								 * (st.refused_lsn, 0 for a load's row): the
 								 * slot would send it again after every
@@ -76,14 +80,21 @@ struct sink_stats
 struct sink;
 
 /*
- * A counter of a sink's own, beyond struct sink_stats, for /metrics: its
- * full Prometheus name (a counter: ..._total), help, and value.
+ * A figure of a sink's own, beyond struct sink_stats, for /metrics: its
+ * full Prometheus name (a counter: ..._total), help, and value; a gauge
+ * says so in type, and may carry one label (the RabbitMQ node in use),
+ * whose value is copied here because the endpoint renders a copy of it
+ * after the sink may have moved on.
  */
+#define SINK_COUNTER_LABEL_MAX 300
 struct sink_counter
 {
 	const char *name;
 	const char *help;
 	uint64_t	value;
+	const char *type;			/* NULL: "counter"; or "gauge" */
+	const char *label;			/* NULL: none */
+	char		label_value[SINK_COUNTER_LABEL_MAX];
 };
 
 /* At most this many per sink. */
@@ -147,6 +158,13 @@ struct sink_kind
 
 	/* What it needs events to carry (the decoder asks its plugin). */
 	struct event_needs needs;
+
+	/*
+	 * Or, when its settings decide (RabbitMQ needs the key only with
+	 * partitions): fills *needs for cfg; NULL: needs above.
+	 */
+	void		(*needs_for) (const struct agent_config *cfg,
+							  struct event_needs *needs);
 
 	/*
 	 * Its own counters for the stats: line, appended as " name=value"

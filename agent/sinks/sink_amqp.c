@@ -17,6 +17,14 @@
  * ends.  Batch boundaries depend only on the events and these two settings,
  * never on timing, so a replay rebuilds the same batches with the same
  * message ids ("<first event's id>+<count>").
+ *
+ * Partitions (--partitions N, docs/partitioning.md): each event goes to
+ * its partition's routing key (format/partition.c), so a batch, which
+ * holds one routing key, never spans partitions: the next event's
+ * partition differing closes it.  A TRUNCATE goes to every partition,
+ * one message each with the id "<id>:p<i>", so that every partition's
+ * consumer sees it in order with its keys; the transaction is confirmed
+ * once all of them are (they are messages like any other for ack.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +33,9 @@
 
 #include "envelope.h"
 #include "log.h"
+#include "config_table.h"
+#include "partition.h"
 #include "sink_amqp.h"
-
-#define SINK_AMQP_MAX_HEADERS 6
 
 /* Fields of one outgoing message besides its body. */
 struct sink_amqp_out
@@ -40,7 +48,9 @@ struct sink_amqp_out
 	uint64_t	lsn;
 	int64_t		xid;			/* < 0: header left out */
 	uint64_t	ts;
-	uint32_t	count;			/* events in the message; header only if batch */
+	uint32_t	count;			/* entries in the message; header only if batch */
+	uint32_t	events;			/* events it counts for (a TRUNCATE's copy
+								 * to another partition: none) */
 	bool		batch;
 };
 
@@ -52,18 +62,6 @@ sink_amqp_event_time(const struct event *ev)
 		return (uint64_t) (ev->ts_us / 1000000);
 	/* non-transactional messages carry no commit time */
 	return (uint64_t) time(NULL);
-}
-
-static void
-sink_amqp_header_str(amqp_table_entry_t *h, int *n, const char *key,
-					 const char *value)
-{
-	if (value == NULL)
-		return;
-	h[*n].key = amqp_cstring_bytes(key);
-	h[*n].value.kind = AMQP_FIELD_KIND_UTF8;
-	h[*n].value.value.bytes = amqp_cstring_bytes(value);
-	(*n)++;
 }
 
 static bool
@@ -100,32 +98,21 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 {
 	const struct sink_amqp_settings *set = as->set;
 	amqp_basic_properties_t props;
-	amqp_table_entry_t h[SINK_AMQP_MAX_HEADERS];
+	struct sink_amqp_table h = {0};
 	amqp_bytes_t payload;
 	char		lsn[LSN_BUFLEN];
-	int			n = 0;
 	int			rc;
 	enum sink_status room;
 
 	lsn_format(o->lsn, lsn, sizeof(lsn));
-	sink_amqp_header_str(h, &n, "schema", o->schema);
-	sink_amqp_header_str(h, &n, "table", o->table);
-	sink_amqp_header_str(h, &n, "op", o->op);
-	sink_amqp_header_str(h, &n, "lsn", lsn);
+	sink_amqp_table_str(&h, "schema", o->schema);
+	sink_amqp_table_str(&h, "table", o->table);
+	sink_amqp_table_str(&h, "op", o->op);
+	sink_amqp_table_str(&h, "lsn", lsn);
 	if (o->xid >= 0)
-	{
-		h[n].key = amqp_cstring_bytes("xid");
-		h[n].value.kind = AMQP_FIELD_KIND_I64;
-		h[n].value.value.i64 = o->xid;
-		n++;
-	}
+		sink_amqp_table_num(&h, "xid", AMQP_FIELD_KIND_I64, o->xid);
 	if (o->batch)
-	{
-		h[n].key = amqp_cstring_bytes("count");
-		h[n].value.kind = AMQP_FIELD_KIND_I32;
-		h[n].value.value.i32 = (int32_t) o->count;
-		n++;
-	}
+		sink_amqp_table_num(&h, "count", AMQP_FIELD_KIND_I32, o->count);
 
 	memset(&props, 0, sizeof(props));
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -135,8 +122,7 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 	props.delivery_mode = 2;	/* persistent: survives a broker restart */
 	props.message_id = amqp_cstring_bytes(o->message_id);
 	props.timestamp = o->ts;
-	props.headers.num_entries = n;
-	props.headers.entries = h;
+	props.headers = sink_amqp_table_of(&h);
 	payload.len = len;
 	payload.bytes = (void *) body;
 
@@ -159,12 +145,12 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 		return SINK_RETRY;
 	}
 	sink_amqp_update_full(as);
-	if (!sink_amqp_track(as, o->count, len))
+	if (!sink_amqp_track(as, o->events, len))
 	{
 		snprintf(err, errlen, "out of memory");
 		return SINK_FATAL;
 	}
-	sink_count_published(&as->base, o->count, len);
+	sink_count_published(&as->base, o->events, len);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("published %s (%u event%s, %zu bytes) to \"%s\" with key \"%s\": %.*s",
 				  o->message_id, o->count, o->count == 1 ? "" : "s", len,
@@ -219,7 +205,7 @@ sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 {
 	struct sink_amqp_batch_meta *m = &as->batch_meta;
 	struct sink_amqp_out o;
-	char		id[EVENT_MESSAGE_ID_BUFLEN + 16];
+	char		id[SINK_AMQP_ID_BUFLEN + 12];	/* "+<count>" */
 	enum sink_status rc;
 
 	if (as->batch_count == 0)
@@ -247,10 +233,12 @@ sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
 	o.xid = m->xid;
 	o.ts = m->ts;
 	o.count = as->batch_count;
+	o.events = as->batch_events;
 	o.batch = true;
 	rc = sink_amqp_send(as, &o, as->batch, as->batch_len, err, errlen);
 	as->batch_len = 0;
 	as->batch_count = 0;
+	as->batch_events = 0;
 	return rc;
 }
 
@@ -276,10 +264,11 @@ sink_amqp_meta_merge(struct sink_amqp_batch_meta *m, const struct event *ev)
 		m->same_op = false;
 }
 
+/* ev (as body) into the batch of key; id is its message id. */
 static enum sink_status
 sink_amqp_batch_add(struct sink_amqp *as, const struct event *ev,
-					const char *key, const char *body, size_t len,
-					char *err, size_t errlen)
+					const char *key, const char *id, uint32_t events,
+					const char *body, size_t len, char *err, size_t errlen)
 {
 	const struct sink_amqp_settings *set = as->set;
 	struct sink_amqp_batch_meta *m = &as->batch_meta;
@@ -318,7 +307,7 @@ sink_amqp_batch_add(struct sink_amqp *as, const struct event *ev,
 	{
 		as->batch[as->batch_len++] = '[';
 		snprintf(as->batch_key, sizeof(as->batch_key), "%s", key);
-		event_message_id(ev, as->batch_id, sizeof(as->batch_id));
+		snprintf(as->batch_id, sizeof(as->batch_id), "%s", id);
 		memset(m, 0, sizeof(*m));
 		m->has_schema = m->has_table = m->same_op = true;
 		sink_amqp_copy_name(m->schema, sizeof(m->schema), ev->schema, &m->has_schema);
@@ -336,46 +325,38 @@ sink_amqp_batch_add(struct sink_amqp *as, const struct event *ev,
 	memcpy(as->batch + as->batch_len, body, len);
 	as->batch_len += len;
 	as->batch_count++;
+	as->batch_events += events;
 	return SINK_OK;
 }
 
+/*
+ * ev's message to partition part (< 0: partitions are off), or with
+ * fanout one of a TRUNCATE's copies: its id names the partition, and only
+ * the first counts the event.
+ */
 static enum sink_status
-sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
-				  size_t errlen)
+sink_amqp_publish_to(struct sink_amqp *as, const struct event *ev, int part,
+					 bool fanout, const char *body, size_t len, char *err,
+					 size_t errlen)
 {
-	struct sink_amqp *as = (struct sink_amqp *) s;
 	char		key[ROUTE_KEY_BUFLEN];
-	char		id[EVENT_MESSAGE_ID_BUFLEN];
+	char		id[SINK_AMQP_ID_BUFLEN];
+	uint32_t	events = !fanout || part == 0 ? 1 : 0;
 	struct sink_amqp_out o;
-	enum sink_status rc;
-	size_t		len;
-	char	   *body;
 
-	if (!route_render(as->route, ev, key, sizeof(key)))
+	event_message_id(ev, id, sizeof(id));
+	if (!route_render(as->route, ev, part, key, sizeof(key)))
 	{
-		event_message_id(ev, id, sizeof(id));
 		snprintf(err, errlen,
 				 "routing key for event %s is longer than %d bytes (routing_key template \"%s\")",
 				 id, ROUTE_KEY_MAX, as->set->routing_key);
 		return SINK_FATAL;
 	}
-	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
-	if (body == NULL)
-		return sink_refuse(s, ev->lsn);
-	if (sink_amqp_too_large(as, len, err, errlen))
-	{
-		free(body);
-		return sink_refuse(s, ev->lsn);
-	}
-
+	if (fanout)
+		snprintf(id + strlen(id), sizeof(id) - strlen(id), ":p%d", part);
 	if (as->set->batch == SINK_AMQP_BATCH_TRANSACTION)
-	{
-		rc = sink_amqp_batch_add(as, ev, key, body, len, err, errlen);
-		free(body);
-		return rc;
-	}
+		return sink_amqp_batch_add(as, ev, key, id, events, body, len, err, errlen);
 
-	event_message_id(ev, id, sizeof(id));
 	memset(&o, 0, sizeof(o));
 	o.key = key;
 	o.message_id = id;
@@ -386,7 +367,34 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	o.xid = ev->xid;
 	o.ts = sink_amqp_event_time(ev);
 	o.count = 1;
-	rc = sink_amqp_send(as, &o, body, len, err, errlen);
+	o.events = events;
+	return sink_amqp_send(as, &o, body, len, err, errlen);
+}
+
+static enum sink_status
+sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
+				  size_t errlen)
+{
+	struct sink_amqp *as = (struct sink_amqp *) s;
+	int			n = as->set->partitions;
+	int			part = n > 0 ? partition_of(ev, n) : -1;
+	bool		every = n > 0 && part == PARTITION_ALL;
+	enum sink_status rc = SINK_OK;
+	size_t		len;
+	char	   *body;
+
+	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
+	if (body == NULL)
+		return sink_refuse(s, ev->lsn);
+	if (sink_amqp_too_large(as, len, err, errlen))
+	{
+		free(body);
+		return sink_refuse(s, ev->lsn);
+	}
+	if (!every)
+		rc = sink_amqp_publish_to(as, ev, part, false, body, len, err, errlen);
+	for (int i = 0; every && i < n && rc == SINK_OK; i++)
+		rc = sink_amqp_publish_to(as, ev, i, true, body, len, err, errlen);
 	free(body);
 	return rc;
 }
@@ -617,6 +625,7 @@ sink_amqp_reset(struct sink_amqp *as)
 	as->first_tag = 1;
 	as->batch_len = 0;
 	as->batch_count = 0;
+	as->batch_events = 0;
 	st->published = st->confirmed = 0;
 	st->inflight_events = st->inflight_bytes = 0;
 	st->blocked = false;
@@ -642,6 +651,10 @@ sink_amqp_close(struct sink *s)
 {
 	struct sink_amqp *as = (struct sink_amqp *) s;
 
+	/* A node that failed: the next connection starts with the next one. */
+	if (as->conn != NULL && !as->healthy)
+		sink_amqp_node_failed(as);
+
 	/*
 	 * Closing politely only when nothing is unconfirmed and the broker is
 	 * not blocking us: a blocked broker would not answer connection.close
@@ -658,6 +671,7 @@ sink_amqp_destroy(struct sink *s)
 
 	sink_amqp_disconnect(as, false);
 	route_free(as->route);
+	config_multi_free(as->uris, as->nuris);
 	free(as->ring);
 	free(as->batch);
 	free(as->host);
@@ -689,15 +703,52 @@ sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
 	as->base.cfg = cfg;
 	as->set = sink_amqp_settings(cfg);
 	as->first_tag = 1;
-	as->route = route_compile(as->set->routing_key ? as->set->routing_key :
-							  ROUTE_DEFAULT_TEMPLATE, rerr, sizeof(rerr));
+	as->route = route_compile(sink_amqp_route_template(as->set), rerr, sizeof(rerr));
 	if (as->route == NULL)
 	{
 		snprintf(err, errlen, "routing_key: %s", rerr);
 		free(as);
 		return NULL;
 	}
+	/* checked by the configuration: every one parses */
+	if ((as->uris = config_multi_split(as->set->amqp_uri, &as->nuris)) == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		route_free(as->route);
+		free(as);
+		return NULL;
+	}
 	return &as->base;
+}
+
+/* For /metrics: the node in use, while connected. */
+static int
+sink_amqp_counters(const struct sink *s, struct sink_counter *out, int max)
+{
+	const struct sink_amqp *as = (const struct sink_amqp *) s;
+
+	if (max < 1 || as->conn == NULL || !as->healthy)
+		return 0;
+	out[0].name = "walcast_amqp_connected_node";
+	out[0].help = "The RabbitMQ node the agent publishes to (1; one series, only while connected).";
+	out[0].value = 1;
+	out[0].type = "gauge";
+	out[0].label = "node";
+	sink_amqp_node_name(as, out[0].label_value, sizeof(out[0].label_value));
+	return 1;
+}
+
+/* Partitions hash the key: the decoder must send it (include-pk). */
+static void
+sink_amqp_needs(const struct agent_config *cfg, struct event_needs *needs)
+{
+	memset(needs, 0, sizeof(*needs));
+	if (sink_amqp_settings(cfg)->partitions > 0)
+	{
+		needs->key = true;
+		needs->key_setting = "partitions";
+		needs->key_why = "a change's partition is its key's hash";
+	}
 }
 
 static bool
@@ -714,4 +765,6 @@ const struct sink_kind sink_amqp_kind = {
 	.config = &sink_amqp_config,
 	.configured = sink_amqp_configured,
 	.create = sink_amqp_new,
+	.needs_for = sink_amqp_needs,
+	.counters = sink_amqp_counters,
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config_table.h"
+#include "partition.h"
 #include "route.h"
 #include "sink_amqp.h"
 #include "strbuf.h"
@@ -20,11 +21,16 @@
 
 static bool sink_amqp_check_uri(const char *v, char *msg, size_t len);
 static bool sink_amqp_check_routing_key(const char *v, char *msg, size_t len);
+static bool sink_amqp_check_max_age(const char *v, char *msg, size_t len);
 
 
 static const struct config_enum_value sink_amqp_batches[] = {
 	{"change", SINK_AMQP_BATCH_CHANGE}, {"transaction", SINK_AMQP_BATCH_TRANSACTION},
 	{NULL, 0}
+};
+static const struct config_enum_value sink_amqp_queue_types[] = {
+	{"classic", SINK_AMQP_QUEUE_CLASSIC}, {"quorum", SINK_AMQP_QUEUE_QUORUM},
+	{"stream", SINK_AMQP_QUEUE_STREAM}, {NULL, 0}
 };
 static const struct config_enum_value sink_amqp_on_returns[] = {
 	{"fail", SINK_AMQP_ON_RETURN_FAIL}, {"drop", SINK_AMQP_ON_RETURN_DROP},
@@ -34,13 +40,14 @@ static const struct config_enum_value sink_amqp_on_returns[] = {
 /* enum fields are written through int * (config_value.c). */
 _Static_assert(sizeof(enum sink_amqp_batch) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sink_amqp_on_return) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum sink_amqp_queue_type) == sizeof(int), "enum size");
 
 #define F(field) offsetof(struct sink_amqp_settings, field)
 
 static const struct config_option sink_amqp_options[] = {
 	{"amqp-uri", 0, CONFIG_SECRET, F(amqp_uri), NULL, 0, 0, NULL, sink_amqp_check_uri,
-		"URI", "amqp:// or amqps:// URI of the broker; unset = no RabbitMQ (events go to stdout when no other sink is set)",
-	CONFIG_NULLABLE, "RabbitMQ", sink_amqp_mask_uri, NULL},
+		"URI", "amqp:// or amqps:// URI of the broker; several (repeated, or comma-separated): the first reachable, then the next on failure; unset = no RabbitMQ (events go to stdout when no other sink is set)",
+	CONFIG_NULLABLE | CONFIG_MULTI, "RabbitMQ", sink_amqp_mask_uri, NULL},
 	{"amqp-cacert", 0, CONFIG_STRING, F(amqp_cacert), NULL, 0, 0, NULL, NULL,
 		"FILE", "CA certificates (PEM) to verify the broker (amqps)", CONFIG_NULLABLE, NULL, NULL, NULL},
 	{"amqp-cert", 0, CONFIG_STRING, F(amqp_cert), NULL, 0, 0, NULL, NULL,
@@ -54,15 +61,23 @@ static const struct config_option sink_amqp_options[] = {
 	{"amqp-heartbeat", 0, CONFIG_INT, F(amqp_heartbeat), "30", 0, 3600, NULL, NULL,
 		"SECS", "AMQP heartbeat; 0 disables", 0, NULL, NULL, NULL},
 	{"exchange", 0, CONFIG_STRING, F(exchange), "walcast", 0, 0, NULL, NULL,
-		"NAME", "durable topic exchange to publish to", CONFIG_NONEMPTY, NULL, NULL, NULL},
+		"NAME", "durable topic exchange to publish to (direct with --partitions)", CONFIG_NONEMPTY, NULL, NULL, NULL},
 	{"exchange-passive", 0, CONFIG_FLAG, F(exchange_passive), "false", 0, 0, NULL, NULL,
 		NULL, "check that the exchange exists instead of declaring it", 0, NULL, NULL, NULL},
 	{"routing-key", 0, CONFIG_STRING, F(routing_key), ROUTE_DEFAULT_TEMPLATE, 0, 0, NULL, sink_amqp_check_routing_key,
-		"TEMPLATE", "routing key template: {schema} {table} {op} {xid}", 0, NULL, NULL, NULL},
+		"TEMPLATE", "routing key template: {schema} {table} {op} {xid} {partition}", 0, NULL, NULL, NULL},
 	{"queue", 0, CONFIG_STRING, F(queue), NULL, 0, 0, NULL, NULL,
 		"NAME", "also declare this durable queue and bind it to the exchange", CONFIG_NULLABLE, NULL, NULL, NULL},
 	{"queue-binding-key", 0, CONFIG_STRING, F(queue_binding_key), "#", 0, 0, NULL, NULL,
 		"KEY", "binding key of --queue", 0, NULL, NULL, NULL},
+	{"queue-type", 0, CONFIG_ENUM, F(queue_type), "classic", 0, 0, sink_amqp_queue_types, NULL,
+		"TYPE", "type of the declared queue(s): classic, quorum (replicated) or stream", 0, NULL, NULL, NULL},
+	{"queue-max-length-bytes", 0, CONFIG_SIZE, F(queue_max_length_bytes), "0", 0, 1024 * 1024 * CONFIG_GB, NULL, NULL,
+		"SIZE", "stream retention: x-max-length-bytes; 0 = the broker's default", 0, NULL, NULL, NULL},
+	{"queue-max-age", 0, CONFIG_STRING, F(queue_max_age), NULL, 0, 0, NULL, sink_amqp_check_max_age,
+		"AGE", "stream retention: x-max-age (7D, 12h, 30m: Y M D h m s)", CONFIG_NULLABLE, NULL, NULL, NULL},
+	{"partitions", 0, CONFIG_INT, F(partitions), "0", 0, PARTITION_MAX, NULL, NULL,
+		"N", "declare N queues <queue>-0.. on a direct exchange and route each change by its key's hash; 0 = off", 0, NULL, NULL, NULL},
 	{"batch", 0, CONFIG_ENUM, F(batch), "change", 0, 0, sink_amqp_batches, NULL,
 		"MODE", "one message per change, or per transaction (capped)", 0, NULL, NULL, NULL},
 	{"batch-max-events", 0, CONFIG_INT, F(batch_max_events), "1000", 1, 1000000, NULL, NULL,
@@ -92,6 +107,22 @@ sink_amqp_check_uri(const char *v, char *msg, size_t len)
 	if (!ok)
 		snprintf(msg, len, "not a valid amqp:// or amqps:// URI");
 	return ok;
+}
+
+/* RabbitMQ's x-max-age: a positive number and one unit of Y M D h m s. */
+static bool
+sink_amqp_check_max_age(const char *v, char *msg, size_t len)
+{
+	size_t		digits = strspn(v, "0123456789");
+
+	if (digits == 0 || v[digits] == '\0' || strchr("YMDhms", v[digits]) == NULL ||
+		v[digits + 1] != '\0' || strspn(v, "0") == digits)
+	{
+		snprintf(msg, len,
+				 "\"%s\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)", v);
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -175,6 +206,102 @@ sink_amqp_mask_uri(const char *uri)
 
 /* ---- cross-option rules ---- */
 
+const char *
+sink_amqp_route_template(const struct sink_amqp_settings *set)
+{
+	const char *t = set->routing_key != NULL ? set->routing_key : ROUTE_DEFAULT_TEMPLATE;
+
+	if (set->partitions > 0 && strcmp(t, ROUTE_DEFAULT_TEMPLATE) == 0)
+		return SINK_AMQP_PARTITION_TEMPLATE;
+	return t;
+}
+
+/*
+ * The routing key in force against partitions: with them, every
+ * partition's queue is bound by one key, so the template may hold
+ * {partition} and literal text only; without them {partition} means
+ * nothing.
+ */
+static bool
+sink_amqp_validate_route(const struct sink_amqp_settings *set, char *err,
+						 size_t errlen)
+{
+	char		msg[256];
+	struct route_template *t = route_compile(sink_amqp_route_template(set),
+											 msg, sizeof(msg));
+	unsigned	uses;
+
+	if (t == NULL)
+	{
+		snprintf(err, errlen, "routing_key: %s", msg);
+		return false;
+	}
+	uses = route_uses(t);
+	route_free(t);
+	if (set->partitions == 0 && (uses & ROUTE_USES_PARTITION))
+	{
+		snprintf(err, errlen, "routing_key: {partition} needs partitions");
+		return false;
+	}
+	if (set->partitions > 0 && (uses != ROUTE_USES_PARTITION))
+	{
+		snprintf(err, errlen,
+				 "routing_key \"%s\" with partitions: use {partition} and literal text only (each partition's queue is bound by one key)",
+				 set->routing_key);
+		return false;
+	}
+	return true;
+}
+
+/* The queues the agent declares: their type, retention and partitions. */
+static bool
+sink_amqp_validate_queues(const struct sink_amqp_settings *set, char *err,
+						  size_t errlen)
+{
+	bool		queue = set->queue != NULL && set->queue[0] != '\0';
+	char		suffix[16];
+
+	if (set->queue_type != SINK_AMQP_QUEUE_CLASSIC && !queue)
+	{
+		snprintf(err, errlen,
+				 "queue_type = %s needs queue: it is the type of the queue(s) the agent declares",
+				 set->queue_type == SINK_AMQP_QUEUE_QUORUM ? "quorum" : "stream");
+		return false;
+	}
+	if ((set->queue_max_length_bytes > 0 || set->queue_max_age != NULL) &&
+		set->queue_type != SINK_AMQP_QUEUE_STREAM)
+	{
+		snprintf(err, errlen,
+				 "%s is a stream's retention: it needs queue_type = stream",
+				 set->queue_max_age != NULL ? "queue_max_age" : "queue_max_length_bytes");
+		return false;
+	}
+	if (set->partitions == 0)
+		return true;
+	if (!queue)
+	{
+		snprintf(err, errlen,
+				 "partitions needs queue: the partitions are the queues <queue>-0 .. <queue>-%d",
+				 set->partitions - 1);
+		return false;
+	}
+	/* AMQP names are short strings: "<queue>-<N-1>" must fit */
+	snprintf(suffix, sizeof(suffix), "-%d", set->partitions - 1);
+	if (strlen(set->queue) + strlen(suffix) > SINK_AMQP_SHORTSTR_MAX)
+	{
+		snprintf(err, errlen, "queue: \"%.40s...\" is too long for %d partitions (\"<queue>%s\" must fit in %d bytes)",
+				 set->queue, set->partitions, suffix, SINK_AMQP_SHORTSTR_MAX);
+		return false;
+	}
+	if (set->queue_binding_key != NULL && strcmp(set->queue_binding_key, "#") != 0)
+	{
+		snprintf(err, errlen,
+				 "queue_binding_key does not apply with partitions: each partition's queue is bound by its routing key");
+		return false;
+	}
+	return true;
+}
+
 static bool
 sink_amqp_validate(const struct agent_config *cfg, char *err, size_t errlen)
 {
@@ -192,6 +319,9 @@ sink_amqp_validate(const struct agent_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "amqp_cert and amqp_key must be set together");
 		return false;
 	}
+	if (!sink_amqp_validate_queues(set, err, errlen) ||
+		!sink_amqp_validate_route(set, err, errlen))
+		return false;
 	/* The in-flight window must hold at least one full batch. */
 	if (set->batch_max_events > cfg->max_inflight_events)
 	{

@@ -1,8 +1,17 @@
 /*
  * sink_amqp_conn.c
- *		Connecting the RabbitMQ sink: URI, TLS, login with the capabilities
- *		the agent relies on, the confirm-mode channel, and the exchange (and
- *		optional queue) declarations.
+ *		Connecting the RabbitMQ sink: the brokers of amqp_uri in turn, and
+ *		for one of them the URI, TLS, login with the capabilities the agent
+ *		relies on, the confirm-mode channel, then the declarations
+ *		(sink_amqp_declare.c).
+ *
+ * Several URIs are the nodes of one cluster (docs/partitioning.md,
+ * "Failover"): the agent publishes to one at a time, the first that takes
+ * the connection, from the node in use last; when that node fails (its
+ * connection lost, a refusal while publishing), the next connection starts
+ * with the next node, round robin, and run.c's backoff separates full
+ * rounds.  Nothing is kept across the switch: what the old node did not
+ * confirm is replayed from the slot with the same message ids.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +23,7 @@
 
 #include "log.h"
 #include "sink_amqp.h"
+#include "strbuf.h"
 
 /* Seconds allowed for the TCP/TLS connect and for each synchronous RPC. */
 #define SINK_AMQP_TIMEOUT 30
@@ -146,91 +156,10 @@ sink_amqp_login(struct sink_amqp *as, const char *vhost, const char *user,
 									  AMQP_SASL_METHOD_PLAIN, user, password);
 }
 
+/* One broker: its URI, a socket, login, channel, confirms, declarations. */
 static enum sink_status
-sink_amqp_declare(struct sink_amqp *as, char *err, size_t errlen)
-{
-	const struct sink_amqp_settings *set = as->set;
-	amqp_table_entry_t ae;
-	amqp_table_t args = amqp_empty_table;
-	amqp_rpc_reply_t r;
-	char		what[400];
-
-	if (set->on_return == SINK_AMQP_ON_RETURN_ALTERNATE && !set->exchange_passive)
-	{
-		/*
-		 * on_return=alternate uses RabbitMQ's own alternate exchange: the
-		 * broker reroutes what our exchange cannot route, inside the same
-		 * publish, so the publisher confirm still covers the message.  A
-		 * fanout exchange takes everything whatever the routing key.
-		 */
-		amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
-							  amqp_cstring_bytes(set->alternate_exchange),
-							  amqp_cstring_bytes("fanout"), 0, 1, 0, 0,
-							  amqp_empty_table);
-		r = amqp_get_rpc_reply(as->conn);
-		if (r.reply_type != AMQP_RESPONSE_NORMAL)
-		{
-			snprintf(what, sizeof(what),
-					 "could not declare alternate exchange \"%s\"",
-					 set->alternate_exchange);
-			sink_amqp_reply_error(r, what, err, errlen);
-			return SINK_FATAL;
-		}
-		ae.key = amqp_cstring_bytes("alternate-exchange");
-		ae.value.kind = AMQP_FIELD_KIND_UTF8;
-		ae.value.value.bytes = amqp_cstring_bytes(set->alternate_exchange);
-		args.num_entries = 1;
-		args.entries = &ae;
-	}
-
-	/*
-	 * A durable topic exchange survives a broker restart; passive only
-	 * checks that it exists, for setups where the agent's user may not
-	 * configure.  An existing exchange with other settings fails here with
-	 * PRECONDITION_FAILED, which is a configuration problem.
-	 */
-	amqp_exchange_declare(as->conn, SINK_AMQP_CHANNEL,
-						  amqp_cstring_bytes(set->exchange),
-						  amqp_cstring_bytes("topic"),
-						  set->exchange_passive ? 1 : 0, 1, 0, 0, args);
-	r = amqp_get_rpc_reply(as->conn);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL)
-	{
-		snprintf(what, sizeof(what), "%s exchange \"%s\" failed",
-				 set->exchange_passive ? "checking" : "declaring",
-				 set->exchange);
-		sink_amqp_reply_error(r, what, err, errlen);
-		return SINK_FATAL;
-	}
-
-	if (set->queue == NULL || set->queue[0] == '\0')
-		return SINK_OK;
-	amqp_queue_declare(as->conn, SINK_AMQP_CHANNEL,
-					   amqp_cstring_bytes(set->queue), 0, 1, 0, 0,
-					   amqp_empty_table);
-	r = amqp_get_rpc_reply(as->conn);
-	if (r.reply_type == AMQP_RESPONSE_NORMAL)
-	{
-		amqp_queue_bind(as->conn, SINK_AMQP_CHANNEL,
-						amqp_cstring_bytes(set->queue),
-						amqp_cstring_bytes(set->exchange),
-						amqp_cstring_bytes(set->queue_binding_key ?
-										   set->queue_binding_key : "#"),
-						amqp_empty_table);
-		r = amqp_get_rpc_reply(as->conn);
-	}
-	if (r.reply_type != AMQP_RESPONSE_NORMAL)
-	{
-		snprintf(what, sizeof(what), "declaring queue \"%s\" failed",
-				 set->queue);
-		sink_amqp_reply_error(r, what, err, errlen);
-		return SINK_FATAL;
-	}
-	return SINK_OK;
-}
-
-enum sink_status
-sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
+sink_amqp_connect_one(struct sink_amqp *as, const char *uri, char *err,
+					  size_t errlen)
 {
 	const struct sink_amqp_settings *set = as->set;
 	struct amqp_connection_info ci;
@@ -242,7 +171,7 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 	enum sink_status rc;
 	int			status;
 
-	url = strdup(set->amqp_uri);
+	url = strdup(uri);
 	if (url == NULL)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -348,10 +277,10 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 		rc = SINK_RETRY;
 		goto done;
 	}
+	as->healthy = true;
 	if ((rc = sink_amqp_declare(as, err, errlen)) != SINK_OK)
 		goto done;
 
-	as->healthy = true;
 	log_info("connected to RabbitMQ at %s:%d, vhost \"%s\", exchange \"%s\"%s",
 			 as->host, as->port, vhost, set->exchange,
 			 ci.ssl ? " (TLS)" : "");
@@ -359,6 +288,86 @@ sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
 done:
 	free(url);
 	return rc;
+}
+
+/* One broker's failure in the list of every broker's: "URI: error". */
+static void
+sink_amqp_add_failure(struct strbuf *b, const char *uri, const char *why)
+{
+	char	   *masked = sink_amqp_mask_uri(uri);
+
+	strbuf_puts(b, b->len > 0 ? "; " : "");
+	strbuf_puts(b, masked != NULL ? masked : "****");
+	strbuf_puts(b, ": ");
+	strbuf_puts(b, why);
+	free(masked);
+}
+
+enum sink_status
+sink_amqp_connect(struct sink_amqp *as, char *err, size_t errlen)
+{
+	struct strbuf failures = {0};
+	enum sink_status rc = SINK_UNREACHABLE;
+
+	for (int k = 0; k < as->nuris; k++)
+	{
+		int			i = (as->node + k) % as->nuris;
+		char		why[1024];
+
+		rc = sink_amqp_connect_one(as, as->uris[i], why, sizeof(why));
+		if (rc == SINK_OK)
+		{
+			as->node = i;
+			as->ever_connected = true;
+			free(failures.data);
+			return SINK_OK;
+		}
+		sink_amqp_disconnect(as, false);
+		/*
+		 * A broker that takes the connection but refuses the rest speaks
+		 * for the whole cluster (a declaration, a certificate file).
+		 */
+		if (rc != SINK_UNREACHABLE && rc != SINK_RETRY)
+		{
+			snprintf(err, errlen, "%s", why);
+			free(failures.data);
+			return rc;
+		}
+		if (as->nuris > 1)
+			log_warning("%s%s", why, k + 1 < as->nuris ?
+						": trying the next RabbitMQ broker" : "");
+		sink_amqp_add_failure(&failures, as->uris[i], why);
+	}
+
+	/*
+	 * None took it.  Before any ever did, that is a configuration error
+	 * (wrong hosts, ports or password: exit 1, every broker named, its
+	 * password masked); afterwards, an outage to ride out.
+	 */
+	snprintf(err, errlen, "%s: %s",
+			 as->nuris > 1 ? "no RabbitMQ broker could be reached" :
+			 "RabbitMQ could not be reached",
+			 failures.failed || failures.data == NULL ? "out of memory" : failures.data);
+	free(failures.data);
+	return as->ever_connected ? SINK_UNREACHABLE : SINK_CONFIG;
+}
+
+void
+sink_amqp_node_failed(struct sink_amqp *as)
+{
+	if (as->nuris > 1)
+		as->node = (as->node + 1) % as->nuris;
+}
+
+void
+sink_amqp_node_name(const struct sink_amqp *as, char *buf, size_t len)
+{
+	const char *host = as->host != NULL ? as->host : "";
+
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%d", host, as->port);
+	else
+		snprintf(buf, len, "%s:%d", host, as->port);
 }
 
 void

@@ -50,10 +50,13 @@ sink_needs(const struct agent_config *cfg, struct event_needs *needs)
 	memset(needs, 0, sizeof(*needs));
 	for (int i = 0; i < SINK_NKINDS; i++)
 	{
-		const struct event_needs *n = &sink_kinds[i]->needs;
+		struct event_needs own = sink_kinds[i]->needs;
+		const struct event_needs *n = &own;
 
 		if (!sink_kind_enabled(sink_kinds[i], cfg))
 			continue;
+		if (sink_kinds[i]->needs_for != NULL)
+			sink_kinds[i]->needs_for(cfg, &own);
 		needs->types |= n->types;
 		if (n->key && !needs->key)
 		{

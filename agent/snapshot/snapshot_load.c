@@ -77,6 +77,7 @@ snapshot_sink_status(enum sink_status st)
 		case SINK_UNREACHABLE:
 			return SNAPSHOT_UNREACHABLE;
 		case SINK_FATAL:
+		case SINK_CONFIG:		/* only open() says it, before any load */
 		case SINK_REFUSED:		/* a row: the table has it, --skip-lsn cannot */
 			break;
 	}

@@ -82,7 +82,7 @@ fuzz_template_render(const struct agent_config *cfg, const struct event *ev)
 		fprintf(stderr, "an accepted routing key does not compile: %s\n", err);
 		abort();
 	}
-	if (route_render(route, ev, key, sizeof(key)) && strlen(key) > ROUTE_KEY_MAX)
+	if (route_render(route, ev, -1, key, sizeof(key)) && strlen(key) > ROUTE_KEY_MAX)
 		abort();
 	route_free(route);
 	if (sink_mongo_doc_map(&ctx, ev, &plan, err, sizeof(err)) != SINK_MONGO_DOC_OK ||

@@ -50,6 +50,13 @@ sample_view(struct obs_view *v)
 	v->sinks[0].inflight_events = 1;
 	v->sinks[0].reconnects = 3;
 	v->sinks[0].connected = true;
+	v->sinks[0].ncounters = 1;
+	v->sinks[0].counters[0].name = "walcast_amqp_connected_node";
+	v->sinks[0].counters[0].help = "node";
+	v->sinks[0].counters[0].value = 1;
+	v->sinks[0].counters[0].type = "gauge";
+	v->sinks[0].counters[0].label = "node";
+	strcpy(v->sinks[0].counters[0].label_value, "[::1]:5672");
 	v->sinks[1].name = "mongo";
 	v->sinks[1].connected = true;
 	v->sinks[1].ncounters = 1;
@@ -136,6 +143,9 @@ test_metrics_samples(void **state)
 	assert_line(text, "walcast_slot_wal_status{status=\"reserved\"} 0");
 	assert_line(text, "walcast_heartbeats_total 6");
 	assert_line(text, "walcast_mirror_skipped_no_key_total 5");
+	assert_line(text, "# TYPE walcast_mirror_skipped_no_key_total counter");
+	assert_line(text, "walcast_amqp_connected_node{node=\"[::1]:5672\"} 1");
+	assert_line(text, "# TYPE walcast_amqp_connected_node gauge");
 	assert_line(text, "walcast_ready 1");
 	assert_line(text, "process_resident_memory_bytes 1000");
 	assert_line(text, "process_cpu_seconds_total 1.500000");
@@ -358,6 +368,7 @@ test_status(void **state)
 	assert_string_equal(yyjson_get_str(yyjson_ptr_get(root, "/sinks/0/state")), "connected");
 	assert_int_equal(yyjson_get_uint(yyjson_ptr_get(root, "/sinks/0/events/insert")), 10);
 	assert_int_equal(yyjson_get_uint(yyjson_ptr_get(root, "/sinks/1/walcast_mirror_skipped_no_key_total")), 5);
+	assert_string_equal(yyjson_get_str(yyjson_ptr_get(root, "/sinks/0/node")), "[::1]:5672");
 	assert_string_equal(yyjson_get_str(yyjson_ptr_get(root, "/slot_health/wal_status")), "extended");
 	assert_true(yyjson_is_null(yyjson_ptr_get(root, "/slot_health/safe_wal_size_bytes")));
 	assert_string_equal(yyjson_get_str(yyjson_ptr_get(root, "/load/tables/0/table")), "public.t\"x");

@@ -1,7 +1,7 @@
 /*
  * test_route.c
  *		Unit tests of route.c: default and custom templates, compile errors,
- *		values for logical messages, the 255-byte limit.
+ *		values for logical messages, {partition}, the 255-byte limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +33,7 @@ render(const char *tmpl, const char *json, char *buf, size_t len)
 	t = route_compile(tmpl, err, sizeof(err));
 	assert_non_null(t);
 	load(&ev, json);
-	ok = route_render(t, &ev, buf, len);
+	ok = route_render(t, &ev, -1, buf, len);
 	event_free(&ev);
 	route_free(t);
 	return ok ? buf : NULL;
@@ -89,6 +89,44 @@ test_custom(void **state)
 							   buf, sizeof(buf)), "x._");
 }
 
+/* {partition} renders what the caller passes; a binding key needs no event. */
+static void
+test_partition(void **state)
+{
+	struct route_template *t;
+	struct event ev;
+	char		buf[ROUTE_KEY_BUFLEN];
+	char		err[256];
+
+	(void) state;
+	t = route_compile("cdc.{partition}", err, sizeof(err));
+	assert_non_null(t);
+	assert_int_equal(route_uses(t), ROUTE_USES_PARTITION);
+	load(&ev, INSERT);
+	assert_true(route_render(t, &ev, 3, buf, sizeof(buf)));
+	assert_string_equal(buf, "cdc.3");
+	assert_true(route_render(t, &ev, -1, buf, sizeof(buf)));
+	assert_string_equal(buf, "cdc._");
+	assert_true(route_render(t, NULL, 1023, buf, sizeof(buf)));
+	assert_string_equal(buf, "cdc.1023");
+	event_free(&ev);
+	route_free(t);
+
+	t = route_compile("{partition}.{table}", err, sizeof(err));
+	assert_int_equal(route_uses(t), ROUTE_USES_PARTITION | ROUTE_USES_EVENT);
+	/* without an event, its values are absent */
+	assert_true(route_render(t, NULL, 0, buf, sizeof(buf)));
+	assert_string_equal(buf, "0._");
+	route_free(t);
+
+	t = route_compile(ROUTE_DEFAULT_TEMPLATE, err, sizeof(err));
+	assert_int_equal(route_uses(t), ROUTE_USES_EVENT);
+	route_free(t);
+	t = route_compile("fixed", err, sizeof(err));
+	assert_int_equal(route_uses(t), 0);
+	route_free(t);
+}
+
 static void
 test_errors(void **state)
 {
@@ -97,9 +135,9 @@ test_errors(void **state)
 		const char *tmpl;
 		const char *err;
 	}			cases[] = {
-		{"{schema}.{tabel}", "unknown placeholder \"{tabel}\" (use {schema}, {table}, {op} or {xid})"},
-		{"{}", "unknown placeholder \"{}\" (use {schema}, {table}, {op} or {xid})"},
-		{"{SCHEMA}", "unknown placeholder \"{SCHEMA}\" (use {schema}, {table}, {op} or {xid})"},
+		{"{schema}.{tabel}", "unknown placeholder \"{tabel}\" (use {schema}, {table}, {op}, {xid} or {partition})"},
+		{"{}", "unknown placeholder \"{}\" (use {schema}, {table}, {op}, {xid} or {partition})"},
+		{"{SCHEMA}", "unknown placeholder \"{SCHEMA}\" (use {schema}, {table}, {op}, {xid} or {partition})"},
 		{"a.{schema", "unbalanced \"{\" at offset 2"},
 		{"{sch{ema}", "unbalanced \"{\" at offset 0"},
 		{"a}b", "unbalanced \"}\" at offset 1"},
@@ -157,6 +195,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_custom),
+		cmocka_unit_test(test_partition),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_length_limit),
 	};

@@ -41,6 +41,11 @@ test_amqp_defaults(void **state)
 	assert_int_equal(AMQP(&cfg)->batch_max_bytes, 1024 * 1024);
 	assert_int_equal(AMQP(&cfg)->on_return, SINK_AMQP_ON_RETURN_FAIL);
 	assert_null(AMQP(&cfg)->alternate_exchange);
+	assert_int_equal(AMQP(&cfg)->queue_type, SINK_AMQP_QUEUE_CLASSIC);
+	assert_int_equal(AMQP(&cfg)->queue_max_length_bytes, 0);
+	assert_null(AMQP(&cfg)->queue_max_age);
+	assert_int_equal(AMQP(&cfg)->partitions, 0);
+	assert_string_equal(sink_amqp_route_template(AMQP(&cfg)), "{schema}.{table}.{op}");
 	config_free(&cfg);
 }
 
@@ -69,6 +74,89 @@ test_amqp_cli(void **state)
 	assert_int_equal(AMQP(&cfg)->on_return, SINK_AMQP_ON_RETURN_ALTERNATE);
 	assert_string_equal(AMQP(&cfg)->alternate_exchange, "ae");
 	config_free(&cfg);
+}
+
+/* Queue types, stream retention, partitions and their routing key. */
+static void
+test_amqp_scaling_options(void **state)
+{
+	struct agent_config cfg;
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--amqp-uri", "amqp://h/", "--queue", "q",
+						  "--queue-type", "stream", "--queue-max-length-bytes", "20GB",
+						  "--queue-max-age", "7D", "--partitions", "4"), CONFIG_OK);
+	assert_int_equal(AMQP(&cfg)->queue_type, SINK_AMQP_QUEUE_STREAM);
+	assert_int_equal(AMQP(&cfg)->queue_max_length_bytes, 20 * CONFIG_GB);
+	assert_string_equal(AMQP(&cfg)->queue_max_age, "7D");
+	assert_int_equal(AMQP(&cfg)->partitions, 4);
+	/* with partitions the default template is the partition */
+	assert_string_equal(sink_amqp_route_template(AMQP(&cfg)), "{partition}");
+	config_free(&cfg);
+
+	/* a template of literals around {partition} is kept; 1024 is the most */
+	assert_int_equal(LOAD(&cfg, err, "--queue", "q", "--queue-type", "quorum",
+						  "--partitions", "1024", "--routing-key", "cdc.{partition}"),
+					 CONFIG_OK);
+	assert_int_equal(AMQP(&cfg)->queue_type, SINK_AMQP_QUEUE_QUORUM);
+	assert_string_equal(sink_amqp_route_template(AMQP(&cfg)), "cdc.{partition}");
+	config_free(&cfg);
+
+	/* 0 is off, also given explicitly; the file and environment take them */
+	write_conf("queue = q\nqueue_type = quorum\npartitions = 0\n");
+	setenv("WALCAST_PARTITIONS", "2", 1);
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path, "--partitions", "0"), CONFIG_OK);
+	assert_int_equal(AMQP(&cfg)->partitions, 0);
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path), CONFIG_OK);
+	assert_int_equal(AMQP(&cfg)->partitions, 2);
+	config_free(&cfg);
+	unsetenv("WALCAST_PARTITIONS");
+}
+
+/* Several brokers: repeated on the command line, or comma-separated. */
+static void
+test_amqp_several_uris(void **state)
+{
+	struct agent_config cfg;
+	char		err[512];
+	char	  **items;
+	int			n = 0;
+
+	(void) state;
+	assert_int_equal(LOAD(&cfg, err, "--amqp-uri", "amqp://u:p@a:5672/", "--amqp-uri",
+						  "amqp://u:p@b:5673/ , amqp://u:p@c/"), CONFIG_OK);
+	assert_string_equal(AMQP(&cfg)->amqp_uri,
+						"amqp://u:p@a:5672/,amqp://u:p@b:5673/ , amqp://u:p@c/");
+	items = config_multi_split(AMQP(&cfg)->amqp_uri, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(items[0], "amqp://u:p@a:5672/");
+	assert_string_equal(items[1], "amqp://u:p@b:5673/");
+	assert_string_equal(items[2], "amqp://u:p@c/");
+	config_multi_free(items, n);
+	config_free(&cfg);
+
+	/* a higher source replaces the list; only the command line adds */
+	write_conf("amqp_uri = amqp://file1/,amqp://file2/\n");
+	setenv("WALCAST_AMQP_URI", "amqp://env/", 1);
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path), CONFIG_OK);
+	assert_string_equal(AMQP(&cfg)->amqp_uri, "amqp://env/");
+	config_free(&cfg);
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path, "--amqp-uri", "amqp://cli1/",
+						  "--amqp-uri", "amqp://cli2/"), CONFIG_OK);
+	assert_string_equal(AMQP(&cfg)->amqp_uri, "amqp://cli1/,amqp://cli2/");
+	config_free(&cfg);
+	unsetenv("WALCAST_AMQP_URI");
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path), CONFIG_OK);
+	assert_string_equal(AMQP(&cfg)->amqp_uri, "amqp://file1/,amqp://file2/");
+	config_free(&cfg);
+
+	/* one value alone splits to itself */
+	items = config_multi_split("amqp://h/", &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(items[0], "amqp://h/");
+	config_multi_free(items, n);
 }
 
 static void
@@ -158,10 +246,33 @@ test_amqp_value_errors(void **state)
 	EXPECT_ERROR("--batch: \"tx\" is not one of change, transaction", "--batch", "tx");
 	EXPECT_ERROR("--on-return: \"ignore\" is not one of fail, drop, alternate", "--on-return", "ignore");
 	EXPECT_ERROR("--exchange: must not be empty", "--exchange", "");
-	EXPECT_ERROR("--routing-key: unknown placeholder \"{tbl}\" (use {schema}, {table}, {op} or {xid})",
+	EXPECT_ERROR("--routing-key: unknown placeholder \"{tbl}\" (use {schema}, {table}, {op}, {xid} or {partition})",
 				 "--routing-key", "{schema}.{tbl}");
 	EXPECT_ERROR("--routing-key: unbalanced \"{\" at offset 0", "--routing-key", "{schema");
 	EXPECT_ERROR("--amqp-uri: not a valid amqp:// or amqps:// URI", "--amqp-uri", "http://u:secret@h");
+	/* each broker of a list is checked, and named by its place */
+	EXPECT_ERROR("--amqp-uri: value 2 of 2: not a valid amqp:// or amqps:// URI",
+				 "--amqp-uri", "amqp://h/,http://u:secret@h");
+	EXPECT_ERROR("--amqp-uri: value 2 of 3: is empty", "--amqp-uri", "amqp://a/,,amqp://b/");
+	EXPECT_ERROR("--amqp-uri: value 2 of 2: not a valid amqp:// or amqps:// URI",
+				 "--amqp-uri", "amqp://a/", "--amqp-uri", "ftp://b/");
+	EXPECT_ERROR("--queue-type: \"bogus\" is not one of classic, quorum, stream",
+				 "--queue-type", "bogus");
+	EXPECT_ERROR("--partitions: -1 is out of range (0..1024)", "--partitions", "-1");
+	EXPECT_ERROR("--partitions: 1025 is out of range (0..1024)", "--partitions", "1025");
+	EXPECT_ERROR("--partitions: \"four\" is not an integer (0..1024)", "--partitions", "four");
+	EXPECT_ERROR("--partitions: \"4x\" is not an integer (0..1024)", "--partitions", "4x");
+	EXPECT_ERROR("--partitions: \"\" is not an integer (0..1024)", "--partitions", "");
+	EXPECT_ERROR("--queue-max-age: \"7 days\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
+				 "--queue-max-age", "7 days");
+	EXPECT_ERROR("--queue-max-age: \"D\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
+				 "--queue-max-age", "D");
+	EXPECT_ERROR("--queue-max-age: \"0h\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
+				 "--queue-max-age", "0h");
+	EXPECT_ERROR("--queue-max-age: \"12hm\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
+				 "--queue-max-age", "12hm");
+	EXPECT_ERROR("--queue-max-length-bytes: \"-1\" is not a size (0B..1048576GB)",
+				 "--queue-max-length-bytes", "-1");
 }
 
 static void
@@ -182,6 +293,23 @@ test_amqp_cross_option(void **state)
 				 "--batch-max-events", "20000");
 	EXPECT_ERROR("batch_max_bytes (16MB) exceeds max_inflight_bytes (8MB)",
 				 "--batch-max-bytes", "16MB", "--max-inflight-bytes", "8MB");
+	/* queue types and retention */
+	EXPECT_ERROR("queue_type = quorum needs queue: it is the type of the queue(s) the agent declares",
+				 "--queue-type", "quorum");
+	EXPECT_ERROR("queue_max_age is a stream's retention: it needs queue_type = stream",
+				 "--queue", "q", "--queue-max-age", "7D");
+	EXPECT_ERROR("queue_max_length_bytes is a stream's retention: it needs queue_type = stream",
+				 "--queue", "q", "--queue-type", "quorum", "--queue-max-length-bytes", "1GB");
+	/* partitions */
+	EXPECT_ERROR("partitions needs queue: the partitions are the queues <queue>-0 .. <queue>-3",
+				 "--partitions", "4");
+	EXPECT_ERROR("routing_key: {partition} needs partitions", "--routing-key", "{partition}");
+	EXPECT_ERROR("routing_key \"{table}.{partition}\" with partitions: use {partition} and literal text only (each partition's queue is bound by one key)",
+				 "--queue", "q", "--partitions", "2", "--routing-key", "{table}.{partition}");
+	EXPECT_ERROR("routing_key \"fixed\" with partitions: use {partition} and literal text only (each partition's queue is bound by one key)",
+				 "--queue", "q", "--partitions", "2", "--routing-key", "fixed");
+	EXPECT_ERROR("queue_binding_key does not apply with partitions: each partition's queue is bound by its routing key",
+				 "--queue", "q", "--partitions", "2", "--queue-binding-key", "a.#");
 }
 
 static void
@@ -233,6 +361,15 @@ test_amqp_print_config(void **state)
 	assert_non_null(strstr(out, "\nqueue_binding_key = \"#\"\n"));
 	assert_non_null(strstr(out, "\nbatch_max_bytes = 1MB\n"));
 	assert_non_null(strstr(out, "\nalternate_exchange = \"\"\n"));
+	assert_non_null(strstr(out, "\nqueue_type = classic\n"));
+	assert_non_null(strstr(out, "\npartitions = 0\n"));
+
+	/* each broker of a list masked on its own */
+	assert_int_equal(LOAD_CAPTURED(out, "--print-config", "--amqp-uri", "amqp://u:hunter2@h1/v",
+								   "--amqp-uri", "amqp://u:hunter3@h2:5673/v,amqp://h3/"),
+					 CONFIG_DONE);
+	assert_null(strstr(out, "hunter"));
+	assert_non_null(strstr(out, "\namqp_uri = amqp://u:****@h1:5672/v,amqp://u:****@h2:5673/v,amqp://guest:****@h3:5672/  # --amqp-uri\n"));
 }
 
 static void
@@ -246,21 +383,30 @@ test_amqp_help(void **state)
 	assert_non_null(strstr(out, "(default: {schema}.{table}.{op})"));
 }
 
-/* Its URI is a secret: ps does not show the password. */
+/* Its URI is a secret: ps does not show the password, of any broker. */
 static void
 test_amqp_scrub(void **state)
 {
 	const char *in[] = {"walcast-agent", "--amqp-uri", "amqp://u:secret@h:5672/%2f",
-	"--amqp-uri=amqps://u:p@ss@h/v", "--", "--amqp-uri", "amqp://u:p@h/"};
+		"--amqp-uri=amqps://u:p@ss@h/v",
+		"--amqp-uri", "amqp://u:one@h1/, amqp://u:two@h2:5673/,amqp://h3/",
+		"--amqp-uri", "amqp://u:pa,ss@h/",
+	"--", "--amqp-uri", "amqp://u:p@h/"};
 	const char *want[] = {"walcast-agent", "--amqp-uri", "amqp://u:******@h:5672/%2f",
-	"--amqp-uri=amqps://u:****@h/v", "--", "--amqp-uri", "amqp://u:p@h/"};
-	char	   *argv[8];
+		"--amqp-uri=amqps://u:****@h/v",
+		"--amqp-uri", "amqp://u:***@h1/, amqp://u:***@h2:5673/,amqp://h3/",
+		"--amqp-uri", "amqp://u:*****@h/",
+	"--", "--amqp-uri", "amqp://u:p@h/"};
+	enum
+	{
+	N = sizeof(in) / sizeof(in[0])};
+	char	   *argv[N + 1];
 
 	(void) state;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < N; i++)
 		argv[i] = strdup(in[i]);
-	config_scrub_argv(7, argv);
-	for (int i = 0; i < 7; i++)
+	config_scrub_argv(N, argv);
+	for (int i = 0; i < N; i++)
 	{
 		assert_string_equal(argv[i], want[i]);
 		free(argv[i]);
@@ -338,6 +484,15 @@ test_amqp_registry(void **state)
 	sink_describe(&cfg, names, sizeof(names));
 	assert_string_equal(names, "amqp");
 	config_free(&cfg);
+
+	/* partitions hash the key: the decoder must send it */
+	assert_int_equal(LOAD(&cfg, err, "--amqp-uri", "amqp://h/", "--queue", "q",
+						  "--partitions", "3"), CONFIG_OK);
+	sink_needs(&cfg, &needs);
+	assert_true(needs.key);
+	assert_false(needs.types);
+	assert_string_equal(needs.key_setting, "partitions");
+	config_free(&cfg);
 }
 
 /* RabbitMQ 3.10's two texts (rabbit_channel's check_msg_size), and others. */
@@ -364,6 +519,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_amqp_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_cli, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_amqp_scaling_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_amqp_several_uris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_example_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_amqp_precedence, setup, teardown),

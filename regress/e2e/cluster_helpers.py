@@ -116,6 +116,26 @@ class Cluster:
                 return row
         return None
 
+    def exchange(self, name):
+        """list_exchanges' row of an exchange (type, arguments as
+        {name: value}), or None."""
+        for row in self.ctl_json(self.running()[0], "list_exchanges", "name", "type", "arguments"):
+            if row["name"] == name:
+                row["arguments"] = {a[0]: a[2] for a in row.get("arguments") or []}
+                return row
+        return None
+
+    def bindings(self, source):
+        """{(queue, routing key): arguments as {name: value}} of an
+        exchange's bindings."""
+        out = {}
+        for row in self.ctl_json(self.running()[0], "list_bindings", "source_name",
+                                 "destination_name", "routing_key", "arguments"):
+            if row["source_name"] == source:
+                out[(row["destination_name"], row["routing_key"])] = \
+                    {a[0]: a[2] for a in row.get("arguments") or []}
+        return out
+
     def quorum_status(self, queue, seen_from=None):
         """rabbitmq-queues quorum_status: one row per member (Raft state,
         log and commit index)."""

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install install-service test test-faults check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -39,6 +39,11 @@ test: deps
 # which runs the same tests at small sizes.
 test-faults: deps
 	@scripts/run-tests.sh faults
+
+# Only the tests on the 3-node RabbitMQ cluster (scripts/rabbitmq-cluster.sh,
+# docs/scaling.md); make test runs them too.
+test-cluster: deps
+	@SUITES=cluster SERVERS="pg rabbitmq" scripts/run-tests.sh
 
 check: test
 

@@ -239,7 +239,7 @@ def drain_recvlogical(conn, slot, endpos):
 def ceiling(count, size):
     out = subprocess.run([CEILING, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], str(count), str(size), "1000"],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
-    return float(out.split(":")[-1].split()[0])
+    return float(out.splitlines()[0].split(":")[-1].split()[0])
 
 
 def compare(conn, events, endpos, base, repeat, modes):

@@ -23,6 +23,11 @@
 #                               (default distribution port + 10000): node
 #                               X's tools take the first free one of 11
 #                               from this + X's index
+#   WALCAST_CLUSTER_LEADER_LOCATOR  queue_leader_locator of the nodes:
+#                               where a new quorum queue or stream gets its
+#                               leader; unset = RabbitMQ's default,
+#                               client-local (the declaring connection's
+#                               node), or balanced (spread over the nodes)
 #
 # Each node is an unprivileged broker like scripts/rabbitmq.sh's, with its
 # own HOME, node name (walcast-c<port of a>-<node>@localhost, distinct from
@@ -179,6 +184,9 @@ prepare_node() {
 	{
 		echo "listeners.tcp.default = $WALCAST_HOST:$(amqp_port "$n")"
 		echo "loopback_users.guest = true"
+		if [ -n "${WALCAST_CLUSTER_LEADER_LOCATOR:-}" ]; then
+			echo "queue_leader_locator = $WALCAST_CLUSTER_LEADER_LOCATOR"
+		fi
 	} >"$d/rabbitmq.conf"
 }
 

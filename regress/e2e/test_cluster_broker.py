@@ -88,7 +88,7 @@ def test_pika_publisher_through_node_kill(healthy_cluster):
     assert sorted(cluster.running()) == ["b", "c"]
     assert cluster.node_of_name(cluster.queue(queue)["leader"]) in ("b", "c")
     cluster.start_node("a")
-    cluster.wait_healthy(queue)
+    cluster.wait_healthy(queue, seen_from="a")
     rows = cluster.wait_caught_up(queue)
     assert {r["Raft State"] for r in rows} == {"leader", "follower"}
     # Everything is there, in order; the message unconfirmed at the kill

@@ -73,7 +73,7 @@ def test_agent_node_killed_agent_fails_over(fault_run, healthy_cluster):
         assert moved != [node]
         run.agent_alive()
         cluster.start_node(node)
-        cluster.wait_healthy(queue)
+        cluster.wait_healthy(queue, seen_from=node)
     assert killed[0][1], "the first kill came after the workload ended"
     # The gauge names the node in use, and only it.
     node = agent_node(cluster, run)
@@ -112,7 +112,7 @@ def test_quorum_leader_node_killed_agent_on_another_node(fault_run, healthy_clus
     t_kill = run.faults[-1].t
     run.pause(1, 3)
     cluster.start_node("b")
-    row = cluster.wait_healthy(queue)
+    row = cluster.wait_healthy(queue, seen_from="b")
     assert cluster.node_of_name(row["leader"]) in ("a", "c"), row
     report = run.finish()
     assert report.ok(), report

@@ -12,7 +12,8 @@ four concurrent consumers, one per partition queue (docs/partitioning.md):
   slot, for the workload's tables);
 - every key's changes, and every table's within a partition, arrive in
   commit order (the fault suite's checker, per partition);
-- a TRUNCATE arrives in every partition (ids `<id>:p<i>`), a logical
+- a TRUNCATE arrives in every partition (ids `<id>:p<i>`, `+<count>` after
+  it in a batch), a logical
   message in the partition of its prefix, and a batched message never
   holds two partitions;
 - keys of every kind hash on their text as the record writes it: text
@@ -24,6 +25,7 @@ The workload is the fault suite's (four tables, four writers, key-changing
 updates, deletes, a truncate), without faults.
 """
 import json
+import re
 import uuid
 
 import pika
@@ -213,7 +215,8 @@ def check_records(logs):
                     messages[i].append(rec.get("prefix"))
                 elif rec["action"] == "T":
                     truncates.setdefault((rec["table"], rec["commit_lsn"]), []).append(i)
-                    assert entry["mid"].endswith(":p%d" % i), entry["mid"]
+                    # <id>:p<i>, and +<count> after it when batched
+                    assert re.search(r":p%d(\+\d+)?$" % i, entry["mid"]), entry["mid"]
                 if want is not None and want != i:
                     wrong.append((i, want, rec))
     assert not wrong, wrong[:5]

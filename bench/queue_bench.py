@@ -36,17 +36,15 @@ Usage: queue_bench.py [--txns N (5000)] [--rows N (10)] [--work-us US (1000)]
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import time
 from urllib.parse import urlparse
 
 import pika
 import psycopg2
 
-from agent_bench import AGENT, ROOT, STATE_DIR, cpu_secs, lsn_int, new_slot, sql, vmhwm_mb
+from agent_bench import AGENT, ROOT, STATE_DIR, drive, new_slot, sql
 
 CEILING = os.path.join(ROOT, "bench", "amqp_ceiling")
 DRAIN = os.path.join(ROOT, "bench", "amqp_drain")
@@ -93,37 +91,13 @@ def ceiling(uri, queue_type, count, size, window):
     return rate, {lat[i]: float(lat[i + 1]) for i in range(3, len(lat), 2)}
 
 
-class Run:
-    def __init__(self, secs, rss, cpu):
-        self.secs, self.rss, self.cpu = secs, rss, cpu
-
-
 def run_agent(conn, slot, endpos, uri, args):
-    """The agent from slot to confirmed endpos; args: the sink's."""
+    """The agent from slot to confirmed endpos (agent_bench.drive); args:
+    the sink's.  The URI (with its password) through the environment,
+    never argv."""
     cmd = [AGENT, "-d", "dbname=postgres", "-S", slot, "--stats-interval", "0",
            "--state-dir", STATE_DIR] + list(args)
-    # the URI (with its password) through the environment, never argv
-    proc = subprocess.Popen(cmd, env=dict(os.environ, WALCAST_AMQP_URI=uri),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t0 = time.monotonic()
-    peak = cpu = 0.0
-    target = lsn_int(endpos)
-    while True:
-        peak = max(peak, vmhwm_mb(proc.pid))
-        cpu = max(cpu, cpu_secs(proc.pid))
-        if proc.poll() is not None:
-            raise RuntimeError("walcast-agent exited (%d): %s"
-                               % (proc.returncode, proc.stderr.read().decode().strip()))
-        row = sql(conn, "select confirmed_flush_lsn from pg_replication_slots where slot_name = %s",
-                  (slot,))
-        if row and row[0][0] and lsn_int(row[0][0]) >= target:
-            break
-        time.sleep(0.02)
-    secs = time.monotonic() - t0
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=60)
-    sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
-    return Run(secs, peak, cpu)
+    return drive(conn, slot, cmd, dict(os.environ, WALCAST_AMQP_URI=uri), endpos)
 
 
 def agent_has_partitions():

@@ -529,6 +529,19 @@ def two_table_workload(dsn, txns, rows, first=0):
     conn.close()
 
 
+def wait_for(test, timeout, what, interval=0.2, detail=None):
+    """Poll test() until it returns something true, and return that; the
+    timeout only bounds how long a failing test takes.  detail: a function
+    whose text the failure adds (an agent's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = test()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("%s: not within %ss%s" % (what, timeout, "\n" + detail() if detail else ""))
+
+
 def in_background(fn, *args):
     """Run fn(*args) in a thread; join_ok reports what it raised."""
     errors = []

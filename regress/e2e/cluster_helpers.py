@@ -94,15 +94,19 @@ class Cluster:
         """Start a node again on its own data: it rejoins by itself."""
         cluster_script("start-node", node, timeout=300)
 
+    @staticmethod
+    def pid(node):
+        """The pid of the node's VM, from its pid file (OSError when none)."""
+        with open(os.path.join(os.environ["WALCAST_RUN_DIR"], "cluster", node, "rabbitmq.pid")) as f:
+            return int(f.readline())
+
     def running(self):
         """The nodes whose VM runs (its pid file names a live process;
         cheaper than the script's status, which asks a node)."""
         out = []
         for n in NODES:
             try:
-                with open(os.path.join(os.environ["WALCAST_RUN_DIR"], "cluster", n,
-                                       "rabbitmq.pid")) as f:
-                    os.kill(int(f.readline()), 0)
+                os.kill(self.pid(n), 0)
                 out.append(n)
             except (OSError, ValueError):
                 pass
@@ -224,17 +228,6 @@ def tcp_peer_ports(pid):
             if f[3] == "01" and f[9] in inodes:
                 ports.append(int(f[2].rsplit(":", 1)[1], 16))
     return ports
-
-
-def wait_for(test, timeout, what):
-    """Poll test() every 0.2 s until it returns something true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = test()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("%s: not within %ss" % (what, timeout))
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,7 @@ import uuid
 
 import pika
 
-from cluster_helpers import NODES, QUORUM, cluster, healthy_cluster, wait_for  # noqa: F401
-
-
-def node_pid(node):
-    with open(os.path.join(os.environ["WALCAST_RUN_DIR"], "cluster", node, "rabbitmq.pid")) as f:
-        return int(f.readline())
+from cluster_helpers import NODES, QUORUM, cluster, healthy_cluster  # noqa: F401
 
 
 def test_three_nodes_one_cookie_loopback_only(healthy_cluster):
@@ -39,7 +34,7 @@ def test_three_nodes_one_cookie_loopback_only(healthy_cluster):
     listening = subprocess.run(["ss", "-tlnpH"], capture_output=True, text=True, check=True).stdout
     for n in NODES:
         mine = [line.split()[3] for line in listening.splitlines()
-                if "pid=%d," % node_pid(n) in line]
+                if "pid=%d," % cluster.pid(n) in line]
         assert "127.0.0.1:%d" % cluster.ports[n] in mine, mine
         assert all(a.startswith("127.0.0.1:") for a in mine), (n, mine)
 

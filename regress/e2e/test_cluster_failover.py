@@ -20,8 +20,8 @@ too, and what the broker redelivers after its node died is counted apart
 """
 import re
 
-from agent_helpers import http_port, scrape
-from cluster_helpers import NODES, QUORUM, cluster, healthy_cluster, wait_for  # noqa: F401
+from agent_helpers import http_port, scrape, wait_for
+from cluster_helpers import NODES, QUORUM, cluster, healthy_cluster  # noqa: F401
 from fault_harness import fault_run, pick  # noqa: F401
 
 CONNECTED = re.compile(r"connected to RabbitMQ at 127\.0\.0\.1:(\d+)")

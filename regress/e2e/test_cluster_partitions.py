@@ -31,9 +31,9 @@ import uuid
 import pika
 import pytest
 
-from agent_helpers import Agent, execute, prepare_db
+from agent_helpers import Agent, execute, prepare_db, wait_for
 from cluster_helpers import (NODES, cluster, fnv1a32, healthy_cluster, loads_raw,  # noqa: F401
-                             partition_of_key, partition_of_record, wait_for)
+                             partition_of_key, partition_of_record)
 from conftest import connect
 from fault_checker import check, lsn_int, read_log, truth_from_slot
 from fault_harness import ConsumerLog, pick, seed_for

@@ -233,6 +233,7 @@ else
 
 	if want faults; then
 		echo "== fault suite (pytest, WALCAST_FAULTS_SIZE=full)"
+		export WALCAST_FAULTS_SIZE=full WALCAST_FAULTS_RESULTS=$LOGS/faults.jsonl
 		# shellcheck disable=SC2086
 		/usr/bin/python3 -m pytest $FAULT_TESTS -p no:cacheprovider -q -rfE -s "${pytest_args[@]}" 2>&1 | tee "$LOGS/faults.log"
 		rc=${PIPESTATUS[0]}
@@ -251,6 +252,9 @@ else
 			/usr/bin/python3 -m pytest $CLUSTER_TESTS -p no:cacheprovider -q -rfE ${WALCAST_FAULTS_RESULTS:+-s} \
 				"${pytest_args[@]}" 2>&1 | tee "$LOGS/cluster-e2e.log"
 			rc=${PIPESTATUS[0]}
+			# PYTEST_ARGS that select none of these tests (-k mongo) are
+			# not a failure of this suite
+			[ "$rc" -eq 5 ] && [ ${#pytest_args[@]} -gt 0 ] && rc=0
 			pytest_counts "$LOGS/cluster-e2e.log" "$rc" cluster
 			scripts/rabbitmq-cluster.sh stop >>"$LOGS/cluster.log" 2>&1
 		fi

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install install-service test test-faults check fuzz test-valgrind demo bench bench-plugin bench-agent bench-mongo bench-snapshot \
+.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-queues bench-mongo bench-snapshot \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -40,6 +40,11 @@ test: deps
 test-faults: deps
 	@scripts/run-tests.sh faults
 
+# Only the tests on the 3-node RabbitMQ cluster (scripts/rabbitmq-cluster.sh,
+# docs/scaling.md); make test runs them too.
+test-cluster: deps
+	@SUITES=cluster SERVERS="pg rabbitmq" scripts/run-tests.sh
+
 check: test
 
 # Every libFuzzer target for FUZZ_SECONDS (default 60) each: not a test, a
@@ -61,8 +66,14 @@ bench: bench-plugin bench-agent bench-mongo bench-snapshot
 bench-plugin: install
 	@bench/run.sh plugin
 
+# The agent's benchmark, then queue types, batching and partitions
+# (bench/queue_bench.py, on the single broker and the 3-node cluster).
 bench-agent: install
 	@bench/run.sh agent
+	@bench/run.sh queues
+
+bench-queues: install
+	@bench/run.sh queues
 
 bench-mongo: install
 	@bench/run.sh mongo

@@ -190,16 +190,28 @@ def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AG
     if sink == "amqp":
         purge()
     cmd = agent_cmd(slot, batch, plugin, sink, agent)
-    scraper = None
+    on_start = None
     if endpoint:
         log = tempfile.NamedTemporaryFile(prefix="walcast-bench-", suffix=".log", delete=False)
         log.close()
         cmd += ["--http-listen", "127.0.0.1:0", "--log-file", log.name]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=AGENT_ENV if sink == "amqp" else STDOUT_ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        on_start = lambda: Scraper(log.name).stop  # noqa: E731
+    run = drive(conn, slot, cmd, AGENT_ENV if sink == "amqp" else STDOUT_ENV, endpos, on_start)
     if endpoint:
-        scraper = Scraper(log.name)
+        os.unlink(log.name)
+    return run
+
+
+def drive(conn, slot, cmd, env, endpos, on_start=None):
+    """Run an agent command from its slot until the slot's
+    confirmed_flush_lsn reaches endpos, then stop it and drop the slot; a
+    Run with its time, peak RSS and CPU, and its walsender's CPU.
+    on_start: called once the agent runs; it returns a function called at
+    the end whose result is the run's scrapes (bench/queue_bench.py uses
+    this too)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    finish = on_start() if on_start is not None else None
     peak = 0.0
     cpu = walsender = 0.0
     target = lsn_int(endpos)
@@ -217,11 +229,9 @@ def run_agent(conn, slot, batch, endpos, plugin="walcast", sink="amqp", agent=AG
         time.sleep(0.02)
     secs = time.monotonic() - t0
     cpu = max(cpu, cpu_secs(proc.pid))
-    scrapes = scraper.stop() if scraper is not None else 0
+    scrapes = finish() if finish is not None else 0
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
-    if endpoint:
-        os.unlink(log.name)
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
     return Run(secs, peak, cpu, walsender, scrapes)
 
@@ -239,7 +249,7 @@ def drain_recvlogical(conn, slot, endpos):
 def ceiling(count, size):
     out = subprocess.run([CEILING, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], str(count), str(size), "1000"],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
-    return float(out.split(":")[-1].split()[0])
+    return float(out.splitlines()[0].split(":")[-1].split()[0])
 
 
 def compare(conn, events, endpos, base, repeat, modes):

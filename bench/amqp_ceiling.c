@@ -5,10 +5,15 @@
  * window of unconfirmed messages, the same properties and headers as the
  * agent's messages: content type, message id, timestamp, and the five
  * headers schema, table, op, lsn, xid).  bench/agent_bench.py runs it beside the
- * agent so that the agent's rate can be given as a fraction of this one.
+ * agent so that the agent's rate can be given as a fraction of this one;
+ * bench/queue_bench.py runs it into each queue type (QUEUE_TYPE: classic,
+ * quorum or stream; classic when left out), with WINDOW 1 for the confirm
+ * latency of a lone message.
  *
- * Usage: amqp_ceiling HOST PORT COUNT SIZE WINDOW
- * Prints: "published N messages of S bytes in T s: R msg/s"
+ * Usage: amqp_ceiling HOST PORT COUNT SIZE WINDOW [QUEUE_TYPE]
+ * Prints: "published N messages of S bytes in T s: R msg/s", then
+ * "confirm latency ms p50 X p90 X p99 X max X" (from each message's
+ * publish to the ack that covers it).
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -26,6 +31,15 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
 }
 
 static int
@@ -74,17 +88,34 @@ main(int argc, char **argv)
 	amqp_socket_t *sock;
 	amqp_basic_properties_t props;
 	char	   *body;
+	amqp_table_t qargs = amqp_empty_table;
+	amqp_table_entry_t qtype;
 	uint64_t	count, size, window, published = 0, confirmed = 0;
-	double		t0, secs;
+	double		t0, secs, *sent, *lat;
 
-	if (argc != 6)
+	if (argc != 6 && argc != 7)
 	{
-		fprintf(stderr, "usage: amqp_ceiling HOST PORT COUNT SIZE WINDOW\n");
+		fprintf(stderr, "usage: amqp_ceiling HOST PORT COUNT SIZE WINDOW [QUEUE_TYPE]\n");
 		return 1;
 	}
 	count = strtoull(argv[3], NULL, 10);
 	size = strtoull(argv[4], NULL, 10);
 	window = strtoull(argv[5], NULL, 10);
+	if (count == 0 || window == 0)
+	{
+		fprintf(stderr, "amqp_ceiling: COUNT and WINDOW must be positive\n");
+		return 1;
+	}
+	if (argc == 7)
+	{
+		qtype.key = amqp_cstring_bytes("x-queue-type");
+		qtype.value.kind = AMQP_FIELD_KIND_UTF8;
+		qtype.value.value.bytes = amqp_cstring_bytes(argv[6]);
+		qargs.num_entries = 1;
+		qargs.entries = &qtype;
+	}
+	sent = calloc(count + 1, sizeof(double));
+	lat = calloc(count, sizeof(double));
 
 	conn = amqp_new_connection();
 	sock = amqp_tcp_socket_new(conn);
@@ -105,11 +136,13 @@ main(int argc, char **argv)
 						  amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
 	if (!check(amqp_get_rpc_reply(conn), "exchange.declare"))
 		return 2;
-	amqp_queue_declare(conn, 1, amqp_cstring_bytes("walcast_ceiling"), 0, 1, 0, 0, amqp_empty_table);
-	if (!check(amqp_get_rpc_reply(conn), "queue.declare"))
+	/* Deleted and declared again rather than purged: a stream cannot be
+	 * purged, and the type may differ from the last run's. */
+	amqp_queue_delete(conn, 1, amqp_cstring_bytes("walcast_ceiling"), 0, 0);
+	if (!check(amqp_get_rpc_reply(conn), "queue.delete"))
 		return 2;
-	amqp_queue_purge(conn, 1, amqp_cstring_bytes("walcast_ceiling"));
-	if (!check(amqp_get_rpc_reply(conn), "queue.purge"))
+	amqp_queue_declare(conn, 1, amqp_cstring_bytes("walcast_ceiling"), 0, 1, 0, 0, qargs);
+	if (!check(amqp_get_rpc_reply(conn), "queue.declare"))
 		return 2;
 	amqp_queue_bind(conn, 1, amqp_cstring_bytes("walcast_ceiling"), amqp_cstring_bytes("walcast_ceiling"),
 					amqp_cstring_bytes("#"), amqp_empty_table);
@@ -164,16 +197,29 @@ main(int argc, char **argv)
 				return 2;
 			}
 			published++;
+			sent[published] = now();	/* delivery tags count from 1 */
 		}
-		confirmed = wait_confirm(conn, confirmed);
+		{
+			uint64_t	upto = wait_confirm(conn, confirmed);
+			double		t = now();
+
+			for (uint64_t tag = confirmed + 1; tag <= upto; tag++)
+				lat[tag - 1] = (t - sent[tag]) * 1000.0;
+			confirmed = upto;
+		}
 	}
 	secs = now() - t0;
 	printf("published %llu messages of %llu bytes in %.2f s: %.0f msg/s\n",
 		   (unsigned long long) count, (unsigned long long) size, secs, count / secs);
+	qsort(lat, count, sizeof(double), cmp_double);
+	printf("confirm latency ms p50 %.2f p90 %.2f p99 %.2f max %.2f\n",
+		   lat[count * 50 / 100], lat[count * 90 / 100], lat[count * 99 / 100], lat[count - 1]);
 	amqp_queue_delete(conn, 1, amqp_cstring_bytes("walcast_ceiling"), 0, 0);
 	amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
 	amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(conn);
 	free(body);
+	free(sent);
+	free(lat);
 	return 0;
 }

@@ -5,7 +5,9 @@
 # bench/results/, and stops the servers.  Benchmarks are not tests: they
 # assert nothing about time; they print tables of ratios from one run.
 #
-# Usage: bench/run.sh plugin|agent|mongo|snapshot [extra arguments for the driver]
+# Usage: bench/run.sh plugin|agent|queues|mongo|snapshot [extra arguments for the driver]
+#   queues also starts the 3-node cluster (scripts/rabbitmq-cluster.sh) on
+#   WALCAST_BENCH_CLUSTER_AMQP_PORT (56940) and the next two ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
@@ -16,20 +18,32 @@ export WALCAST_AMQP_PORT=${WALCAST_BENCH_AMQP_PORT:-56920}
 export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
 export WALCAST_MONGO_PORT=${WALCAST_BENCH_MONGO_PORT:-57217}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
+export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_BENCH_CLUSTER_AMQP_PORT:-56940}
+export WALCAST_CLUSTER_DIST_PORT=$((WALCAST_CLUSTER_AMQP_PORT - 20000))
+export WALCAST_CLUSTER_CTL_PORT=$((WALCAST_CLUSTER_DIST_PORT + 10000))
+cluster=
 
 case "$what" in
 plugin) servers="pg" driver=bench/plugin_bench.py ;;
 agent) servers="pg rabbitmq" driver=bench/agent_bench.py; make -s -C bench all ;;
+# partition queues' leaders spread over the nodes, as docs/scaling.md advises
+queues) servers="pg rabbitmq" cluster=yes driver=bench/queue_bench.py; make -s -C bench all
+	export WALCAST_CLUSTER_LEADER_LOCATOR=balanced ;;
 mongo) servers="pg rabbitmq ferretdb" driver=bench/mongo_bench.py; make -s -C bench all ;;
 snapshot) servers="pg rabbitmq ferretdb" driver=bench/snapshot_bench.py ;;
-*) echo "usage: $0 plugin|agent|mongo|snapshot [driver arguments]" >&2; exit 1 ;;
+*) echo "usage: $0 plugin|agent|queues|mongo|snapshot [driver arguments]" >&2; exit 1 ;;
 esac
 
-trap 'scripts/servers.sh down $servers >/dev/null 2>&1 || true' EXIT
+trap 'scripts/rabbitmq-cluster.sh stop >/dev/null 2>&1 || true; scripts/servers.sh down $servers >/dev/null 2>&1 || true' EXIT
+scripts/rabbitmq-cluster.sh stop >/dev/null 2>&1 || true
 scripts/servers.sh down $servers >/dev/null 2>&1 || true
 rm -rf "$WALCAST_RUN_DIR"
 scripts/servers.sh up $servers
 . "$WALCAST_RUN_DIR/env"
+if [ -n "$cluster" ]; then
+	scripts/rabbitmq-cluster.sh start
+	. "$WALCAST_RUN_DIR/cluster/env"
+fi
 mkdir -p bench/results
 out=bench/results/$what-$(date -u +%Y%m%dT%H%M%SZ).md
 /usr/bin/python3 "$driver" "$@" | tee "$out"

@@ -6,7 +6,10 @@
 # Suites: fuzz (a short run of each libFuzzer target from its seeds,
 # agent/test/fuzz.mk; before the servers, which it does not need),
 # pg_regress (the plugin), cmocka (agent unit tests), pytest (end-to-end,
-# regress/e2e).  A suite that cannot run at all (build
+# regress/e2e, but for the cluster's tests), cluster (regress/e2e/
+# test_cluster_*.py against a 3-node RabbitMQ cluster that
+# scripts/rabbitmq-cluster.sh starts for this suite alone, about 25 s, and
+# stops after it).  A suite that cannot run at all (build
 # failure, crash) counts as one failure, so the summary never hides it.
 #
 # SANITIZE=address,undefined (make test SANITIZE=...): the agent, its unit
@@ -19,8 +22,10 @@
 #
 # `run-tests.sh faults` (make test-faults) runs the fault suite instead, at
 # the issue's sizes (WALCAST_FAULTS_SIZE=full: docs/reliability.md): the
-# fault tests only, then a table of each run's figures.  `make test` runs
-# the same tests at small sizes among the end-to-end tests.
+# fault tests only, with the cluster's node-loss tests
+# (test_cluster_failover.py) as its cluster suite, then a table of each
+# run's figures.  `make test` runs the same tests at small sizes among the
+# end-to-end and cluster tests.
 #
 # VALGRIND=1 (make test-valgrind): only PostgreSQL, whose postmaster (and
 # so every backend and walsender that decodes with the plugin) runs under
@@ -31,10 +36,14 @@
 # memcheck can and cannot see in a server built without USE_VALGRIND.
 #
 # Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
-# WALCAST_TEST_MONGO_PORT (57117) move the test servers; PYTEST_ARGS adds
+# WALCAST_TEST_MONGO_PORT (57117), WALCAST_TEST_CLUSTER_AMQP_PORT (56840:
+# the cluster's nodes take it and the next two, their distribution ports
+# those minus 20000, a broker of test_cluster_errors.py the fourth) move
+# the test servers; PYTEST_ARGS adds
 # pytest arguments, split as a shell would (e.g. -k "agent and not slow");
 # SUITES (default "fuzz pg_regress
-# cmocka pytest", or "faults" with `faults`) runs only those suites;
+# cmocka pytest cluster", or "faults cluster" with `faults`) runs only those
+# suites (make test-cluster: SUITES=cluster);
 # FUZZ_SMOKE_SECONDS (20) is each fuzz target's time; WALCAST_FAULTS_SEED
 # replays a fault run's seed.
 set -u
@@ -60,6 +69,9 @@ export WALCAST_AMQP_PORT=${WALCAST_TEST_AMQP_PORT:-56820}
 export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
 export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-57117}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
+export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_TEST_CLUSTER_AMQP_PORT:-56840}
+export WALCAST_CLUSTER_DIST_PORT=$((WALCAST_CLUSTER_AMQP_PORT - 20000))
+export WALCAST_CLUSTER_CTL_PORT=$((WALCAST_CLUSTER_DIST_PORT + 10000))
 LOGS=$WALCAST_RUN_DIR/logs
 mkdir -p "$LOGS"
 VALGRIND=${VALGRIND:-}
@@ -91,10 +103,15 @@ EOF
 	export WALCAST_PG_EXTRA_CONF="jit = off
 autovacuum = off"
 fi
+# The cluster's tests: all of them in make test, the node-loss ones (at
+# full size) in make test-faults.
+CLUSTER_TESTS=$(ls regress/e2e/test_cluster_*.py)
 if [ "$MODE" = faults ]; then
-	SUITES=${SUITES:-faults}
+	SUITES=${SUITES:-faults cluster}
+	CLUSTER_TESTS=regress/e2e/test_cluster_failover.py
+	export WALCAST_FAULTS_SIZE=full WALCAST_FAULTS_RESULTS=$LOGS/faults.jsonl
 fi
-SUITES=${SUITES:-fuzz pg_regress cmocka pytest}
+SUITES=${SUITES:-fuzz pg_regress cmocka pytest cluster}
 SERVERS=${SERVERS:-pg rabbitmq ferretdb}
 export SANITIZE=${SANITIZE:-}
 if [ -n "$SANITIZE" ]; then
@@ -112,6 +129,7 @@ total_fail=0
 summary=()
 
 cleanup() {
+	scripts/rabbitmq-cluster.sh stop >/dev/null 2>&1 || true
 	scripts/servers.sh down >/dev/null 2>&1 || true
 	if [ "$total_fail" -eq 0 ]; then
 		rm -rf "$WALCAST_RUN_DIR"
@@ -207,7 +225,8 @@ else
 
 	if want pytest; then
 		echo "== end-to-end (pytest)"
-		/usr/bin/python3 -m pytest regress/e2e -p no:cacheprovider -q -rfE "${pytest_args[@]}" 2>&1 | tee "$LOGS/e2e.log"
+		/usr/bin/python3 -m pytest regress/e2e --ignore-glob='*/test_cluster_*' -p no:cacheprovider -q -rfE \
+			"${pytest_args[@]}" 2>&1 | tee "$LOGS/e2e.log"
 		rc=${PIPESTATUS[0]}
 		pytest_counts "$LOGS/e2e.log" "$rc" pytest
 	fi
@@ -219,7 +238,31 @@ else
 		/usr/bin/python3 -m pytest $FAULT_TESTS -p no:cacheprovider -q -rfE -s "${pytest_args[@]}" 2>&1 | tee "$LOGS/faults.log"
 		rc=${PIPESTATUS[0]}
 		pytest_counts "$LOGS/faults.log" "$rc" faults
-		[ -f "$LOGS/faults.jsonl" ] && /usr/bin/python3 regress/e2e/fault_table.py "$LOGS/faults.jsonl"
+	fi
+
+	if want cluster; then
+		echo "== cluster (3-node RabbitMQ on ports $WALCAST_CLUSTER_AMQP_PORT-$((WALCAST_CLUSTER_AMQP_PORT + 2)), pytest)"
+		t0=$SECONDS
+		if ! scripts/rabbitmq-cluster.sh start >"$LOGS/cluster.log" 2>&1; then
+			tail -n 5 "$LOGS/cluster.log"
+			record cluster 0 1 1
+		else
+			echo "cluster started in $((SECONDS - t0)) s"
+			# shellcheck disable=SC2086
+			/usr/bin/python3 -m pytest $CLUSTER_TESTS -p no:cacheprovider -q -rfE ${WALCAST_FAULTS_RESULTS:+-s} \
+				"${pytest_args[@]}" 2>&1 | tee "$LOGS/cluster-e2e.log"
+			rc=${PIPESTATUS[0]}
+			# PYTEST_ARGS that select none of these tests (-k mongo) are
+			# not a failure of this suite
+			[ "$rc" -eq 5 ] && [ ${#pytest_args[@]} -gt 0 ] && rc=0
+			pytest_counts "$LOGS/cluster-e2e.log" "$rc" cluster
+			scripts/rabbitmq-cluster.sh stop >>"$LOGS/cluster.log" 2>&1
+		fi
+	fi
+
+	if [ -f "$LOGS/faults.jsonl" ]; then
+		echo "== fault figures"
+		/usr/bin/python3 regress/e2e/fault_table.py "$LOGS/faults.jsonl"
 	fi
 fi
 

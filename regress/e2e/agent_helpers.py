@@ -162,15 +162,26 @@ def execute(dsn, *statements):
     conn.close()
 
 
+def amqp_params(uri):
+    """pika's connection parameters for a URI, or for several URIs in the
+    agent's comma form (a cluster's nodes): a list, tried in order."""
+    uris = uri.split(",")
+    if len(uris) == 1:
+        return pika.URLParameters(uri)
+    return [pika.URLParameters(u) for u in uris]
+
+
 class Broker:
     """Consumer side: an exchange and a queue of the test's own."""
 
     def __init__(self, uri, binding="#", queue_args=None):
-        """queue_args: the queue's arguments (x-max-length...)."""
+        """uri: one broker, or a cluster's nodes comma-separated (tried in
+        order); queue_args: the queue's arguments (x-max-length,
+        x-queue-type...)."""
         self.uri = uri
         self.exchange = "wc_x_" + uuid.uuid4().hex[:10]
         self.queue = "wc_q_" + uuid.uuid4().hex[:10]
-        self.params = pika.URLParameters(uri)
+        self.params = amqp_params(uri)
         conn = pika.BlockingConnection(self.params)
         ch = conn.channel()
         ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
@@ -516,6 +527,19 @@ def two_table_workload(dsn, txns, rows, first=0):
         cur.execute("insert into tb select g, g from generate_series(%s, %s) g", (lo, lo + rows - 1))
         conn.commit()
     conn.close()
+
+
+def wait_for(test, timeout, what, interval=0.2, detail=None):
+    """Poll test() until it returns something true, and return that; the
+    timeout only bounds how long a failing test takes.  detail: a function
+    whose text the failure adds (an agent's log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = test()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("%s: not within %ss%s" % (what, timeout, "\n" + detail() if detail else ""))
 
 
 def in_background(fn, *args):

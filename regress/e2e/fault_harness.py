@@ -98,10 +98,12 @@ class ConsumerLog:
     the broker is down.  hold() stops consuming (so a queue fills up),
     release() resumes."""
 
-    def __init__(self, params, queue, path):
+    def __init__(self, params, queue, path, arguments=None):
+        """arguments: basic.consume's (a stream's x-stream-offset)."""
         self.params = params
         self.queue = queue
         self.path = path
+        self.arguments = arguments
         self.count = 0
         self._stop = threading.Event()
         self._held = threading.Event()
@@ -127,7 +129,8 @@ class ConsumerLog:
                 continue
             conn, ch = opened
             try:
-                for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2):
+                for method, props, body in ch.consume(self.queue, inactivity_timeout=0.2,
+                                                      arguments=self.arguments):
                     if self._stop.is_set() or self._held.is_set():
                         break
                     if method is None:
@@ -431,11 +434,13 @@ def seed_for(name):
 
 @pytest.fixture
 def fault_run(fresh_db, amqp_uri, tmp_path):
-    """fault_run(name, **kw) -> FaultRun in the test's own database."""
+    """fault_run(name, **kw) -> FaultRun in the test's own database (kw
+    amqp_uri: another broker, e.g. a cluster's nodes comma-separated)."""
     runs = []
 
     def make(name, **kw):
-        run = FaultRun(name, kw.pop("dsn", fresh_db), amqp_uri, tmp_path, seed_for(name), **kw)
+        run = FaultRun(name, kw.pop("dsn", fresh_db), kw.pop("amqp_uri", amqp_uri), tmp_path,
+                       seed_for(name), **kw)
         runs.append(run)
         return run
     yield make

@@ -11,11 +11,13 @@ def main(path):
           "| changed duplicates | reordered (table/key) | redelivered by RabbitMQ |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print("| %s | %s | %s | %d | %d | %d | %d | %d (%d) | %d | %d/%d | %d |" % (
+        # first arrivals RabbitMQ gave back after newer ones (fault_checker.py)
+        late = r.get("reordered_redelivered", 0)
+        redelivered = "%d%s" % (r["redelivered"], " (+%d late first arrivals)" % late if late else "")
+        print("| %s | %s | %s | %d | %d | %d | %d | %d (%d) | %d | %d/%d | %s |" % (
             r["fault"], r["size"], r["seed"], r["runs"], r["changes"], r["lost"], r["unexpected"],
             r["duplicated"], r["dup_in_window"], r["dup_changed"], r["reordered_table"],
-            r["reordered_key"], r["redelivered"]))
-
+            r["reordered_key"], redelivered))
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -82,7 +82,8 @@ def test_clean_log_reports_nothing():
     assert r.ok(), r
     assert r.counts() == dict(changes=7, received=7, lost=0, unexpected=0, duplicated=0,
                               dup_changed=0, dup_in_window=0, dup_outside_window=0,
-                              dup_new_id=0, redelivered=0, reordered_table=0, reordered_key=0)
+                              dup_new_id=0, redelivered=0, reordered_table=0, reordered_key=0,
+                              reordered_redelivered=0)
 
 
 def test_one_loss_one_reorder_one_changed_duplicate():
@@ -176,3 +177,21 @@ def test_duplicate_follows_the_marker_before_it_not_the_clock():
     r = check(truth, clean_log() + [marker(10.5, 0), marker(11.5, 1), marker(12.0, 0)]
               + again701, faults)
     assert (r.received, r.dup_outside_window) == (7, 3), r
+
+
+def test_redelivered_first_arrival_out_of_order_is_the_brokers():
+    """A consumer's node dies with deliveries it had not logged: RabbitMQ
+    gives them back, flagged redelivered, after newer ones (the
+    consumer's first arrival).  Counted apart, not as the agent's
+    reorder; the same arrival without the flag is a reorder."""
+    truth = parse_test_decoding(ROWS)
+    log = clean_log()
+    late = log.pop(1)                    # ta 2's insert, in flight at the death
+    log.insert(5, dict(late, redelivered=True))
+    r = check(truth, log)
+    assert r.ok(), r
+    assert (r.reordered_redelivered, r.reordered_table, r.reordered_key, r.redelivered,
+            r.lost) == (1, 0, 0, 0, 0), r
+    log[5] = late
+    r = check(truth, log)
+    assert (r.reordered_redelivered, r.reordered_table) == (0, 1), r

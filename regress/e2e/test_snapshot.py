@@ -18,7 +18,8 @@ import uuid
 
 import pytest
 
-from agent_helpers import Agent, broker, execute, run_agent, lsn_int, rabbitmqctl, slot_info  # noqa: F401
+from agent_helpers import (Agent, broker, execute, run_agent, lsn_int, rabbitmqctl, slot_info,  # noqa: F401
+                           wait_for)
 from conftest import connect
 from mongo_helpers import mirror, wait_confirmed  # noqa: F401
 
@@ -428,13 +429,7 @@ def test_kill9_during_load_then_restart(db, broker, tmp_path):
 
 def wait_until(cond, what, agent=None, timeout=60):
     """Poll cond until it returns something true (a bound, not a timing)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("%s: not within %ss\n%s" % (what, timeout, agent.log() if agent else ""))
+    return wait_for(cond, timeout, what, interval=0.1, detail=agent.log if agent else None)
 
 
 def create_waits_for_transaction(db):

@@ -46,7 +46,7 @@ enum config_type
 #define CONFIG_RELOAD	0x01	/* SIGHUP re-reads it */
 #define CONFIG_NOFILE	0x02	/* not settable in the config file */
 #define CONFIG_NOENV	0x04	/* not settable from the environment */
-#define CONFIG_NULLABLE 0x08	/* empty value = unset (NULL) */
+#define CONFIG_NULLABLE 0x08	/* empty value = unset (NULL; 0 for an int) */
 #define CONFIG_NONEMPTY 0x10	/* empty value is an error */
 /*
  * CONFIG_STRING/SECRET holding several values: each use on the command

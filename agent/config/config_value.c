@@ -421,7 +421,10 @@ config_set(struct agent_config *cfg, const struct config_option *opt,
 			}
 			/* FALLTHROUGH */
 		case CONFIG_INT:
-			if ((ok = config_parse_number(opt, value, &num, msg, sizeof(msg))))
+			/* NULLABLE: empty is unset, kept as 0, below the row's range */
+			if ((opt->flags & CONFIG_NULLABLE) && value[0] == '\0')
+				*CONFIG_FIELD(cfg, opt, int) = 0;
+			else if ((ok = config_parse_number(opt, value, &num, msg, sizeof(msg))))
 				*CONFIG_FIELD(cfg, opt, int) = (int) num;
 			break;
 		case CONFIG_SIZE:
@@ -474,6 +477,8 @@ config_format_value(const struct agent_config *cfg, const struct config_option *
 			return strdup(*(const bool *) f ? "true" : "false");
 		case CONFIG_INT:
 		case CONFIG_COUNTER:
+			if ((opt->flags & CONFIG_NULLABLE) && *(const int *) f == 0)
+				return strdup("");
 			snprintf(buf, sizeof(buf), "%d", *(const int *) f);
 			return strdup(buf);
 		case CONFIG_SIZE:

@@ -103,10 +103,13 @@ test_amqp_scaling_options(void **state)
 	assert_string_equal(sink_amqp_route_template(AMQP(&cfg)), "cdc.{partition}");
 	config_free(&cfg);
 
-	/* 0 is off, also given explicitly; the file and environment take them */
-	write_conf("queue = q\nqueue_type = quorum\npartitions = 0\n");
+	/*
+	 * Unset is off: an empty value (what --print-config writes for it)
+	 * also on the command line; the file and environment take them
+	 */
+	write_conf("queue = q\nqueue_type = quorum\npartitions = \"\"\n");
 	setenv("WALCAST_PARTITIONS", "2", 1);
-	assert_int_equal(LOAD(&cfg, err, "-c", conf_path, "--partitions", "0"), CONFIG_OK);
+	assert_int_equal(LOAD(&cfg, err, "-c", conf_path, "--partitions", ""), CONFIG_OK);
 	assert_int_equal(AMQP(&cfg)->partitions, 0);
 	config_free(&cfg);
 	assert_int_equal(LOAD(&cfg, err, "-c", conf_path), CONFIG_OK);
@@ -258,11 +261,11 @@ test_amqp_value_errors(void **state)
 				 "--amqp-uri", "amqp://a/", "--amqp-uri", "ftp://b/");
 	EXPECT_ERROR("--queue-type: \"bogus\" is not one of classic, quorum, stream",
 				 "--queue-type", "bogus");
-	EXPECT_ERROR("--partitions: -1 is out of range (0..1024)", "--partitions", "-1");
-	EXPECT_ERROR("--partitions: 1025 is out of range (0..1024)", "--partitions", "1025");
-	EXPECT_ERROR("--partitions: \"four\" is not an integer (0..1024)", "--partitions", "four");
-	EXPECT_ERROR("--partitions: \"4x\" is not an integer (0..1024)", "--partitions", "4x");
-	EXPECT_ERROR("--partitions: \"\" is not an integer (0..1024)", "--partitions", "");
+	EXPECT_ERROR("--partitions: 0 is out of range (1..1024)", "--partitions", "0");
+	EXPECT_ERROR("--partitions: -1 is out of range (1..1024)", "--partitions", "-1");
+	EXPECT_ERROR("--partitions: 1025 is out of range (1..1024)", "--partitions", "1025");
+	EXPECT_ERROR("--partitions: \"four\" is not an integer (1..1024)", "--partitions", "four");
+	EXPECT_ERROR("--partitions: \"4x\" is not an integer (1..1024)", "--partitions", "4x");
 	EXPECT_ERROR("--queue-max-age: \"7 days\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
 				 "--queue-max-age", "7 days");
 	EXPECT_ERROR("--queue-max-age: \"D\" is not an age: a number and one unit of Y, M, D, h, m, s (e.g. 7D)",
@@ -362,7 +365,7 @@ test_amqp_print_config(void **state)
 	assert_non_null(strstr(out, "\nbatch_max_bytes = 1MB\n"));
 	assert_non_null(strstr(out, "\nalternate_exchange = \"\"\n"));
 	assert_non_null(strstr(out, "\nqueue_type = classic\n"));
-	assert_non_null(strstr(out, "\npartitions = 0\n"));
+	assert_non_null(strstr(out, "\npartitions = \"\"\n"));
 
 	/* each broker of a list masked on its own */
 	assert_int_equal(LOAD_CAPTURED(out, "--print-config", "--amqp-uri", "amqp://u:hunter2@h1/v",

@@ -528,8 +528,9 @@ def test_failover_all_unreachable_exits_1(db):
 # ---- bad input ----
 
 @pytest.mark.parametrize("args, message", [
-    (["--partitions", "-1"], r"--partitions: -1 is out of range \(0\.\.1024\)"),
-    (["--partitions", "1025"], r"--partitions: 1025 is out of range \(0\.\.1024\)"),
+    (["--partitions", "0"], r"--partitions: 0 is out of range \(1\.\.1024\)"),
+    (["--partitions", "-1"], r"--partitions: -1 is out of range \(1\.\.1024\)"),
+    (["--partitions", "1025"], r"--partitions: 1025 is out of range \(1\.\.1024\)"),
     (["--partitions", "four"], r'--partitions: "four" is not an integer'),
     (["--partitions", "4"], r"partitions needs queue"),
     (["--queue-type", "bogus"], r'--queue-type: "bogus" is not one of classic, quorum, stream'),

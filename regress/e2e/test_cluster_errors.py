@@ -4,7 +4,7 @@ contract): each gives one clear error and exit code 1.
 - every broker of --amqp-uri unreachable at the first start: each URI named
   (masked: no password) with its error;
 - --partitions out of range or not a number, or without --queue;
-  --partitions 0 is "off", not an error;
+  --partitions 0 (unset is off, 0 is no number of partitions);
 - an unknown --queue-type; retention options with a queue type other than
   stream;
 - a queue type the broker refuses at declare: the queue exists with
@@ -95,11 +95,12 @@ def test_partitions_need_a_queue(db, cluster):
     one_error(err, "queue")
 
 
-def test_partitions_0_is_off():
-    rc, out, err = run_agent(["--amqp-uri", "amqp://guest:guest@127.0.0.1:1/%2f",
-                              "--partitions", "0", "--print-config"])
-    assert rc == 0, err
-    assert re.search(r"^partitions = 0\b", out, re.M), out
+def test_partitions_0_exits_1():
+    """The issue's bad input: 0 partitions is refused (unset is off)."""
+    rc, _, err = run_agent(["--amqp-uri", "amqp://guest:guest@127.0.0.1:1/%2f",
+                            "--partitions", "0", "--print-config"])
+    assert rc == 1, err
+    one_error(err, r"--partitions: 0 is out of range \(1\.\.1024\)")
 
 
 def test_unknown_queue_type_exits_1(db, cluster):

@@ -7,18 +7,18 @@
 #
 # Usage: bench/run.sh plugin|agent|queues|mongo|snapshot [extra arguments for the driver]
 #   queues also starts the 3-node cluster (scripts/rabbitmq-cluster.sh) on
-#   WALCAST_BENCH_CLUSTER_AMQP_PORT (56940) and the next two ports.
+#   WALCAST_BENCH_CLUSTER_AMQP_PORT (26940) and the next two ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-}
 shift || true
 export WALCAST_RUN_DIR=${WALCAST_BENCH_DIR:-/tmp/walcast-bench}
-export WALCAST_PG_PORT=${WALCAST_BENCH_PG_PORT:-55632}
-export WALCAST_AMQP_PORT=${WALCAST_BENCH_AMQP_PORT:-56920}
+export WALCAST_PG_PORT=${WALCAST_BENCH_PG_PORT:-25632}
+export WALCAST_AMQP_PORT=${WALCAST_BENCH_AMQP_PORT:-26920}
 export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
-export WALCAST_MONGO_PORT=${WALCAST_BENCH_MONGO_PORT:-57217}
+export WALCAST_MONGO_PORT=${WALCAST_BENCH_MONGO_PORT:-28217}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
-export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_BENCH_CLUSTER_AMQP_PORT:-56940}
+export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_BENCH_CLUSTER_AMQP_PORT:-26940}
 export WALCAST_CLUSTER_DIST_PORT=$((WALCAST_CLUSTER_AMQP_PORT - 20000))
 export WALCAST_CLUSTER_CTL_PORT=$((WALCAST_CLUSTER_DIST_PORT + 10000))
 cluster=

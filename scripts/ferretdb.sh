@@ -4,8 +4,8 @@
 #
 # Usage: scripts/ferretdb.sh start|stop|status|restart|kill
 #   WALCAST_RUN_DIR           parent directory (default /tmp/walcast-servers)
-#   WALCAST_MONGO_PORT        wire-protocol port (default 57017)
-#   WALCAST_MONGO_DEBUG_PORT  FerretDB's debug HTTP port (default 57018)
+#   WALCAST_MONGO_PORT        wire-protocol port (default 28017)
+#   WALCAST_MONGO_DEBUG_PORT  FerretDB's debug HTTP port (default 28018)
 #   WALCAST_FERRETDB_BACKEND  pg (default) or sqlite
 #
 # The pg backend keeps FerretDB's data in a database "ferretdb" of the

@@ -4,16 +4,23 @@
 # instance under one run directory ($WALCAST_RUN_DIR, default
 # /tmp/walcast-servers) on loopback ports that can be changed through the
 # environment.  Nothing here touches system-wide state.
+#
+# The default ports lie below 32768, outside Linux's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 by default): a port inside it
+# can be held at any moment as the local end of some outgoing connection,
+# and a server restarted on it then fails with EADDRINUSE.  This happened to
+# the test broker's restart in a CI run.  require_free_port warns when a
+# chosen port falls in the range.
 
 : "${WALCAST_RUN_DIR:=/tmp/walcast-servers}"
-: "${WALCAST_PG_PORT:=55432}"
-: "${WALCAST_AMQP_PORT:=56720}"
+: "${WALCAST_PG_PORT:=25432}"
+: "${WALCAST_AMQP_PORT:=26720}"
 : "${WALCAST_AMQP_DIST_PORT:=$((WALCAST_AMQP_PORT + 1))}"
 : "${WALCAST_AMQP_MGMT_PORT:=$((WALCAST_AMQP_PORT + 2))}"
-: "${WALCAST_CLUSTER_AMQP_PORT:=56740}"
+: "${WALCAST_CLUSTER_AMQP_PORT:=26740}"
 : "${WALCAST_CLUSTER_DIST_PORT:=$((WALCAST_CLUSTER_AMQP_PORT - 20000))}"
 : "${WALCAST_CLUSTER_CTL_PORT:=$((WALCAST_CLUSTER_DIST_PORT + 10000))}"
-: "${WALCAST_MONGO_PORT:=57017}"
+: "${WALCAST_MONGO_PORT:=28017}"
 : "${WALCAST_MONGO_DEBUG_PORT:=$((WALCAST_MONGO_PORT + 1))}"
 : "${WALCAST_TOOLS_DIR:=/usr/local/lib/walcast-tools}"
 
@@ -33,10 +40,34 @@ port_open() {
 	(exec 3<>"/dev/tcp/$WALCAST_HOST/$1") 2>/dev/null
 }
 
-# require_free_port PORT WHAT: one clear line when a port is taken.
+# port_busy PORT: true when a socket other than one in TIME-WAIT holds PORT
+# as its local port: a listener, or an outgoing connection that the kernel
+# gave this port from its ephemeral range (SO_REUSEADDR passes only
+# TIME-WAIT).  Without ss, only a listener is seen.
+port_busy() {
+	if command -v ss >/dev/null 2>&1; then
+		ss -tanH "( sport = :$1 )" | grep -v -E '^TIME-WAIT' | grep . >/dev/null
+	else
+		port_open "$1"
+	fi
+}
+
+# require_free_port PORT WHAT VAR: wait up to 10 s for PORT to be free (an
+# outgoing connection may hold it for a moment), then one clear line naming
+# the variable that moves it.  Warns when PORT lies in the ephemeral range
+# (see the top of this file).
 require_free_port() {
-	if port_open "$1"; then
-		die "port $1 on $WALCAST_HOST (for $2) is already in use; pick another with the environment variable $3"
+	local i=0 lo hi
+	while port_busy "$1"; do
+		i=$((i + 1))
+		if [ "$i" -ge 50 ]; then
+			die "port $1 on $WALCAST_HOST (for $2) is in use ($(ss -tanH "( sport = :$1 )" 2>/dev/null | head -n 1 | tr -s ' ')); pick another with the environment variable $3"
+		fi
+		sleep 0.2
+	done
+	if read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
+		[ "$1" -ge "$lo" ] && [ "$1" -le "$hi" ]; then
+		note "warning: port $1 (for $2, $3) lies in the ephemeral range $lo-$hi; an outgoing connection can take it and a restart then fails"
 	fi
 }
 

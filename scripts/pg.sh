@@ -4,7 +4,7 @@
 # Usage: scripts/pg.sh start|stop|status|restart|kill|halt MODE
 #   WALCAST_RUN_DIR  parent directory (default /tmp/walcast-servers); the
 #                    cluster lives in $WALCAST_RUN_DIR/pg
-#   WALCAST_PG_PORT  TCP port (default 55432)
+#   WALCAST_PG_PORT  TCP port (default 25432)
 #   WALCAST_PG_WRAPPER  run this instead of postgres (pg_ctl -p), e.g. a
 #                    script that execs postgres under valgrind
 #                    (scripts/run-tests.sh with VALGRIND=1)

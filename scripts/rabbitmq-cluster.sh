@@ -15,7 +15,7 @@
 #   AMQP_CLUSTER_URIS (the three URIs, comma-separated, a first).
 #
 #   WALCAST_RUN_DIR             parent directory (default /tmp/walcast-servers)
-#   WALCAST_CLUSTER_AMQP_PORT   AMQP port of node a (default 56740); b and c
+#   WALCAST_CLUSTER_AMQP_PORT   AMQP port of node a (default 26740); b and c
 #                               take the next two
 #   WALCAST_CLUSTER_DIST_PORT   Erlang distribution port of node a (default
 #                               AMQP port - 20000); b and c the next two
@@ -126,27 +126,6 @@ export AMQP_CLUSTER_NODES="${names# }"
 ENV
 }
 
-# port_busy PORT: true when a socket other than one in TIME-WAIT holds PORT
-# as its local port (a listener, or an outgoing connection that the kernel
-# gave this port from its ephemeral range: SO_REUSEADDR passes only
-# TIME-WAIT).
-port_busy() {
-	ss -tanH "( sport = :$1 )" | grep -v -E '^TIME-WAIT' | grep . >/dev/null
-}
-
-# require_free PORT WHAT VARIABLE: wait up to 10 s for PORT to be free
-# (an outgoing connection may hold it for a moment), then one clear line.
-require_free() {
-	local i=0
-	while port_busy "$1"; do
-		i=$((i + 1))
-		if [ "$i" -ge 50 ]; then
-			die "port $1 on $WALCAST_HOST (for $2) is in use ($(ss -tanH "( sport = :$1 )" | head -n 1 | tr -s ' ')); pick others with $3"
-		fi
-		sleep 0.2
-	done
-}
-
 # epmd_up: an epmd answers (any, ours or another broker's).
 epmd_up() { epmd -names >/dev/null 2>&1; }
 
@@ -226,8 +205,8 @@ running_nodes() {
 check_ports() {
 	local n
 	for n in $NODES; do
-		require_free "$(amqp_port "$n")" "node $n AMQP" WALCAST_CLUSTER_AMQP_PORT
-		require_free "$(dist_port "$n")" "node $n distribution" WALCAST_CLUSTER_DIST_PORT
+		require_free_port "$(amqp_port "$n")" "node $n AMQP" WALCAST_CLUSTER_AMQP_PORT
+		require_free_port "$(dist_port "$n")" "node $n distribution" WALCAST_CLUSTER_DIST_PORT
 	done
 }
 
@@ -280,8 +259,8 @@ start_node() {
 		return 0
 	fi
 	[ -f "$(node_dir "$n")/rabbitmq.conf" ] || die "node $n was never set up: run \`$0 start\`"
-	require_free "$(amqp_port "$n")" "node $n AMQP" WALCAST_CLUSTER_AMQP_PORT
-	require_free "$(dist_port "$n")" "node $n distribution" WALCAST_CLUSTER_DIST_PORT
+	require_free_port "$(amqp_port "$n")" "node $n AMQP" WALCAST_CLUSTER_AMQP_PORT
+	require_free_port "$(dist_port "$n")" "node $n distribution" WALCAST_CLUSTER_DIST_PORT
 	ensure_epmd
 	launch "$n"
 	await "$n"

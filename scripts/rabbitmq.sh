@@ -3,10 +3,10 @@
 #
 # Usage: scripts/rabbitmq.sh start|stop|status|restart|kill
 #   WALCAST_RUN_DIR         parent directory (default /tmp/walcast-servers)
-#   WALCAST_AMQP_PORT       AMQP port (default 56720)
-#   WALCAST_AMQP_DIST_PORT  Erlang distribution port (default 56721)
+#   WALCAST_AMQP_PORT       AMQP port (default 26720)
+#   WALCAST_AMQP_DIST_PORT  Erlang distribution port (default 26721)
 #   WALCAST_AMQP_MGMT=1     also enable the management UI/API on
-#                           WALCAST_AMQP_MGMT_PORT (default 56722)
+#                           WALCAST_AMQP_MGMT_PORT (default 26722)
 #
 # The packaged /usr/sbin wrappers switch user and cookie; this runs the
 # broker's own start script directly with a private HOME, node name and

@@ -35,8 +35,8 @@
 # PostgreSQL's own reports, never the plugin's); docs/fuzzing.md says what
 # memcheck can and cannot see in a server built without USE_VALGRIND.
 #
-# Environment: WALCAST_TEST_PG_PORT (55532), WALCAST_TEST_AMQP_PORT (56820),
-# WALCAST_TEST_MONGO_PORT (57117), WALCAST_TEST_CLUSTER_AMQP_PORT (56840:
+# Environment: WALCAST_TEST_PG_PORT (25532), WALCAST_TEST_AMQP_PORT (26820),
+# WALCAST_TEST_MONGO_PORT (28117), WALCAST_TEST_CLUSTER_AMQP_PORT (26840:
 # the cluster's nodes take it and the next two, their distribution ports
 # those minus 20000, a broker of test_cluster_errors.py the fourth) move
 # the test servers; PYTEST_ARGS adds
@@ -64,12 +64,12 @@ FAULT_TESTS="regress/e2e/test_fault_checker.py regress/e2e/test_faults_agent.py
 
 export WALCAST_RUN_DIR=$(mktemp -d /tmp/walcast-test.XXXXXX)
 chmod 755 "$WALCAST_RUN_DIR"
-export WALCAST_PG_PORT=${WALCAST_TEST_PG_PORT:-55532}
-export WALCAST_AMQP_PORT=${WALCAST_TEST_AMQP_PORT:-56820}
+export WALCAST_PG_PORT=${WALCAST_TEST_PG_PORT:-25532}
+export WALCAST_AMQP_PORT=${WALCAST_TEST_AMQP_PORT:-26820}
 export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
-export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-57117}
+export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-28117}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
-export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_TEST_CLUSTER_AMQP_PORT:-56840}
+export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_TEST_CLUSTER_AMQP_PORT:-26840}
 export WALCAST_CLUSTER_DIST_PORT=$((WALCAST_CLUSTER_AMQP_PORT - 20000))
 export WALCAST_CLUSTER_CTL_PORT=$((WALCAST_CLUSTER_DIST_PORT + 10000))
 LOGS=$WALCAST_RUN_DIR/logs

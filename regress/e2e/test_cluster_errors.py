@@ -144,7 +144,7 @@ def old_broker():
     feature flags off at its first start), started by scripts/rabbitmq.sh on
     the port after the cluster's three (WALCAST_CLUSTER_AMQP_PORT + 3, its
     distribution port WALCAST_CLUSTER_DIST_PORT + 3); its URI."""
-    amqp = int(os.environ.get("WALCAST_CLUSTER_AMQP_PORT", "56740")) + 3
+    amqp = int(os.environ.get("WALCAST_CLUSTER_AMQP_PORT", "26740")) + 3
     dist = int(os.environ.get("WALCAST_CLUSTER_DIST_PORT", str(amqp - 3 - 20000))) + 3
     run_dir = tempfile.mkdtemp(prefix="walcast-oldbroker-")
     os.chmod(run_dir, 0o755)

@@ -25,6 +25,7 @@ DDL = [
 ]
 WRITERS = 4
 KEY_SPACE = 10 ** 9
+NUDGE_FIRST_ID = 7 * KEY_SPACE     # past the writers' keys and the load's (5e9)
 # One large value: 3,000 md5 hex strings (96 kB, incompressible enough to
 # be stored out of line), the same for a seed and key.
 BIG = "(select string_agg(md5(x::text || '-' || %s::text), '') from generate_series(1, 3000) x)"
@@ -69,6 +70,21 @@ class Workload:
 
     def progress(self):
         return sum(self.done) / float(self.changes)
+
+    def nudge(self):
+        """One insert of its own into fw_a (keys past the writers' and the
+        load's), for a fault that waits on the agent's next write after
+        the writers are done.  The checker takes it from the reference slot
+        like any change."""
+        self.nudges = getattr(self, "nudges", 0) + 1
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("insert into fw_a (id, v, note) values (%s, 0, 'nudge')",
+                            (NUDGE_FIRST_ID + self.nudges,))
+            conn.commit()
+        finally:
+            conn.close()
 
     def _connect(self):
         while True:

@@ -183,9 +183,15 @@ def test_sink_drops_the_connection_on_a_write(fault_run, mirror, amqp_uri, mongo
             proxy = (rabbit, ferret)[i % 2]
             run.fault("drop on write", proxy.arm)
             deadline = time.monotonic() + 120
+            nudged = time.monotonic()
             while proxy.armed:
                 assert time.monotonic() < deadline, "the agent wrote nothing to the sink"
                 run.agent_alive()
+                # armed after the writers finished (the pauses are random):
+                # a change of our own gives the agent its next write
+                if not run.workload_running() and time.monotonic() - nudged > 2:
+                    run.workload.nudge()
+                    nudged = time.monotonic()
                 time.sleep(0.05)
         report = run.finish(timeout=1800)
     finally:

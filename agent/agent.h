@@ -18,7 +18,8 @@
  *						durably in the state dir (a recreated slot is refused)
  *	util/				log_*, strbuf_*, lsn_* (X/X positions), pqerr_* (libpq
  *						errors on one line), pqconn_* (connections),
- *						durable_* (small files replaced crash-safely)
+ *						durable_* (small files replaced crash-safely), kv_split
+ *						("key = value" lines)
  *	config/				config_*: the option engine (config.c, config_value.c,
  *						config_file.c, config_print.c), the core's options
  *						(config_core.c), secrets (config_mask.c, config_scrub.c)

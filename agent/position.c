@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "durable.h"
+#include "kv.h"
 #include "lsn.h"
 #include "position.h"
 
@@ -21,30 +22,6 @@ position_path(struct position *p, const char *dir, const char *slot)
 	if ((p->path = malloc(n)) == NULL)
 		return false;
 	snprintf(p->path, n, "%s/%s.position", dir, slot);
-	return true;
-}
-
-/* One "key = value" line into key and value (trimmed); false if not one. */
-static bool
-position_line(char *line, char **key, char **value)
-{
-	char	   *eq = strchr(line, '=');
-	char	   *end;
-
-	if (eq == NULL)
-		return false;
-	*eq = '\0';
-	*key = line;
-	*value = eq + 1;
-	while (**key == ' ')
-		(*key)++;
-	while (**value == ' ')
-		(*value)++;
-	for (end = eq - 1; end >= *key && *end == ' '; end--)
-		*end = '\0';
-	end = *value + strlen(*value);
-	while (end > *value && (end[-1] == '\n' || end[-1] == ' '))
-		*--end = '\0';
 	return true;
 }
 
@@ -78,8 +55,10 @@ position_load(struct position *p, const char *dir, const char *slot,
 	{
 		char	   *key;
 		char	   *value;
+		char		msg[64];
 
-		if (line[0] == '#' || line[0] == '\n' || !position_line(line, &key, &value))
+		/* a line that is not "key = value" is skipped; the keys decide */
+		if (!kv_split(line, &key, &value, msg, sizeof(msg)) || key == NULL)
 			continue;
 		if (strcmp(key, "system_id") == 0)
 			snprintf(sysid, sizeof(sysid), "%s", value);

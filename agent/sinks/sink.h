@@ -142,8 +142,9 @@ struct sink_ops
 	 * Optional (NULL: nothing is held across a turn of the loop).  The
 	 * in-flight window is full, or the agent is stopping: send what is
 	 * held of complete units now (and anything held that alone fills the
-	 * window), since held events count in flight and only their confirms
-	 * make room: the loop reads nothing until then.
+	 * window; nothing while the destination asked to stop sending), since
+	 * held events count in flight and only their confirms make room: the
+	 * loop reads nothing until then.
 	 */
 	enum sink_status (*flush) (struct sink *s, char *err, size_t errlen);
 

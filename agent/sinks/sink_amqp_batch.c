@@ -320,12 +320,24 @@ sink_amqp_batch_add(struct sink_amqp_batch *b, const struct event *ev,
 	return SINK_OK;
 }
 
-int64_t
-sink_amqp_batch_deadline(const struct sink_amqp_batch *b)
+/* When the open message's linger ends, or -1: no complete unit held. */
+static int64_t
+sink_amqp_batch_due(const struct sink_amqp_batch *b)
 {
 	if (b->set->batch != SINK_AMQP_BATCH_WINDOW || b->done.count == 0)
 		return -1;
 	return b->done.since_ms + b->set->batch_linger_ms;
+}
+
+/*
+ * A broker that blocked publishing (connection.blocked: a memory or disk
+ * alarm) gets nothing more until it unblocks: the linger waits, and the
+ * loop, which reads nothing meanwhile, does not wake for it.
+ */
+int64_t
+sink_amqp_batch_deadline(const struct sink_amqp_batch *b)
+{
+	return b->sink->st.blocked ? -1 : sink_amqp_batch_due(b);
 }
 
 enum sink_status
@@ -345,7 +357,7 @@ sink_amqp_batch_end(struct sink_amqp_batch *b, int64_t now_ms, char *err,
 	 * same on every repeat of the load.
 	 */
 	if (b->set->batch != SINK_AMQP_BATCH_WINDOW || load ||
-		now_ms >= sink_amqp_batch_deadline(b))
+		now_ms >= sink_amqp_batch_due(b))
 		return sink_amqp_batch_send(b, true, err, errlen);
 	if (!b->reserved)
 	{
@@ -372,6 +384,9 @@ sink_amqp_batch_flush(struct sink_amqp_batch *b, char *err, size_t errlen)
 	const struct agent_config *cfg = b->sink->cfg;
 	enum sink_status rc;
 
+	/* its unblocking makes room, not a send (sink_amqp_batch_deadline) */
+	if (b->sink->st.blocked)
+		return SINK_OK;
 	if ((rc = sink_amqp_batch_send(b, false, err, errlen)) != SINK_OK)
 		return rc;
 	if (b->cur.count > 0 &&

@@ -344,6 +344,14 @@ test_window_flush_when_full(void **state)
 	end(&r, 0);
 	add(&r, "a", 2, 1, 0);
 	assert_int_equal(r.sink.st.inflight_events, 2);
+	/* a broker that blocked publishing gets nothing, and nothing is due */
+	r.sink.st.blocked = true;
+	assert_int_equal(sink_amqp_batch_flush(&r.batch, err, sizeof(err)), SINK_OK);
+	assert_int_equal(sink_amqp_batch_expire(&r.batch, 5000, err, sizeof(err)), SINK_OK);
+	assert_int_equal(sink_amqp_batch_deadline(&r.batch), -1);
+	assert_int_equal(r.nsent, 0);
+	r.sink.st.blocked = false;
+	assert_int_equal(sink_amqp_batch_deadline(&r.batch), 1000);
 	assert_int_equal(sink_amqp_batch_flush(&r.batch, err, sizeof(err)), SINK_OK);
 	assert_int_equal(r.nsent, 1);
 	assert_string_equal(r.sent[0].body, "[a#1.1]");

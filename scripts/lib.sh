@@ -40,13 +40,19 @@ port_open() {
 	(exec 3<>"/dev/tcp/$WALCAST_HOST/$1") 2>/dev/null
 }
 
-# port_busy PORT: true when a socket other than one in TIME-WAIT holds PORT
-# as its local port: a listener, or an outgoing connection that the kernel
-# gave this port from its ephemeral range (SO_REUSEADDR passes only
-# TIME-WAIT).  Without ss, only a listener is seen.
+# port_busy PORT: true when a socket holds PORT as its local port that a
+# new listener with SO_REUSEADDR could not share: a listener, or an
+# outgoing connection that the kernel gave this port from its ephemeral
+# range.  Sockets a stopped server closed itself are not: TIME-WAIT, and
+# FIN-WAIT/CLOSING/LAST-ACK, which its accepted connections stay in while
+# a client has not closed its end yet (an idle connection, such as the
+# agent's side connection between two slot checks, notices only when it
+# next reads) and which its SO_REUSEADDR lets the next listener share.
+# Without ss, only a listener is seen.
 port_busy() {
 	if command -v ss >/dev/null 2>&1; then
-		ss -tanH "( sport = :$1 )" | grep -v -E '^TIME-WAIT' | grep . >/dev/null
+		ss -tanH "( sport = :$1 )" | grep -v -E '^(TIME-WAIT|FIN-WAIT-1|FIN-WAIT-2|CLOSING|LAST-ACK)' |
+			grep . >/dev/null
 	else
 		port_open "$1"
 	fi

@@ -14,10 +14,9 @@
  * One poll() loop, as in pg_recvlogical's StreamLogicalLog, waits on the
  * PostgreSQL socket, the sinks' sockets and the next deadline (status
  * update, stats line, heartbeat servicing, what a sink holds falling
- * due).  While the in-flight window is
- * full or a sink has blocked us, the loop stops taking events from the
- * slot but keeps sending status updates, so wal_sender_timeout never
- * expires because of a slow sink.
+ * due).  While the in-flight window is full or a sink has blocked us, the
+ * loop stops taking events from the slot but keeps sending status
+ * updates, so wal_sender_timeout never expires because of a slow sink.
  */
 #include <errno.h>
 #include <inttypes.h>

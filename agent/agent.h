@@ -38,7 +38,8 @@
  *						sink_registry.c) and helpers over enabled sinks
  *						(sink_set.c); one file group per sink, its settings
  *						beside it: sink_stdout, sink_file, sink_amqp*
- *						(publishing, brokers and failover, declarations),
+ *						(publishing, batching, brokers and failover,
+ *						declarations),
  *						sink_mongo*
  *	snapshot/			snapshot_*: the initial load: when (snapshot.c,
  *						snapshot_plan.c, snapshot_state.c), reading

@@ -13,10 +13,10 @@
  *
  * One poll() loop, as in pg_recvlogical's StreamLogicalLog, waits on the
  * PostgreSQL socket, the sinks' sockets and the next deadline (status
- * update, stats line, heartbeat servicing).  While the in-flight window is
- * full or a sink has blocked us, the loop stops taking events from the
- * slot but keeps sending status updates, so wal_sender_timeout never
- * expires because of a slow sink.
+ * update, stats line, heartbeat servicing, what a sink holds falling
+ * due).  While the in-flight window is full or a sink has blocked us, the
+ * loop stops taking events from the slot but keeps sending status
+ * updates, so wal_sender_timeout never expires because of a slow sink.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -596,12 +596,21 @@ loop_drain(struct agent *a, struct loop_timers *t)
 	int64_t		deadline = loop_now_ms() + (int64_t) a->cfg.shutdown_timeout * 1000;
 	char		err[1024];
 	char		lsn[LSN_BUFLEN];
+	bool		flushed;
 
 	a->phase = AGENT_STOPPING;
 	obs_publish(a, true);
+
+	/*
+	 * What sinks hold of complete transactions goes out now, so that it is
+	 * confirmed within the wait; a sink that fails here ends it.
+	 */
+	flushed = sink_set_flush(&a->sinks, err, sizeof(err)) == SINK_OK;
+	if (!flushed)
+		log_warning("%s", err);
 	log_info("stopping: waiting up to %d s for %" PRIu64 " unconfirmed message(s)",
 			 a->cfg.shutdown_timeout, sink_set_unconfirmed(&a->sinks));
-	while (sink_set_unconfirmed(&a->sinks) > 0)
+	while (flushed && sink_set_unconfirmed(&a->sinks) > 0)
 	{
 		int64_t		now = loop_now_ms();
 		struct pollfd *pfd = a->pfd;
@@ -713,6 +722,15 @@ loop_stream(struct agent *a)
 			return r;
 
 		/*
+		 * Held events count in flight: with the window full, a sink that
+		 * holds some (a batch being filled) must send them, or the loop
+		 * would wait forever for confirms of what was never sent.
+		 */
+		if (!loop_window_open(a) &&
+			(st = sink_set_flush(&a->sinks, err, sizeof(err))) != SINK_OK)
+			return loop_sink_failure(a, st, err);
+
+		/*
 		 * Once more before sleeping: the MongoDB mirror writes what it
 		 * queued here, when the slot has nothing more to read right now.
 		 */
@@ -753,6 +771,7 @@ loop_stream(struct agent *a)
 		if (a->ack.flush_lsn != a->reported_flush &&
 			t.last_status + LOOP_EAGER_STATUS_MS - now < wait)
 			wait = t.last_status + LOOP_EAGER_STATUS_MS - now;
+		wait = sink_set_wait(&a->sinks, now, wait);
 		if (wait < 0 || more)
 			wait = 0;
 

@@ -18,9 +18,19 @@ update transactions):
       scraped every second, beside the agent without it, on the same WAL
       (--batch change, --endpoint-repeat runs of each, alternating): the
       ratio of events/s, on / off.
-Then the latency from commit to a consumer (Debian's pika) at a steady rate
-of single-row transactions driven by pgbench.  Peak RSS of the agent is
-read from /proc (VmHWM).  Ratios from one run; nothing here is a test.
+  (f) on the one-row transactions, --batch window (consecutive
+      transactions per message, linger 5 ms and 20 ms) beside change and
+      transaction, with events per message (the queue's depth after the
+      run), against issue 17's targets: at least 5x the ceiling, agent
+      peak RSS under 64 MB; and a workload whose consecutive transactions
+      alternate between two tables (two routing keys: a window message
+      holds one key, so each holds one transaction there).
+Then the latency from commit to a consumer (bench/amqp_latency, which
+reads each event of a batched message) at a steady rate of single-row
+transactions driven by pgbench: --batch change, and window with linger
+5 and 20 ms against the targets p50 <= linger + 5 ms, p99 <= linger +
+20 ms.  Peak RSS of the agent is read from /proc (VmHWM).  Ratios from
+one run; nothing here is a test.
 
 With --compare BIN (another build of walcast-agent, e.g. the previous main
 built in a worktree), each (c) row is run --repeat times by both binaries,
@@ -30,8 +40,15 @@ throughput workloads only.
 
 --envelope picks the agent's envelope (native by default) for every agent run.
 
+--window-only runs (f) and the latency runs alone: the ceiling, the four
+batch modes and the alternating workload on the one-row transactions.
+
+A --batch value may carry its linger: "window:20" is --batch window
+--batch-linger-ms 20.
+
 Usage: agent_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
                       [--latency-only] [--skip-latency] [--workloads insert,update]
+                      [--window-only] [--lingers 5,20]
                       [--envelope KIND] [--compare BIN [--repeat N] [--modes change,transaction]]
                       [--endpoint-repeat N] [--endpoint-only]
 """
@@ -118,6 +135,17 @@ ENVELOPE = "native"
 STATE_DIR = tempfile.mkdtemp(prefix="walcast-bench-state-")
 
 
+def batch_args(batch):
+    """--batch MODE, and with "window:MS" its linger."""
+    mode, _, linger = batch.partition(":")
+    return ["--batch", mode] + (["--batch-linger-ms", linger] if linger else [])
+
+
+def batch_label(batch):
+    mode, _, linger = batch.partition(":")
+    return f"--batch {mode}" + (f", linger {linger} ms" if linger else "")
+
+
 def agent_cmd(slot, batch, plugin="walcast", sink="amqp", agent=AGENT):
     # The URI (with its password) goes through the environment, never the
     # command line, where any local user could read it.
@@ -126,7 +154,7 @@ def agent_cmd(slot, batch, plugin="walcast", sink="amqp", agent=AGENT):
     if plugin == "pgoutput":
         cmd += ["--plugin", "pgoutput", "--publication", PUBLICATION]
     if sink == "amqp":
-        cmd += ["--exchange", EXCHANGE, "--batch", batch]
+        cmd += ["--exchange", EXCHANGE] + batch_args(batch)
     return cmd
 
 
@@ -236,10 +264,19 @@ def drive(conn, slot, cmd, env, endpos, on_start=None):
     return Run(secs, peak, cpu, walsender, scrapes)
 
 
-def drain_recvlogical(conn, slot, endpos):
+def queue_depth():
+    """Messages in the bench queue: what the last run published (purged
+    before it, nobody consumes)."""
+    conn = pika.BlockingConnection(pika.URLParameters(AMQP_URI))
+    depth = conn.channel().queue_declare(QUEUE, passive=True).method.message_count
+    conn.close()
+    return depth
+
+
+def drain_recvlogical(conn, slot, endpos, options=()):
     t0 = time.monotonic()
     p = subprocess.run([os.path.join(BINDIR, "pg_recvlogical"), "-d", "dbname=postgres", "-S", slot,
-                        "--start", "--no-loop", "-E", endpos, "-f", "-"],
+                        "--start", "--no-loop", "-E", endpos, "-f", "-"] + [f"-o{o}" for o in options],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
     secs = time.monotonic() - t0
     sql(conn, "select pg_drop_replication_slot(%s)", (slot,))
@@ -305,6 +342,51 @@ def endpoint(conn, events, endpos, repeat):
     sys.stdout.flush()
 
 
+def window(conn, events, statement, alternate, lingers):
+    """(f): the one-row transactions in every batch mode against the
+    ceiling and issue 17's targets, then the alternating workload."""
+    modes = ["change", "transaction"] + [f"window:{ms}" for ms in lingers]
+    for b in modes:
+        new_slot(conn, "bench_w_" + b.replace(":", "_"))
+    new_slot(conn, "bench_w_recv")
+    sql(conn, statement)
+    endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    # the ceiling at the size of a one-row record
+    ceil_rate = ceiling(min(events, 200_000), 400)
+    # what the agent's input can give: the plugin with the agent's batch-bytes
+    recv_secs = drain_recvlogical(conn, "bench_w_recv", endpos, ["batch-bytes=65536"])[0]
+    print(f"\n#### (f) {events:,} one-row transactions: --batch window beside change and transaction\n")
+    print("Targets (issue 17): events/s at least 5x the ceiling, agent peak RSS under 64 MB.\n")
+    print("| path | events/s | vs (a) | events per message | agent CPU s per 100k events "
+          "| walsender CPU s per 100k events | agent peak RSS MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(f"| (a) rabbitmq-c publish ceiling, confirms, window 1000, 400 B | {ceil_rate:,.0f} | 1.00x | 1 "
+          f"| - | - | - |")
+    print(f"| (b) pg_recvlogical drain, walcast plugin, batch-bytes=65536 (the agent's input) "
+          f"| {events / recv_secs:,.0f} | {events / recv_secs / ceil_rate:.2f}x | - | - | - | - |")
+    sys.stdout.flush()
+
+    def row(label, r):
+        rate = events / r.secs
+        print(f"| walcast-agent, {label} | {rate:,.0f} | {rate / ceil_rate:.2f}x | "
+              f"{events / max(1, queue_depth()):.1f} | {r.cpu * 100000 / events:.2f} | "
+              f"{r.walsender_cpu * 100000 / events:.2f} | {r.rss:.1f} |")
+        sys.stdout.flush()
+
+    for b in modes:
+        row(batch_label(b), run_agent(conn, "bench_w_" + b.replace(":", "_"), b, endpos))
+    # its own WAL, written after the runs above: an agent runs until it
+    # confirmed its workload's end, and what it read past it would count
+    # in the queue's depth
+    for ms in lingers:
+        new_slot(conn, f"bench_alt_{ms}")
+    sql(conn, alternate)
+    alt_endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+    for ms in lingers:
+        row(f"--batch window, linger {ms} ms, consecutive transactions alternating between two tables",
+            run_agent(conn, f"bench_alt_{ms}", f"window:{ms}", alt_endpos))
+
+
 def workload(conn, title, events, statement, base=None, repeat=1, modes=("change", "transaction"),
              endpoint_repeat=0, endpoint_only=False):
     # (d): each input, end to end to RabbitMQ and to stdout at /dev/null
@@ -360,17 +442,23 @@ def workload(conn, title, events, statement, base=None, repeat=1, modes=("change
         compare(conn, events, endpos, base, repeat, modes)
 
 
-def latency(conn, rate, seconds):
+def latency(conn, rate, seconds, batch="change"):
     """Commit -> consumer latency at a steady rate of one-row transactions.
 
     The consumer is bench/amqp_latency (rabbitmq-c): a Python consumer on
     these 2 cores falls behind at 5,000 messages/s and measures its own
-    queueing."""
+    queueing.  It takes each event of a batched message with its own
+    commit time."""
+    # a slot name per run: the agent's state directory keeps each slot's
+    # confirmed position, and a slot of the same name recreated since is
+    # refused (exit 4)
+    slot = "bench_lat_" + re.sub(r"\W", "_", batch)
     sql(conn, "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)")
-    new_slot(conn, "bench_latency")
+    new_slot(conn, slot)
     purge()
-    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), env=AGENT_ENV, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()
+    agent = subprocess.Popen(agent_cmd(slot, batch), env=AGENT_ENV, stdout=subprocess.DEVNULL,
+                             stderr=log)
     consumer = subprocess.Popen([CONSUMER, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], QUEUE, "bench_lat",
                                  str(rate * seconds), "10"], stdout=subprocess.PIPE, text=True)
     consumer.stdout.readline()  # "ready": consuming before the first commit
@@ -384,9 +472,17 @@ def latency(conn, rate, seconds):
     peak = vmhwm_mb(agent.pid)
     agent.send_signal(signal.SIGTERM)
     agent.wait(timeout=60)
-    sql(conn, "select pg_drop_replication_slot('bench_latency'); drop table bench_lat")
-    print(f"\n### commit -> consumer latency at {rate} one-row transactions/s for {seconds} s\n")
-    print(f"{result} (ms); agent peak RSS {peak:.1f} MB")
+    if consumer.returncode != 0:
+        log.seek(0)
+        print(f"latency consumer failed; the agent's log:\n{log.read().decode(errors='replace')}", file=sys.stderr)
+    log.close()
+    sql(conn, "select pg_drop_replication_slot(%s); drop table bench_lat", (slot,))
+    mode, _, linger = batch.partition(":")
+    target = (f"; targets p50 <= {int(linger) + 5} ms, p99 <= {int(linger) + 20} ms" if linger else "")
+    print(f"\n### commit -> consumer latency at {rate} one-row transactions/s for {seconds} s, "
+          f"{batch_label(batch)}\n")
+    print(f"{result} (ms){target}; agent peak RSS {peak:.1f} MB")
+    sys.stdout.flush()
 
 
 def main():
@@ -405,7 +501,11 @@ def main():
     ap.add_argument("--endpoint-repeat", type=int, default=3,
                     help="runs with and without the HTTP endpoint, each, for (e); 0 skips (e)")
     ap.add_argument("--endpoint-only", action="store_true", help="of the throughput rows, (e) only")
+    ap.add_argument("--window-only", action="store_true",
+                    help="(f) and the latency runs only (issue 17: --batch window)")
+    ap.add_argument("--lingers", default="5,20", help="--batch-linger-ms values for (f) and the latency runs")
     args = ap.parse_args()
+    lingers = [int(x) for x in args.lingers.split(",")]
     global ENVELOPE
     ENVELOPE = args.envelope
     base = os.path.abspath(args.compare) if args.compare else None
@@ -418,12 +518,34 @@ def main():
                                   at timestamptz, doc jsonb, flag bool);
         create or replace procedure bench_updates(n int) language plpgsql as $$
         begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
+        drop table if exists bench_alt;
+        create table bench_alt (like bench_mixed including all);
+        create or replace procedure bench_alternate(n int) language plpgsql as $$
+        begin for i in 1..n loop
+            if i % 2 = 0 then update bench_mixed set big = big + 1 where id = i;
+            else update bench_alt set big = big + 1 where id = i; end if;
+            commit;
+        end loop; end $$;
         drop publication if exists walcast_bench;
         create publication walcast_bench for table bench_mixed;
     """)
     print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
+    latency_modes = ["change"] + [f"window:{ms}" for ms in lingers]
     if args.latency_only:
-        latency(conn, args.rate, args.seconds)
+        for b in latency_modes:
+            latency(conn, args.rate, args.seconds, b)
+        return
+    if args.window_only:
+        sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i;"
+                  f"insert into bench_alt (id, big) select i, i from generate_series(1, {args.updates}) i")
+        window(conn, args.updates, f"call bench_updates({args.updates})",
+               f"call bench_alternate({args.updates})", lingers)
+        if not args.skip_latency:
+            for b in latency_modes:
+                latency(conn, args.rate, args.seconds, b)
+        sql(conn, "drop publication walcast_bench; drop table bench_mixed, bench_alt; "
+                  "drop procedure bench_updates; drop procedure bench_alternate")
+        shutil.rmtree(STATE_DIR, ignore_errors=True)
         return
     todo = args.workloads.split(",")
     if "insert" in todo:
@@ -439,9 +561,15 @@ def main():
         workload(conn, f"{args.updates:,} one-row update transactions", args.updates,
                  f"call bench_updates({args.updates})", base, args.repeat, modes, args.endpoint_repeat,
                  args.endpoint_only)
+        if not args.endpoint_only and base is None:
+            sql(conn, f"insert into bench_alt (id, big) select i, i from generate_series(1, {args.updates}) i")
+            window(conn, args.updates, f"call bench_updates({args.updates})",
+                   f"call bench_alternate({args.updates})", lingers)
     if not args.skip_latency:
-        latency(conn, args.rate, args.seconds)
-    sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
+        for b in latency_modes:
+            latency(conn, args.rate, args.seconds, b)
+    sql(conn, "drop publication walcast_bench; drop table bench_mixed, bench_alt; "
+              "drop procedure bench_updates; drop procedure bench_alternate")
     shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 

@@ -2,10 +2,12 @@
  * amqp_latency.c: commit-to-consumer latency of walcast events, measured by
  * a consumer light enough not to become the bottleneck itself (a Python
  * consumer on the same 2 cores queues messages at 5,000/s and reports its
- * own delay).  Consumes QUEUE with auto-ack, and for each message whose body
- * has "action":"I" and "table":"TABLE" takes the receive time minus the
- * record's commit timestamp "ts" (ISO 8601 UTC).  Stops after COUNT such
- * messages or IDLE seconds without any, and prints
+ * own delay).  Consumes QUEUE with auto-ack, and for each record with
+ * "action":"I" and "table":"TABLE" takes the receive time minus the
+ * record's commit timestamp "ts" (ISO 8601 UTC): a message holds one
+ * record, or a JSON array of them when batched (--batch transaction or
+ * window), each with its own commit time.  Stops after COUNT such events
+ * or IDLE seconds without any message, and prints
  * "N events p50 X p90 X p99 X max X" in milliseconds.
  *
  * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS
@@ -50,6 +52,39 @@ parse_ts(const char *s, size_t len)
 	if (*frac == '.')
 		t += strtod(frac, NULL);
 	return t;
+}
+
+/*
+ * The records of one message body (a record starts with {"action":), each
+ * an insert into the table of table_pat with a "ts": its latency at
+ * received (seconds) into d[n...], at most want in all; returns the new n.
+ */
+static long
+take_events(const char *body, size_t len, const char *table_pat, double received,
+			double *d, long n, long want)
+{
+	static const char start[] = "{\"action\":";
+	const char *end = body + len;
+	const char *rec = memmem(body, len, start, sizeof(start) - 1);
+
+	while (rec != NULL && n < want)
+	{
+		const char *next = memmem(rec + 1, (size_t) (end - rec - 1), start, sizeof(start) - 1);
+		size_t		rlen = (size_t) ((next ? next : end) - rec);
+		const char *ts = memmem(rec, rlen, "\"ts\":\"", 6);
+
+		if (ts != NULL && memmem(rec, rlen, "\"action\":\"I\"", 12) != NULL &&
+			memmem(rec, rlen, table_pat, strlen(table_pat)) != NULL)
+		{
+			const char *q = memchr(ts + 6, '"', rlen - (size_t) (ts + 6 - rec));
+			double		t = q ? parse_ts(ts + 6, (size_t) (q - ts - 6)) : -1;
+
+			if (t > 0)
+				d[n++] = (received - t) * 1000.0;
+		}
+		rec = next;
+	}
+	return n;
 }
 
 int
@@ -103,21 +138,8 @@ main(int argc, char **argv)
 		if (r.reply_type != AMQP_RESPONSE_NORMAL)
 			break;				/* idle timeout or connection trouble */
 		gettimeofday(&now, NULL);
-		{
-			const char *body = env.message.body.bytes;
-			size_t		len = env.message.body.len;
-			const char *ts = memmem(body, len, "\"ts\":\"", 6);
-
-			if (ts != NULL && memmem(body, len, "\"action\":\"I\"", 12) != NULL &&
-				memmem(body, len, table_pat, strlen(table_pat)) != NULL)
-			{
-				const char *end = memchr(ts + 6, '"', len - (size_t) (ts + 6 - body));
-				double		t = end ? parse_ts(ts + 6, (size_t) (end - ts - 6)) : -1;
-
-				if (t > 0)
-					d[n++] = (now.tv_sec + now.tv_usec / 1e6 - t) * 1000.0;
-			}
-		}
+		n = take_events(env.message.body.bytes, env.message.body.len, table_pat,
+						now.tv_sec + now.tv_usec / 1e6, d, n, want);
 		amqp_destroy_envelope(&env);
 	}
 	if (n == 0)

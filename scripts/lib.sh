@@ -40,21 +40,26 @@ port_open() {
 	(exec 3<>"/dev/tcp/$WALCAST_HOST/$1") 2>/dev/null
 }
 
-# port_busy PORT: true when a socket listens on PORT.  Only a listener
-# stops our servers' bind: they all set SO_REUSEADDR, which passes the
-# connections a stopped server leaves behind (FIN-WAIT-2, TIME-WAIT), and
-# an outgoing connection cannot hold a port below the ephemeral range.
-# Without ss, a connect() test.
+# port_busy PORT: true when a socket holds PORT as its local port that a
+# new listener with SO_REUSEADDR could not share: a listener, or an
+# outgoing connection that the kernel gave this port from its ephemeral
+# range.  Sockets a stopped server closed itself are not: TIME-WAIT, and
+# FIN-WAIT/CLOSING/LAST-ACK, which its accepted connections stay in while
+# a client has not closed its end yet (an idle connection, such as the
+# agent's side connection between two slot checks, notices only when it
+# next reads) and which its SO_REUSEADDR lets the next listener share.
+# Without ss, only a listener is seen.
 port_busy() {
 	if command -v ss >/dev/null 2>&1; then
-		ss -tlnH "( sport = :$1 )" | grep . >/dev/null
+		ss -tanH "( sport = :$1 )" | grep -v -E '^(TIME-WAIT|FIN-WAIT-1|FIN-WAIT-2|CLOSING|LAST-ACK)' |
+			grep . >/dev/null
 	else
 		port_open "$1"
 	fi
 }
 
-# require_free_port PORT WHAT VAR: wait up to 10 s for PORT to be free (a
-# server stopping may still listen for a moment), then one clear line naming
+# require_free_port PORT WHAT VAR: wait up to 10 s for PORT to be free (an
+# outgoing connection may hold it for a moment), then one clear line naming
 # the variable that moves it.  Warns when PORT lies in the ephemeral range
 # (see the top of this file).
 require_free_port() {
@@ -62,7 +67,7 @@ require_free_port() {
 	while port_busy "$1"; do
 		i=$((i + 1))
 		if [ "$i" -ge 50 ]; then
-			die "port $1 on $WALCAST_HOST (for $2) is in use ($(ss -tlnpH "( sport = :$1 )" 2>/dev/null | head -n 1 | tr -s ' ')); pick another with the environment variable $3"
+			die "port $1 on $WALCAST_HOST (for $2) is in use ($(ss -tanH "( sport = :$1 )" 2>/dev/null | head -n 1 | tr -s ' ')); pick another with the environment variable $3"
 		fi
 		sleep 0.2
 	done

@@ -39,6 +39,9 @@ static const char *const flat_reserved[] = {
 	"__unchanged", NULL
 };
 
+/* And the event's id, when it is asked for (envelope_render_id). */
+#define ENVELOPE_FLAT_ID "__id"
+
 bool
 envelope_kind_parse(const char *s, enum envelope_kind *out)
 {
@@ -108,6 +111,7 @@ struct envelope_doc
 {
 	yyjson_mut_doc *doc;
 	const struct event *ev;
+	const char *id;				/* the event's id to add, or NULL */
 	bool		ok;
 };
 
@@ -281,6 +285,14 @@ envelope_add_unchanged(struct envelope_doc *d, yyjson_mut_val *obj,
 		envelope_add(d, obj, key, envelope_member(d, d->ev->rec, "unchanged"));
 }
 
+/* key: the event's id, when asked for (envelope_render_id). */
+static void
+envelope_add_id(struct envelope_doc *d, yyjson_mut_val *obj, const char *key)
+{
+	if (d->id != NULL)
+		envelope_add(d, obj, key, yyjson_mut_strcpy(d->doc, d->id));
+}
+
 /* ---- debezium ---- */
 
 static const char *
@@ -410,6 +422,7 @@ envelope_debezium(struct envelope_doc *d, int64_t now_ms, char *err,
 	}
 	/* Not in Debezium: names the TOAST columns "after" leaves out. */
 	envelope_add_unchanged(d, root, "unchanged");
+	envelope_add_id(d, root, "id");
 	return true;
 }
 
@@ -527,6 +540,16 @@ bad:
 	return false;
 }
 
+static bool
+envelope_flat_collides(const struct event *ev, const char *field, char *err,
+					   size_t errlen)
+{
+	snprintf(err, errlen,
+			 "column \"%s\" of %s.%s collides with the flat envelope's field of that name (use the native or debezium envelope)",
+			 field, ev->schema, ev->table);
+	return false;
+}
+
 static void
 envelope_flat_message(struct envelope_doc *d)
 {
@@ -541,6 +564,7 @@ envelope_flat_message(struct envelope_doc *d)
 	else
 		envelope_add(d, root, "content_base64", envelope_member(d, ev->rec, "content_base64"));
 	envelope_add(d, root, "__op", yyjson_mut_str(d->doc, "message"));
+	envelope_add_id(d, root, ENVELOPE_FLAT_ID);
 }
 
 static bool
@@ -584,13 +608,10 @@ envelope_flat(struct envelope_doc *d, char *err, size_t errlen)
 		for (int i = 0; flat_reserved[i] != NULL; i++)
 		{
 			if (yyjson_equals_str(k, flat_reserved[i]))
-			{
-				snprintf(err, errlen,
-						 "column \"%s\" of %s.%s collides with the flat envelope's field of that name (use the native or debezium envelope)",
-						 flat_reserved[i], ev->schema, ev->table);
-				return false;
-			}
+				return envelope_flat_collides(ev, flat_reserved[i], err, errlen);
 		}
+		if (d->id != NULL && yyjson_equals_str(k, ENVELOPE_FLAT_ID))
+			return envelope_flat_collides(ev, ENVELOPE_FLAT_ID, err, errlen);
 	}
 
 	root = envelope_checked(d, yyjson_mut_obj(doc));
@@ -613,6 +634,7 @@ envelope_flat(struct envelope_doc *d, char *err, size_t errlen)
 	envelope_add(d, root, "__deleted",
 				 yyjson_mut_bool(doc, ev->op == EVENT_DELETE || ev->op == EVENT_TRUNCATE));
 	envelope_add_unchanged(d, root, "__unchanged");
+	envelope_add_id(d, root, ENVELOPE_FLAT_ID);
 	return true;
 }
 
@@ -637,11 +659,11 @@ envelope_native(const struct event *ev, size_t *len, char *err, size_t errlen)
 	return out;
 }
 
-char *
-envelope_render_at(enum envelope_kind kind, const struct event *ev,
-				   int64_t now_ms, size_t *len, char *err, size_t errlen)
+static char *
+envelope_build(enum envelope_kind kind, const struct event *ev, const char *id,
+			   int64_t now_ms, size_t *len, char *err, size_t errlen)
 {
-	struct envelope_doc d = {NULL, ev, true};
+	struct envelope_doc d = {NULL, ev, id, true};
 	yyjson_write_err werr;
 	char	   *out = NULL;
 	bool		built;
@@ -684,13 +706,31 @@ envelope_render_at(enum envelope_kind kind, const struct event *ev,
 	return out;
 }
 char *
-envelope_render(enum envelope_kind kind, const struct event *ev,
-				size_t *len, char *err, size_t errlen)
+envelope_render_at(enum envelope_kind kind, const struct event *ev,
+				   int64_t now_ms, size_t *len, char *err, size_t errlen)
+{
+	return envelope_build(kind, ev, NULL, now_ms, len, err, errlen);
+}
+
+static int64_t
+envelope_now_ms(void)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	return envelope_render_at(kind, ev,
-							  (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000,
-							  len, err, errlen);
+	return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+char *
+envelope_render(enum envelope_kind kind, const struct event *ev,
+				size_t *len, char *err, size_t errlen)
+{
+	return envelope_build(kind, ev, NULL, envelope_now_ms(), len, err, errlen);
+}
+
+char *
+envelope_render_id(enum envelope_kind kind, const struct event *ev,
+				   const char *id, size_t *len, char *err, size_t errlen)
+{
+	return envelope_build(kind, ev, id, envelope_now_ms(), len, err, errlen);
 }

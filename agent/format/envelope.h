@@ -35,6 +35,18 @@ extern char *envelope_render(enum envelope_kind kind, const struct event *ev,
 							 size_t *len, char *err, size_t errlen);
 
 /*
+ * envelope_render with the event's own id (event_message_id) in the body:
+ * debezium's "id" and flat's "__id", last (a flat row's column "__id" is
+ * then refused like the other fields' names); native records carry
+ * commit_lsn and seq already.  For messages holding several events whose
+ * boundaries a replay may cut elsewhere (--batch window): consumers
+ * deduplicate per event.
+ */
+extern char *envelope_render_id(enum envelope_kind kind,
+								const struct event *ev, const char *id,
+								size_t *len, char *err, size_t errlen);
+
+/*
  * envelope_render with the clock given: now_ms (milliseconds since the
  * epoch) becomes Debezium's top-level "ts_ms".  For tests and for callers
  * that render several events at one instant.

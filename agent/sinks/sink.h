@@ -105,12 +105,17 @@ struct sink_ops
 	enum sink_status (*open) (struct sink *s, char *err, size_t errlen);
 
 	/*
-	 * Hand over one event (not BEGIN/COMMIT).  Events of a transaction may
-	 * be held back for batching until end_txn.
+	 * Hand over one event (not BEGIN/COMMIT).  Events may be held back for
+	 * batching; held events count in flight (st.inflight_*).
 	 */
 	enum sink_status (*publish) (struct sink *s, const struct event *ev,
 								 char *err, size_t errlen);
-	/* The transaction (or standalone message) is complete: send what is held. */
+	/*
+	 * The transaction (or standalone message) is complete: send what is
+	 * held, or keep holding it with st.published already counting the
+	 * message that will carry it (the tracker records the unit with that
+	 * number: it must not be confirmed before that message is).
+	 */
 	enum sink_status (*end_txn) (struct sink *s, char *err, size_t errlen);
 
 	/*
@@ -125,6 +130,23 @@ struct sink_ops
 	 * include POLLOUT, so the loop wakes when the connection drains.
 	 */
 	int			(*pollfd) (struct sink *s, short *events);
+
+	/*
+	 * Optional (NULL: none).  The time (clock_now_ms) by which service()
+	 * must run because something held is due then (a batched message's
+	 * linger, an object's age), or -1: the loop's poll() wakes by then.
+	 */
+	int64_t		(*deadline) (struct sink *s);
+
+	/*
+	 * Optional (NULL: nothing is held across a turn of the loop).  The
+	 * in-flight window is full, or the agent is stopping: send what is
+	 * held of complete units now (and anything held that alone fills the
+	 * window; nothing while the destination asked to stop sending), since
+	 * held events count in flight and only their confirms make room: the
+	 * loop reads nothing until then.
+	 */
+	enum sink_status (*flush) (struct sink *s, char *err, size_t errlen);
 
 	/* Drop held (unpublished) events and disconnect. */
 	void		(*close) (struct sink *s);
@@ -255,6 +277,16 @@ extern enum sink_status sink_set_end_txn(struct sink_set *set, char *err,
 										 size_t errlen);
 extern enum sink_status sink_set_service(struct sink_set *set, char *err,
 										 size_t errlen);
+
+/*
+ * wait (ms from now, clock_now_ms), shortened so that a poll() wakes when
+ * something a sink holds falls due (ops.deadline); never below 0.
+ */
+extern int64_t sink_set_wait(struct sink_set *set, int64_t now, int64_t wait);
+
+/* Every sink sends what it holds (ops.flush): the window is full, or a stop. */
+extern enum sink_status sink_set_flush(struct sink_set *set, char *err,
+									   size_t errlen);
 
 /* The sinks' descriptors into pfd[*nfd...] (room for set->n entries). */
 extern void sink_set_pollfds(struct sink_set *set, struct pollfd *pfd,

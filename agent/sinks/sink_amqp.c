@@ -2,7 +2,8 @@
  * sink_amqp.c
  *		The RabbitMQ sink: persistent messages on a topic exchange, mandatory
  *		routing, publisher confirms over a sliding window, and optional
- *		per-transaction batching.
+ *		batching (per transaction, or across transactions for a bounded
+ *		time).
  *
  * rabbitmq-c 0.11 has no helper to wait for confirms, so service() reads
  * the frames itself: basic.ack (maybe `multiple`), basic.nack, basic.return
@@ -11,12 +12,10 @@
  * frames is also what services heartbeats, so the loop calls service() at
  * least once a second.
  *
- * Batching (--batch transaction): consecutive events of one transaction
- * with the same routing key go into one message, a JSON array, until
- * batch_max_events or batch_max_bytes would be exceeded or the transaction
- * ends.  Batch boundaries depend only on the events and these two settings,
- * never on timing, so a replay rebuilds the same batches with the same
- * message ids ("<first event's id>+<count>").
+ * Batching (--batch transaction, --batch window): events go into an open
+ * message, a JSON array for one routing key (sink_amqp_batch.c says when
+ * it closes and how it keeps the acknowledgement rule), with the id
+ * "<first event's id>+<count>".
  *
  * Partitions (--partitions N, docs/partitioning.md): each event goes to
  * its partition's routing key (format/partition.c), so a batch, which
@@ -31,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "envelope.h"
 #include "log.h"
 #include "config_table.h"
@@ -51,18 +51,9 @@ struct sink_amqp_out
 	uint32_t	count;			/* entries in the message; header only if batch */
 	uint32_t	events;			/* events it counts for (a TRUNCATE's copy
 								 * to another partition: none) */
+	uint64_t	held;			/* bytes it counts in flight */
 	bool		batch;
 };
-
-/* The commit time in Unix seconds (the record's "ts"). */
-static uint64_t
-sink_amqp_event_time(const struct event *ev)
-{
-	if (ev->ts_us > 0)
-		return (uint64_t) (ev->ts_us / 1000000);
-	/* non-transactional messages carry no commit time */
-	return (uint64_t) time(NULL);
-}
 
 static bool
 sink_amqp_track(struct sink_amqp *as, uint32_t events, uint64_t bytes)
@@ -145,12 +136,14 @@ sink_amqp_send(struct sink_amqp *as, const struct sink_amqp_out *o,
 		return SINK_RETRY;
 	}
 	sink_amqp_update_full(as);
-	if (!sink_amqp_track(as, o->events, len))
+	if (!sink_amqp_track(as, o->events, o->held))
 	{
 		snprintf(err, errlen, "out of memory");
 		return SINK_FATAL;
 	}
-	sink_count_published(&as->base, o->events, len);
+	/* A batch's events counted in flight when held; the batch counts it. */
+	if (!o->batch)
+		sink_count_published(&as->base, o->events, len);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("published %s (%u event%s, %zu bytes) to \"%s\" with key \"%s\": %.*s",
 				  o->message_id, o->count, o->count == 1 ? "" : "s", len,
@@ -200,133 +193,40 @@ sink_amqp_too_large(const struct sink_amqp *as, size_t len, char *err,
 	return true;
 }
 
+/* The open batch's message to the broker (sink_amqp_send_fn). */
 static enum sink_status
-sink_amqp_flush_batch(struct sink_amqp *as, char *err, size_t errlen)
+sink_amqp_send_batch(void *ctx, const struct sink_amqp_msg *m, char *err,
+					 size_t errlen)
 {
-	struct sink_amqp_batch_meta *m = &as->batch_meta;
+	struct sink_amqp *as = ctx;
+	const struct sink_amqp_batch_meta *meta = m->meta;
 	struct sink_amqp_out o;
-	char		id[SINK_AMQP_ID_BUFLEN + 12];	/* "+<count>" */
-	enum sink_status rc;
 
-	if (as->batch_count == 0)
-		return SINK_OK;
-	as->batch[as->batch_len++] = ']';
 	/* each event alone fits (sink_amqp_publish): the batch is too large */
-	if (sink_amqp_too_large(as, as->batch_len, err, errlen))
+	if (sink_amqp_too_large(as, m->len, err, errlen))
 	{
 		char		at[LSN_BUFLEN];
 
-		lsn_format(m->lsn, at, sizeof(at));
+		lsn_format(meta->lsn, at, sizeof(at));
 		snprintf(err + strlen(err), errlen - strlen(err),
 				 ", or lower batch_max_bytes below it (a batch of %u events from LSN %s)",
-				 as->batch_count, at);
+				 m->count, at);
 		return SINK_FATAL;
 	}
-	snprintf(id, sizeof(id), "%s+%u", as->batch_id, as->batch_count);
 	memset(&o, 0, sizeof(o));
-	o.key = as->batch_key;
-	o.message_id = id;
-	o.schema = m->has_schema ? m->schema : NULL;
-	o.table = m->has_table ? m->table : NULL;
-	o.op = m->same_op ? m->op : NULL;
-	o.lsn = m->lsn;
-	o.xid = m->xid;
-	o.ts = m->ts;
-	o.count = as->batch_count;
-	o.events = as->batch_events;
+	o.key = m->key;
+	o.message_id = m->id;
+	o.schema = meta->has_schema ? meta->schema : NULL;
+	o.table = meta->has_table ? meta->table : NULL;
+	o.op = meta->same_op ? meta->op : NULL;
+	o.lsn = meta->lsn;
+	o.xid = meta->xid;
+	o.ts = meta->ts;
+	o.count = m->count;
+	o.events = m->events;
+	o.held = m->held;
 	o.batch = true;
-	rc = sink_amqp_send(as, &o, as->batch, as->batch_len, err, errlen);
-	as->batch_len = 0;
-	as->batch_count = 0;
-	as->batch_events = 0;
-	return rc;
-}
-
-static void
-sink_amqp_copy_name(char *dst, size_t len, const char *src, bool *ok)
-{
-	if (src == NULL || strlen(src) >= len)
-	{
-		*ok = false;
-		return;
-	}
-	strcpy(dst, src);
-}
-
-static void
-sink_amqp_meta_merge(struct sink_amqp_batch_meta *m, const struct event *ev)
-{
-	if (m->has_schema && (ev->schema == NULL || strcmp(ev->schema, m->schema) != 0))
-		m->has_schema = false;
-	if (m->has_table && (ev->table == NULL || strcmp(ev->table, m->table) != 0))
-		m->has_table = false;
-	if (m->same_op && strcmp(event_op_name(ev->op), m->op) != 0)
-		m->same_op = false;
-}
-
-/* ev (as body) into the batch of key; id is its message id. */
-static enum sink_status
-sink_amqp_batch_add(struct sink_amqp *as, const struct event *ev,
-					const char *key, const char *id, uint32_t events,
-					const char *body, size_t len, char *err, size_t errlen)
-{
-	const struct sink_amqp_settings *set = as->set;
-	struct sink_amqp_batch_meta *m = &as->batch_meta;
-	enum sink_status rc;
-	size_t		need;
-
-	/* '[' or ',' before the event, ']' after it. */
-	if (as->batch_count > 0 &&
-		(strcmp(key, as->batch_key) != 0 ||
-		 as->batch_count >= (uint32_t) set->batch_max_events ||
-		 as->batch_len + 1 + len + 1 > set->batch_max_bytes))
-	{
-		if ((rc = sink_amqp_flush_batch(as, err, errlen)) != SINK_OK)
-			return rc;
-	}
-
-	need = as->batch_len + 1 + len + 1;
-	if (need > as->batch_cap)
-	{
-		size_t		cap = as->batch_cap ? as->batch_cap : 4096;
-		char	   *p;
-
-		while (cap < need)
-			cap *= 2;
-		p = realloc(as->batch, cap);
-		if (p == NULL)
-		{
-			snprintf(err, errlen, "out of memory");
-			return SINK_FATAL;
-		}
-		as->batch = p;
-		as->batch_cap = cap;
-	}
-
-	if (as->batch_count == 0)
-	{
-		as->batch[as->batch_len++] = '[';
-		snprintf(as->batch_key, sizeof(as->batch_key), "%s", key);
-		snprintf(as->batch_id, sizeof(as->batch_id), "%s", id);
-		memset(m, 0, sizeof(*m));
-		m->has_schema = m->has_table = m->same_op = true;
-		sink_amqp_copy_name(m->schema, sizeof(m->schema), ev->schema, &m->has_schema);
-		sink_amqp_copy_name(m->table, sizeof(m->table), ev->table, &m->has_table);
-		m->op = event_op_name(ev->op);
-		m->lsn = ev->lsn;
-		m->xid = ev->xid;
-		m->ts = sink_amqp_event_time(ev);
-	}
-	else
-	{
-		as->batch[as->batch_len++] = ',';
-		sink_amqp_meta_merge(m, ev);
-	}
-	memcpy(as->batch + as->batch_len, body, len);
-	as->batch_len += len;
-	as->batch_count++;
-	as->batch_events += events;
-	return SINK_OK;
+	return sink_amqp_send(as, &o, m->body, m->len, err, errlen);
 }
 
 /*
@@ -354,8 +254,9 @@ sink_amqp_publish_to(struct sink_amqp *as, const struct event *ev, int part,
 	}
 	if (fanout)
 		snprintf(id + strlen(id), sizeof(id) - strlen(id), ":p%d", part);
-	if (as->set->batch == SINK_AMQP_BATCH_TRANSACTION)
-		return sink_amqp_batch_add(as, ev, key, id, events, body, len, err, errlen);
+	if (as->set->batch != SINK_AMQP_BATCH_CHANGE)
+		return sink_amqp_batch_add(&as->batch, ev, key, id, events, body, len,
+								   clock_now_ms(), err, errlen);
 
 	memset(&o, 0, sizeof(o));
 	o.key = key;
@@ -368,7 +269,25 @@ sink_amqp_publish_to(struct sink_amqp *as, const struct event *ev, int part,
 	o.ts = sink_amqp_event_time(ev);
 	o.count = 1;
 	o.events = events;
+	o.held = len;
 	return sink_amqp_send(as, &o, body, len, err, errlen);
+}
+
+/*
+ * ev's body.  A window message's boundaries depend on timing, so a replay
+ * may put an event in a message with another id: each event carries its
+ * own (envelope_render_id) for consumers to deduplicate on.
+ */
+static char *
+sink_amqp_render(const struct sink_amqp *as, const struct event *ev,
+				 size_t *len, char *err, size_t errlen)
+{
+	char		id[EVENT_MESSAGE_ID_BUFLEN];
+
+	if (as->set->batch != SINK_AMQP_BATCH_WINDOW)
+		return envelope_render(as->base.cfg->envelope, ev, len, err, errlen);
+	event_message_id(ev, id, sizeof(id));
+	return envelope_render_id(as->base.cfg->envelope, ev, id, len, err, errlen);
 }
 
 static enum sink_status
@@ -383,7 +302,7 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 	size_t		len;
 	char	   *body;
 
-	body = envelope_render(s->cfg->envelope, ev, &len, err, errlen);
+	body = sink_amqp_render(as, ev, &len, err, errlen);
 	if (body == NULL)
 		return sink_refuse(s, ev->lsn);
 	if (sink_amqp_too_large(as, len, err, errlen))
@@ -402,7 +321,21 @@ sink_amqp_publish(struct sink *s, const struct event *ev, char *err,
 static enum sink_status
 sink_amqp_end_txn(struct sink *s, char *err, size_t errlen)
 {
-	return sink_amqp_flush_batch((struct sink_amqp *) s, err, errlen);
+	return sink_amqp_batch_end(&((struct sink_amqp *) s)->batch,
+							   clock_now_ms(), err, errlen);
+}
+
+/* The loop wakes by then for service() to close a window message. */
+static int64_t
+sink_amqp_deadline(struct sink *s)
+{
+	return sink_amqp_batch_deadline(&((struct sink_amqp *) s)->batch);
+}
+
+static enum sink_status
+sink_amqp_flush(struct sink *s, char *err, size_t errlen)
+{
+	return sink_amqp_batch_flush(&((struct sink_amqp *) s)->batch, err, errlen);
 }
 
 /* Mark delivery tags confirmed, then release the confirmed prefix. */
@@ -596,6 +529,8 @@ sink_amqp_service(struct sink *s, char *err, size_t errlen)
 		}
 	}
 	amqp_maybe_release_buffers(as->conn);
+	if (rc == SINK_OK)
+		rc = sink_amqp_batch_expire(&as->batch, clock_now_ms(), err, errlen);
 	if (rc != SINK_OK)
 		as->healthy = false;
 	else
@@ -623,9 +558,7 @@ sink_amqp_reset(struct sink_amqp *as)
 	/* Delivery tags restart at 1 on every new channel. */
 	as->head = as->count = 0;
 	as->first_tag = 1;
-	as->batch_len = 0;
-	as->batch_count = 0;
-	as->batch_events = 0;
+	sink_amqp_batch_drop(&as->batch);
 	st->published = st->confirmed = 0;
 	st->inflight_events = st->inflight_bytes = 0;
 	st->blocked = false;
@@ -673,7 +606,7 @@ sink_amqp_destroy(struct sink *s)
 	route_free(as->route);
 	config_multi_free(as->uris, as->nuris);
 	free(as->ring);
-	free(as->batch);
+	sink_amqp_batch_free(&as->batch);
 	free(as->host);
 	free(as);
 }
@@ -683,6 +616,8 @@ static const struct sink_ops sink_amqp_ops = {
 	.publish = sink_amqp_publish,
 	.end_txn = sink_amqp_end_txn,
 	.service = sink_amqp_service,
+	.deadline = sink_amqp_deadline,
+	.flush = sink_amqp_flush,
 	.pollfd = sink_amqp_pollfd,
 	.close = sink_amqp_close,
 	.destroy = sink_amqp_destroy,
@@ -703,6 +638,7 @@ sink_amqp_new(const struct agent_config *cfg, char *err, size_t errlen)
 	as->base.cfg = cfg;
 	as->set = sink_amqp_settings(cfg);
 	as->first_tag = 1;
+	sink_amqp_batch_init(&as->batch, &as->base, as->set, sink_amqp_send_batch, as);
 	as->route = route_compile(sink_amqp_route_template(as->set), rerr, sizeof(rerr));
 	if (as->route == NULL)
 	{

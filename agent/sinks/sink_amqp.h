@@ -1,8 +1,9 @@
 /*
  * sink_amqp.h
  *		Internals shared by the RabbitMQ sink's files: sink_amqp.c
- *		(publishing, batching, publisher confirms, partitions; the
- *		registry's kind), sink_amqp_conn.c (the brokers in turn, URI, TLS,
+ *		(publishing, publisher confirms, partitions; the registry's kind),
+ *		sink_amqp_batch.c (the open batched message: --batch transaction
+ *		and window), sink_amqp_conn.c (the brokers in turn, URI, TLS,
  *		login), sink_amqp_declare.c (the exchange and the queues: types,
  *		partitions) and sink_amqp_config.c (its settings).
  */
@@ -10,16 +11,22 @@
 #define WALCAST_SINK_AMQP_H
 
 #include <amqp.h>
+#include <time.h>
 
 #include "event.h"
 #include "route.h"
 #include "sink.h"
 
-/* --batch: one message per event, or a transaction's events per message. */
-enum sink_amqp_batch
+/*
+ * --batch: one message per event, a transaction's events per message, or
+ * consecutive transactions' events per message for at most
+ * batch_linger_ms (both capped by batch_max_events/bytes).
+ */
+enum sink_amqp_batch_mode
 {
 	SINK_AMQP_BATCH_CHANGE,
-	SINK_AMQP_BATCH_TRANSACTION	/* capped by batch_max_events/bytes */
+	SINK_AMQP_BATCH_TRANSACTION,
+	SINK_AMQP_BATCH_WINDOW
 };
 
 /* --on-return: what an unroutable (returned) message does. */
@@ -58,9 +65,10 @@ struct sink_amqp_settings
 	size_t		queue_max_length_bytes; /* streams: x-max-length-bytes, 0 unset */
 	char	   *queue_max_age;	/* streams: x-max-age ("7D"), NULL unset */
 	int			partitions;		/* 0 = off, else queues <queue>-0.. */
-	enum sink_amqp_batch batch;
+	enum sink_amqp_batch_mode batch;
 	int			batch_max_events;
 	size_t		batch_max_bytes;
+	int			batch_linger_ms;	/* window: the longest an event is held */
 	enum sink_amqp_on_return on_return;
 	char	   *alternate_exchange; /* set whenever on_return is ALTERNATE */
 };
@@ -141,6 +149,16 @@ sink_amqp_table_of(struct sink_amqp_table *t)
 	return out;
 }
 
+/* An event's commit time in Unix seconds (the record's "ts"). */
+static inline uint64_t
+sink_amqp_event_time(const struct event *ev)
+{
+	if (ev->ts_us > 0)
+		return (uint64_t) (ev->ts_us / 1000000);
+	/* non-transactional messages carry no commit time */
+	return (uint64_t) time(NULL);
+}
+
 /* A message id: an event's, and a TRUNCATE copy's ":p<partition>". */
 #define SINK_AMQP_ID_BUFLEN (EVENT_MESSAGE_ID_BUFLEN + 8)
 
@@ -158,19 +176,130 @@ struct sink_amqp_pending
 	uint64_t	bytes;
 };
 
-/* What the first event of a batch says about the whole batch. */
+/*
+ * What a batched message's headers say about all of its entries: schema,
+ * table and op only when every entry has the same; the first entry's LSN
+ * and commit time; the xid when every entry has the same (-1: left out).
+ */
 struct sink_amqp_batch_meta
 {
 	char		schema[128];
 	char		table[128];
 	const char *op;				/* static string from event_op_name */
-	bool		has_schema;		/* every event so far had this schema... */
+	bool		has_schema;		/* every entry so far had this schema... */
 	bool		has_table;
 	bool		same_op;
 	uint64_t	lsn;
 	int64_t		xid;
 	uint64_t	ts;				/* commit time, Unix seconds */
 };
+
+/*
+ * One part of the open message (sink_amqp_batch.c): the entries of
+ * complete units (transactions, standalone messages, a load's chunks), or
+ * those of the unit still being read.
+ */
+struct sink_amqp_part
+{
+	size_t		start;			/* offset of its first entry in the body */
+	uint32_t	count;			/* entries */
+	uint32_t	events;			/* events they count: a TRUNCATE's copy to
+								 * another partition counts none */
+	uint64_t	held;			/* bytes they count in flight */
+	int64_t		since_ms;		/* when its first entry was held */
+	char		id[SINK_AMQP_ID_BUFLEN];	/* its first entry's id */
+	struct sink_amqp_batch_meta meta;
+};
+
+/* A message the open batch hands to be sent. */
+struct sink_amqp_msg
+{
+	const char *key;
+	const char *id;				/* "<first entry's id>+<count>" */
+	const char *body;			/* the JSON array */
+	size_t		len;
+	uint32_t	count;
+	uint32_t	events;
+	uint64_t	held;			/* bytes counted in flight since held */
+	const struct sink_amqp_batch_meta *meta;
+};
+
+/*
+ * Hands m to the broker and tracks its confirm (the batch counts it in
+ * the sink's figures once sent); ctx is the batch's.  A pointer so that
+ * the batching is tested without a broker (test/test_sink_amqp_batch.c).
+ */
+typedef enum sink_status (*sink_amqp_send_fn) (void *ctx,
+											   const struct sink_amqp_msg *m,
+											   char *err, size_t errlen);
+
+/*
+ * The open batched message: a JSON array being filled ('[' and the
+ * entries joined by ','; the ']' is added when it is sent) for one
+ * routing key.  done is the part of complete units, cur the unit being
+ * read, which follows it in the body.
+ */
+struct sink_amqp_batch
+{
+	struct sink *sink;			/* whose counters it keeps */
+	const struct sink_amqp_settings *set;
+	sink_amqp_send_fn send;
+	void	   *ctx;
+	char	   *body;
+	size_t		len;
+	size_t		cap;
+	char		key[ROUTE_KEY_BUFLEN];
+	struct sink_amqp_part done;
+	struct sink_amqp_part cur;
+
+	/*
+	 * done's message has taken its sequence number (st.published): the
+	 * units it holds were reported to the tracker with it, so they are
+	 * confirmed only once it is sent and confirmed.
+	 */
+	bool		reserved;
+	bool		load;			/* cur holds rows of the initial load */
+};
+
+/* sink_amqp_batch.c: the open message of --batch transaction and window. */
+extern void sink_amqp_batch_init(struct sink_amqp_batch *b, struct sink *s,
+								 const struct sink_amqp_settings *set,
+								 sink_amqp_send_fn send, void *ctx);
+extern void sink_amqp_batch_free(struct sink_amqp_batch *b);
+
+/* Forget what is held (a closed session: the slot sends it again). */
+extern void sink_amqp_batch_drop(struct sink_amqp_batch *b);
+
+/*
+ * Hold ev's body (len bytes, already rendered) for key; id is its message
+ * id, events what it counts.  Sends first what the caps or the key close.
+ */
+extern enum sink_status sink_amqp_batch_add(struct sink_amqp_batch *b,
+											const struct event *ev,
+											const char *key, const char *id,
+											uint32_t events, const char *body,
+											size_t len, int64_t now_ms,
+											char *err, size_t errlen);
+
+/* The unit ended: send, or keep it open with its sequence number taken. */
+extern enum sink_status sink_amqp_batch_end(struct sink_amqp_batch *b,
+											int64_t now_ms, char *err,
+											size_t errlen);
+
+/* When the open message's linger ends (clock_now_ms), or -1. */
+extern int64_t sink_amqp_batch_deadline(const struct sink_amqp_batch *b);
+
+/* Send the complete units once their linger has ended. */
+extern enum sink_status sink_amqp_batch_expire(struct sink_amqp_batch *b,
+											   int64_t now_ms, char *err,
+											   size_t errlen);
+
+/*
+ * The in-flight window is full, or the agent stops: send the complete
+ * units, and the unit being read if it alone fills the window.
+ */
+extern enum sink_status sink_amqp_batch_flush(struct sink_amqp_batch *b,
+											  char *err, size_t errlen);
 
 struct sink_amqp
 {
@@ -215,16 +344,8 @@ struct sink_amqp
 	size_t		count;
 	uint64_t	first_tag;
 
-	/* --batch transaction: the JSON array being filled. */
-	char	   *batch;
-	size_t		batch_len;
-	size_t		batch_cap;
-	uint32_t	batch_count;	/* entries in the array */
-	uint32_t	batch_events;	/* events they count: a TRUNCATE's copy to
-								 * another partition counts none */
-	char		batch_key[ROUTE_KEY_BUFLEN];
-	char		batch_id[SINK_AMQP_ID_BUFLEN];
-	struct sink_amqp_batch_meta batch_meta;
+	/* --batch transaction and window: the open message. */
+	struct sink_amqp_batch batch;
 };
 
 /*

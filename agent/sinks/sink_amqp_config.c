@@ -26,7 +26,7 @@ static bool sink_amqp_check_max_age(const char *v, char *msg, size_t len);
 
 static const struct config_enum_value sink_amqp_batches[] = {
 	{"change", SINK_AMQP_BATCH_CHANGE}, {"transaction", SINK_AMQP_BATCH_TRANSACTION},
-	{NULL, 0}
+	{"window", SINK_AMQP_BATCH_WINDOW}, {NULL, 0}
 };
 static const struct config_enum_value sink_amqp_queue_types[] = {
 	{"classic", SINK_AMQP_QUEUE_CLASSIC}, {"quorum", SINK_AMQP_QUEUE_QUORUM},
@@ -38,7 +38,7 @@ static const struct config_enum_value sink_amqp_on_returns[] = {
 };
 
 /* enum fields are written through int * (config_value.c). */
-_Static_assert(sizeof(enum sink_amqp_batch) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum sink_amqp_batch_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sink_amqp_on_return) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum sink_amqp_queue_type) == sizeof(int), "enum size");
 
@@ -79,11 +79,13 @@ static const struct config_option sink_amqp_options[] = {
 	{"partitions", 0, CONFIG_INT, F(partitions), NULL, 1, PARTITION_MAX, NULL, NULL,
 		"N", "declare N queues <queue>-0.. on a direct exchange and route each change by its key's hash; unset = off", CONFIG_NULLABLE, NULL, NULL, NULL},
 	{"batch", 0, CONFIG_ENUM, F(batch), "change", 0, 0, sink_amqp_batches, NULL,
-		"MODE", "one message per change, or per transaction (capped)", 0, NULL, NULL, NULL},
+		"MODE", "one message per change, per transaction, or per window of consecutive transactions (capped)", 0, NULL, NULL, NULL},
 	{"batch-max-events", 0, CONFIG_INT, F(batch_max_events), "1000", 1, 1000000, NULL, NULL,
 		"N", "most events in one batched message", 0, NULL, NULL, NULL},
 	{"batch-max-bytes", 0, CONFIG_SIZE, F(batch_max_bytes), "1MB", CONFIG_KB, 128 * CONFIG_MB, NULL, NULL,
 		"SIZE", "largest batched message body", 0, NULL, NULL, NULL},
+	{"batch-linger-ms", 0, CONFIG_INT, F(batch_linger_ms), "5", 0, 60000, NULL, NULL,
+		"MS", "--batch window: longest a message stays open after its first event (0: closed at each commit)", 0, NULL, NULL, NULL},
 	{"on-return", 0, CONFIG_ENUM, F(on_return), "fail", 0, 0, sink_amqp_on_returns, NULL,
 		"POLICY", "unroutable message: fail, drop (warn and count) or alternate", 0, NULL, NULL, NULL},
 	{"alternate-exchange", 0, CONFIG_STRING, F(alternate_exchange), NULL, 0, 0, NULL, NULL,

@@ -167,6 +167,35 @@ sink_set_service(struct sink_set *set, char *err, size_t errlen)
 	return SINK_OK;
 }
 
+int64_t
+sink_set_wait(struct sink_set *set, int64_t now, int64_t wait)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		struct sink *s = set->sinks[i];
+		int64_t		due = s->ops->deadline != NULL ? s->ops->deadline(s) : -1;
+
+		if (due >= 0 && due - now < wait)
+			wait = due - now;
+	}
+	return wait < 0 ? 0 : wait;
+}
+
+enum sink_status
+sink_set_flush(struct sink_set *set, char *err, size_t errlen)
+{
+	for (int i = 0; i < set->n; i++)
+	{
+		struct sink *s = set->sinks[i];
+		enum sink_status st = s->ops->flush != NULL ? s->ops->flush(s, err, errlen) :
+			SINK_OK;
+
+		if (st != SINK_OK)
+			return sink_set_failed(set, s, st);
+	}
+	return SINK_OK;
+}
+
 void
 sink_set_pollfds(struct sink_set *set, struct pollfd *pfd, int *nfd)
 {

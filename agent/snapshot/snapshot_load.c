@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event.h"
 #include "log.h"
 #include "obs.h"
@@ -94,18 +95,22 @@ snapshot_have_room(const struct agent *a)
 
 /*
  * Service every sink until the window has room (all_confirmed: until
- * everything published is confirmed).  Polls the sinks' sockets, so the
- * confirms are read as they come; a stop request ends the wait.
+ * everything published is confirmed).  What sinks hold counts in flight,
+ * so they send it first (sink_set_flush).  Polls the sinks' sockets, so
+ * the confirms are read as they come; a stop request ends the wait.
  */
 static enum snapshot_status
 snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 {
+	enum sink_status st = sink_set_flush(&a->sinks, err, errlen);
+
+	if (st != SINK_OK)
+		return snapshot_sink_status(st);
 	for (;;)
 	{
 		int			nfd = 0;
-		enum sink_status st = sink_set_service(&a->sinks, err, errlen);
 
-		if (st != SINK_OK)
+		if ((st = sink_set_service(&a->sinks, err, errlen)) != SINK_OK)
 			return snapshot_sink_status(st);
 		if (all_confirmed ? sink_set_unconfirmed(&a->sinks) == 0 : snapshot_have_room(a))
 			return SNAPSHOT_STREAM;
@@ -113,11 +118,12 @@ snapshot_wait(struct agent *a, bool all_confirmed, char *err, size_t errlen)
 			return SNAPSHOT_STOP;
 		obs_publish(a, false);
 		sink_set_pollfds(&a->sinks, a->pfd, &nfd);
-		(void) poll(a->pfd, (nfds_t) nfd, nfd > 0 ? SNAPSHOT_MAX_SLEEP_MS : 10);
+		(void) poll(a->pfd, (nfds_t) nfd, nfd > 0 ?
+					(int) sink_set_wait(&a->sinks, clock_now_ms(), SNAPSHOT_MAX_SLEEP_MS) : 10);
 	}
 }
 
-/* The end of a chunk: sinks send what they batched (--batch transaction). */
+/* The end of a chunk: sinks send what they batched (a unit, as a transaction). */
 static enum snapshot_status
 snapshot_end_chunk(struct agent *a, char *err, size_t errlen)
 {

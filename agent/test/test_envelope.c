@@ -2,8 +2,11 @@
  * test_envelope.c
  *		Unit tests of envelope.c: the three envelopes for every operation,
  *		the initial load's reads included, byte-exact, plus composite keys,
- *		unchanged TOAST columns, reals and error cases.
+ *		unchanged TOAST columns, reals and error cases; and the event's id
+ *		that --batch window bodies carry.
  */
+#define _POSIX_C_SOURCE 200809L	/* strndup */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -401,6 +404,68 @@ test_render_now(void **state)
 	event_free(&ev);
 }
 
+/* With the event's id (--batch window): last, in debezium and flat only. */
+static char *
+render_id(enum envelope_kind kind, const char *json, const char *id, char *err)
+{
+	struct event ev;
+	size_t		len = 0;
+	char	   *out;
+	char	   *s = NULL;
+
+	assert_true(walcast_record_parse(&ev, json, strlen(json), err, 256));
+	out = envelope_render_id(kind, &ev, id, &len, err, 256);
+	if (out != NULL)
+	{
+		s = strndup(out, len);
+		free(out);
+	}
+	event_free(&ev);
+	return s;
+}
+
+static bool
+ends_with(const char *s, const char *tail)
+{
+	size_t		n = strlen(s);
+	size_t		m = strlen(tail);
+
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+static void
+test_render_id(void **state)
+{
+	static const char *const COLLIDES =
+		"{\"action\":\"I\",\"xid\":1,\"lsn\":\"0/1\",\"commit_lsn\":\"0/2\"," TS ",\"seq\":1,"
+		"\"schema\":\"s\",\"table\":\"t\",\"new\":{\"__id\":1},\"pk\":[\"__id\"]}";
+	char		err[256] = "";
+	char	   *out;
+
+	(void) state;
+	out = render_id(ENVELOPE_DEBEZIUM, UPD, "0/2000:2", err);
+	assert_non_null(out);
+	assert_true(ends_with(out, ",\"unchanged\":[\"note\"],\"id\":\"0/2000:2\"}"));
+	free(out);
+	out = render_id(ENVELOPE_FLAT, INS, "0/2000:1", err);
+	assert_non_null(out);
+	assert_true(ends_with(out, ",\"__deleted\":false,\"__id\":\"0/2000:1\"}"));
+	free(out);
+	out = render_id(ENVELOPE_FLAT, MSG, "0/7000", err);
+	assert_string_equal(out, "{\"prefix\":\"hb\",\"transactional\":false,\"content\":\"hello\",\"__op\":\"message\",\"__id\":\"0/7000\"}");
+	free(out);
+	/* native: the record, which has commit_lsn and seq, unchanged */
+	out = render_id(ENVELOPE_NATIVE, INS, "0/2000:1", err);
+	assert_string_equal(out, INS);
+	free(out);
+	/* a column named like the added field cannot be flattened */
+	assert_null(render_id(ENVELOPE_FLAT, COLLIDES, "0/2:1", err));
+	assert_string_equal(err, "column \"__id\" of s.t collides with the flat envelope's field of that name (use the native or debezium envelope)");
+	/* without the id it can */
+	expect(ENVELOPE_FLAT, COLLIDES,
+		   "{\"type\":\"t\",\"entry_id\":1,\"__id\":1,\"__schema\":\"s\",\"__op\":\"insert\",\"__deleted\":false}");
+}
+
 int
 main(void)
 {
@@ -417,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_keys_as_written),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_render_now),
+		cmocka_unit_test(test_render_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

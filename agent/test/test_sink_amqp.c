@@ -39,6 +39,7 @@ test_amqp_defaults(void **state)
 	assert_int_equal(AMQP(&cfg)->batch, SINK_AMQP_BATCH_CHANGE);
 	assert_int_equal(AMQP(&cfg)->batch_max_events, 1000);
 	assert_int_equal(AMQP(&cfg)->batch_max_bytes, 1024 * 1024);
+	assert_int_equal(AMQP(&cfg)->batch_linger_ms, 5);
 	assert_int_equal(AMQP(&cfg)->on_return, SINK_AMQP_ON_RETURN_FAIL);
 	assert_null(AMQP(&cfg)->alternate_exchange);
 	assert_int_equal(AMQP(&cfg)->queue_type, SINK_AMQP_QUEUE_CLASSIC);
@@ -61,7 +62,7 @@ test_amqp_cli(void **state)
 						  "--amqp-uri", "amqps://u:p@h/v", "--amqp-verify-peer=off",
 						  "--amqp-cert", "c.pem", "--amqp-key", "k.pem",
 						  "--exchange-passive", "--queue", "q", "--envelope", "flat",
-						  "--batch", "transaction", "--batch-max-bytes", "512kB",
+						  "--batch", "window", "--batch-max-bytes", "512kB", "--batch-linger-ms=20",
 						  "--on-return", "alternate", "--alternate-exchange", "ae",
 						  "--max-inflight-bytes", "1 GB", "-vvv", "--log-file", "/tmp/x.log"),
 					 CONFIG_OK);
@@ -69,8 +70,9 @@ test_amqp_cli(void **state)
 	assert_false(AMQP(&cfg)->amqp_verify_peer);
 	assert_true(AMQP(&cfg)->exchange_passive);
 	assert_string_equal(AMQP(&cfg)->queue, "q");
-	assert_int_equal(AMQP(&cfg)->batch, SINK_AMQP_BATCH_TRANSACTION);
+	assert_int_equal(AMQP(&cfg)->batch, SINK_AMQP_BATCH_WINDOW);
 	assert_int_equal(AMQP(&cfg)->batch_max_bytes, 512 * 1024);
+	assert_int_equal(AMQP(&cfg)->batch_linger_ms, 20);
 	assert_int_equal(AMQP(&cfg)->on_return, SINK_AMQP_ON_RETURN_ALTERNATE);
 	assert_string_equal(AMQP(&cfg)->alternate_exchange, "ae");
 	config_free(&cfg);
@@ -182,6 +184,7 @@ test_amqp_file(void **state)
 			   "option = include-pk=true\n"
 			   "option = filter-tables=a b\n"
 			   "batch-max-bytes = 2MB\n"
+			   "batch_linger_ms = 0\n"
 			   "queue =\n"
 			   "exchange = ex # comment\n");
 	assert_int_equal(LOAD(&cfg, err, "-c", conf_path), CONFIG_OK);
@@ -197,6 +200,7 @@ test_amqp_file(void **state)
 	assert_int_equal(cfg.plugin_options.count, 2);
 	assert_string_equal(cfg.plugin_options.items[1].value, "a b");
 	assert_int_equal(AMQP(&cfg)->batch_max_bytes, 2 * 1024 * 1024);
+	assert_int_equal(AMQP(&cfg)->batch_linger_ms, 0);
 	assert_null(AMQP(&cfg)->queue);
 	assert_string_equal(AMQP(&cfg)->exchange, "ex");
 	config_free(&cfg);
@@ -224,11 +228,13 @@ test_amqp_precedence(void **state)
 	char		err[512];
 
 	(void) state;
-	write_conf("exchange = file\nqueue = file\nbatch = transaction\n");
+	write_conf("exchange = file\nqueue = file\nbatch = transaction\nbatch_linger_ms = 7\n");
 	setenv("WALCAST_EXCHANGE", "env", 1);
 	setenv("WALCAST_QUEUE", "env", 1);
+	setenv("WALCAST_BATCH_LINGER_MS", "9", 1);
 	assert_int_equal(LOAD(&cfg, err, "-c", conf_path, "--exchange", "cli"), CONFIG_OK);
 	assert_int_equal(AMQP(&cfg)->batch, SINK_AMQP_BATCH_TRANSACTION);	/* file only */
+	assert_int_equal(AMQP(&cfg)->batch_linger_ms, 9);	/* env over file */
 	assert_string_equal(AMQP(&cfg)->queue, "env");	/* env over file */
 	assert_string_equal(AMQP(&cfg)->exchange, "cli");	/* CLI over env */
 	config_free(&cfg);
@@ -246,7 +252,10 @@ test_amqp_value_errors(void **state)
 	EXPECT_ERROR("--batch-max-bytes: 99999999999G is out of range (1kB..128MB)", "--batch-max-bytes", "99999999999G");
 	EXPECT_ERROR("--amqp-verify-peer: \"maybe\" is not a boolean (true/false, on/off, yes/no, 1/0)",
 				 "--amqp-verify-peer", "maybe");
-	EXPECT_ERROR("--batch: \"tx\" is not one of change, transaction", "--batch", "tx");
+	EXPECT_ERROR("--batch: \"tx\" is not one of change, transaction, window", "--batch", "tx");
+	EXPECT_ERROR("--batch-linger-ms: -1 is out of range (0..60000)", "--batch-linger-ms", "-1");
+	EXPECT_ERROR("--batch-linger-ms: 60001 is out of range (0..60000)", "--batch-linger-ms", "60001");
+	EXPECT_ERROR("--batch-linger-ms: \"5ms\" is not an integer (0..60000)", "--batch-linger-ms", "5ms");
 	EXPECT_ERROR("--on-return: \"ignore\" is not one of fail, drop, alternate", "--on-return", "ignore");
 	EXPECT_ERROR("--exchange: must not be empty", "--exchange", "");
 	EXPECT_ERROR("--routing-key: unknown placeholder \"{tbl}\" (use {schema}, {table}, {op}, {xid} or {partition})",
@@ -435,8 +444,12 @@ test_amqp_reload(void **state)
 
 	/* reloadable settings change, others keep the running value, CLI still wins */
 	write_conf("status_interval = 6\nstats_interval = 11\nslot = b\nverbose = 1\n"
-			   "shutdown_timeout = 99\nlog_file = /tmp/walcast-test.log\n");
+			   "shutdown_timeout = 99\nlog_file = /tmp/walcast-test.log\n"
+			   "batch = window\nbatch_linger_ms = 50\n");
 	assert_true(config_reload(&cfg, err, sizeof(err)));
+	/* batching is the session's shape: a change needs a restart */
+	assert_int_equal(AMQP(&cfg)->batch, SINK_AMQP_BATCH_CHANGE);
+	assert_int_equal(AMQP(&cfg)->batch_linger_ms, 5);
 	assert_int_equal(cfg.status_interval, 6);
 	assert_int_equal(cfg.stats_interval, 11);
 	assert_int_equal(cfg.verbose, 1);

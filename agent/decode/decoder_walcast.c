@@ -108,6 +108,20 @@ decoder_walcast_check(const struct agent_config *cfg,
 					 o->name, o->value);
 			return false;
 		}
+		/*
+		 * With it the plugin holds complete transactions, their commits
+		 * included, until a batch fills; while the server is idle the
+		 * agent confirms the keepalive position (ack.c), which would then
+		 * pass records the slot has not sent yet (docs/plugin-options.md).
+		 */
+		if (strcmp(o->name, "batch-across-transactions") == 0 &&
+			!decoder_walcast_is_false(o->value))
+		{
+			snprintf(err, errlen,
+					 "option: %s=%s is not possible with walcast-agent (the plugin would hold committed transactions while the agent confirms the idle server's position past them; batch across transactions in the agent with --batch window instead)",
+					 o->name, o->value);
+			return false;
+		}
 		if (needs->key && strcmp(o->name, "include-pk") == 0 &&
 			decoder_walcast_is_false(o->value))
 		{

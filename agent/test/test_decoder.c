@@ -119,6 +119,9 @@ test_refused(void **state)
 	expect_refused(&mirror_needs, "include-pk=false",
 				   "option: include-pk=false is not possible with x_uri (its documents are keyed)");
 	expect_accepted(&no_needs, "include-pk=false");
+	expect_refused(&no_needs, "batch-across-transactions=true",
+				   "option: batch-across-transactions=true is not possible with walcast-agent (the plugin would hold committed transactions while the agent confirms the idle server's position past them; batch across transactions in the agent with --batch window instead)");
+	expect_accepted(&no_needs, "batch-across-transactions=false");
 	expect_accepted(&no_needs, "stream-changes=false");
 	expect_accepted(&no_needs, "include-lsn=true");
 	expect_accepted(&no_needs, "numeric-data-types-as-string=true");

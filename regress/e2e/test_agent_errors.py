@@ -69,7 +69,8 @@ def test_invalid_slot_name_exits_1(db):
 
 
 @pytest.mark.parametrize("option", ["include-lsn=false", "include-seq=off", "include-transaction=false",
-                                    "stream-changes=true", "two-phase=true"])
+                                    "stream-changes=true", "two-phase=true",
+                                    "batch-across-transactions=true"])
 def test_plugin_options_the_agent_cannot_honour_are_refused(db, option):
     rc, _, err = run_agent(["-d", db, "-S", SLOT, "-o", option])
     assert rc == 1

@@ -360,26 +360,41 @@ def workload(conn, title, events, statement, base=None, repeat=1, modes=("change
         compare(conn, events, endpos, base, repeat, modes)
 
 
-def latency(conn, rate, seconds):
-    """Commit -> consumer latency at a steady rate of one-row transactions.
-
-    The consumer is bench/amqp_latency (rabbitmq-c): a Python consumer on
-    these 2 cores falls behind at 5,000 messages/s and measures its own
-    queueing."""
-    sql(conn, "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)")
-    new_slot(conn, "bench_latency")
-    purge()
-    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), env=AGENT_ENV, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+def latency_consumer(count, fmt="walcast"):
+    """bench/amqp_latency on QUEUE for bench_lat, started and consuming
+    (it said "ready") before the first commit; fmt: walcast or debezium."""
     consumer = subprocess.Popen([CONSUMER, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], QUEUE, "bench_lat",
-                                 str(rate * seconds), "10"], stdout=subprocess.PIPE, text=True)
-    consumer.stdout.readline()  # "ready": consuming before the first commit
+                                 str(count), "10", fmt], stdout=subprocess.PIPE, text=True)
+    consumer.stdout.readline()  # "ready"
+    return consumer
+
+
+def pgbench_inserts(rate, seconds):
+    """One-row insert transactions into bench_lat at a steady rate (pgbench -R)."""
     script = os.path.join("/tmp", "walcast_bench_lat.sql")
     with open(script, "w") as f:
         f.write("insert into bench_lat (payload) values (repeat('x', 100));\n")
     subprocess.run([os.path.join(BINDIR, "pgbench"), "-n", "-f", script, "-R", str(rate), "-T", str(seconds),
                     "-c", "2", "-j", "2", "postgres"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=True)
+
+
+LATENCY_TABLE = "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)"
+
+
+def latency(conn, rate, seconds):
+    """Commit -> consumer latency at a steady rate of one-row transactions.
+
+    The consumer is bench/amqp_latency (rabbitmq-c): a Python consumer on
+    these 2 cores falls behind at 5,000 messages/s and measures its own
+    queueing."""
+    sql(conn, LATENCY_TABLE)
+    new_slot(conn, "bench_latency")
+    purge()
+    agent = subprocess.Popen(agent_cmd("bench_latency", "change"), env=AGENT_ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    consumer = latency_consumer(rate * seconds)
+    pgbench_inserts(rate, seconds)
     result = consumer.communicate(timeout=120)[0].strip()
     peak = vmhwm_mb(agent.pid)
     agent.send_signal(signal.SIGTERM)
@@ -389,12 +404,41 @@ def latency(conn, rate, seconds):
     print(f"{result} (ms); agent peak RSS {peak:.1f} MB")
 
 
+# The throughput workloads' table (mixed types), its one-row update
+# transactions and the publication pgoutput reads (bench/peers_bench.py
+# uses them too).
+BENCH_TABLE = """
+    drop table if exists bench_mixed;
+    create table bench_mixed (id int primary key, big bigint, label text, amount numeric(12,2),
+                              at timestamptz, doc jsonb, flag bool);
+    create or replace procedure bench_updates(n int) language plpgsql as $$
+    begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
+    drop publication if exists walcast_bench;
+    create publication walcast_bench for table bench_mixed;
+"""
+DROP_BENCH_TABLE = "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates"
+
+
+def insert_statement(rows):
+    """One transaction inserting rows rows of mixed types into bench_mixed."""
+    return f"""
+        insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
+            '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
+            jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
+        from generate_series(1, {rows}) i"""
+
+
+def workload_args(ap):
+    """The workloads' sizes (bench/peers_bench.py runs the same ones)."""
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the insert transaction")
+    ap.add_argument("--updates", type=int, default=200_000, help="one-row update transactions")
+    ap.add_argument("--rate", type=int, default=5000, help="transactions/s of the latency run")
+    ap.add_argument("--seconds", type=int, default=20, help="seconds of the latency run")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--updates", type=int, default=200_000)
-    ap.add_argument("--rate", type=int, default=5000)
-    ap.add_argument("--seconds", type=int, default=20)
+    workload_args(ap)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
     ap.add_argument("--skip-latency", action="store_true", help="skip the latency measurement")
     ap.add_argument("--workloads", default="insert,update", help="which throughput workloads: insert,update")
@@ -412,26 +456,15 @@ def main():
     modes = args.modes.split(",")
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
-    sql(conn, """
-        drop table if exists bench_mixed;
-        create table bench_mixed (id int primary key, big bigint, label text, amount numeric(12,2),
-                                  at timestamptz, doc jsonb, flag bool);
-        create or replace procedure bench_updates(n int) language plpgsql as $$
-        begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
-        drop publication if exists walcast_bench;
-        create publication walcast_bench for table bench_mixed;
-    """)
+    sql(conn, BENCH_TABLE)
     print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
     if args.latency_only:
         latency(conn, args.rate, args.seconds)
         return
     todo = args.workloads.split(",")
     if "insert" in todo:
-        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
-        insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
-            '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
-            jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""", base, args.repeat, modes, args.endpoint_repeat,
+        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, insert_statement(args.rows),
+                 base, args.repeat, modes, args.endpoint_repeat,
                  args.endpoint_only)
     if "update" in todo:
         if "insert" not in todo:
@@ -441,7 +474,7 @@ def main():
                  args.endpoint_only)
     if not args.skip_latency:
         latency(conn, args.rate, args.seconds)
-    sql(conn, "drop publication walcast_bench; drop table bench_mixed; drop procedure bench_updates")
+    sql(conn, DROP_BENCH_TABLE)
     shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 

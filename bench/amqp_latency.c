@@ -4,11 +4,19 @@
  * consumer on the same 2 cores queues messages at 5,000/s and reports its
  * own delay).  Consumes QUEUE with auto-ack, and for each message whose body
  * has "action":"I" and "table":"TABLE" takes the receive time minus the
- * record's commit timestamp "ts" (ISO 8601 UTC).  Stops after COUNT such
- * messages or IDLE seconds without any, and prints
+ * record's commit timestamp "ts" (ISO 8601 UTC), once per record: a batched
+ * message (a JSON array) gives one figure per event it holds.  Stops after
+ * COUNT such events or IDLE seconds without any, and prints
  * "N events p50 X p90 X p99 X max X" in milliseconds.
  *
- * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS
+ * FORMAT debezium reads Debezium's JSON change events instead (one per
+ * message, bench/peers_bench.py): "op":"c" and "table":"TABLE" in the body,
+ * and the commit timestamp from the first "ts_us" (the "source" block's,
+ * which comes before the envelope's own processing time; microseconds
+ * since the epoch).  Both are the commit time of the transaction as
+ * PostgreSQL wrote it in the commit record.
+ *
+ * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS [walcast|debezium]
  */
 #define _GNU_SOURCE
 #include <amqp.h>
@@ -52,6 +60,43 @@ parse_ts(const char *s, size_t len)
 	return t;
 }
 
+/*
+ * The latencies (ms) of the events of one message body received at time
+ * now, into d (room for max); returns how many.
+ */
+static long
+record_latencies(const char *body, size_t len, int debezium, const char *table_pat,
+				 double now, double *d, long max)
+{
+	const char *p = body,
+			   *end = body + len;
+	long		got = 0;
+
+	if (memmem(body, len, table_pat, strlen(table_pat)) == NULL)
+		return 0;
+	if (debezium)
+	{
+		const char *ts = memmem(body, len, "\"ts_us\":", 8);
+
+		if (ts != NULL && max > 0 && memmem(body, len, "\"op\":\"c\"", 8) != NULL)
+			d[got++] = (now - strtod(ts + 8, NULL) / 1e6) * 1000.0;
+		return got;
+	}
+	if (memmem(body, len, "\"action\":\"I\"", 12) == NULL)
+		return 0;
+	/* every record, in a batch too, has its own "ts" */
+	while (got < max && (p = memmem(p, (size_t) (end - p), "\"ts\":\"", 6)) != NULL)
+	{
+		const char *close = memchr(p + 6, '"', (size_t) (end - p - 6));
+		double		t = close ? parse_ts(p + 6, (size_t) (close - p - 6)) : -1;
+
+		if (t > 0)
+			d[got++] = (now - t) * 1000.0;
+		p += 6;
+	}
+	return got;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -62,12 +107,14 @@ main(int argc, char **argv)
 	double	   *d;
 	long		n = 0;
 	struct timeval idle;
+	int			debezium;
 
-	if (argc != 7)
+	if (argc != 7 && argc != 8)
 	{
-		fprintf(stderr, "usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS\n");
+		fprintf(stderr, "usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS [walcast|debezium]\n");
 		return 1;
 	}
+	debezium = argc == 8 && strcmp(argv[7], "debezium") == 0;
 	want = atol(argv[5]);
 	idle.tv_sec = atol(argv[6]);
 	idle.tv_usec = 0;
@@ -103,21 +150,8 @@ main(int argc, char **argv)
 		if (r.reply_type != AMQP_RESPONSE_NORMAL)
 			break;				/* idle timeout or connection trouble */
 		gettimeofday(&now, NULL);
-		{
-			const char *body = env.message.body.bytes;
-			size_t		len = env.message.body.len;
-			const char *ts = memmem(body, len, "\"ts\":\"", 6);
-
-			if (ts != NULL && memmem(body, len, "\"action\":\"I\"", 12) != NULL &&
-				memmem(body, len, table_pat, strlen(table_pat)) != NULL)
-			{
-				const char *end = memchr(ts + 6, '"', len - (size_t) (ts + 6 - body));
-				double		t = end ? parse_ts(ts + 6, (size_t) (end - ts - 6)) : -1;
-
-				if (t > 0)
-					d[n++] = (now.tv_sec + now.tv_usec / 1e6 - t) * 1000.0;
-			}
-		}
+		n += record_latencies(env.message.body.bytes, env.message.body.len, debezium, table_pat,
+							  now.tv_sec + now.tv_usec / 1e6, d + n, want - n);
 		amqp_destroy_envelope(&env);
 	}
 	if (n == 0)

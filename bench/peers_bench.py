@@ -38,7 +38,7 @@ Nothing here is a test: no figure is asserted.
 
 Usage: peers_bench.py [--rows N] [--updates N] [--rate TPS] [--seconds S]
                       [--warmup-seconds S] [--workloads insert,update,latency]
-                      [--contenders change,transaction,pgoutput,window,debezium]
+                      [--contenders change,transaction,pgoutput,window,debezium[,debezium-poll10]]
                       [--heap SIZE] [--linger-ms MS]
 Environment (bench/run.sh peers sets it): WALCAST_DEBEZIUM_HOME,
 WALCAST_DEBEZIUM_JAVA, WALCAST_DEBEZIUM_HTTP_PORT, and those of agent_bench.
@@ -181,12 +181,12 @@ class Debezium:
     config/application.properties and the offsets file."""
 
     kind = "debezium"
-    key = "debezium"
-    label = "Debezium Server (pgoutput, RabbitMQ sink)"
     slot_plugin = "pgoutput"
 
-    def __init__(self, home, java, heap, http_port):
+    def __init__(self, home, java, heap, http_port, key="debezium", label="Debezium Server (pgoutput, RabbitMQ sink)",
+                 extra=""):
         self.home, self.java, self.heap, self.http_port = home, java, heap, http_port
+        self.key, self.label, self.extra = key, label, extra
         self.runner = glob.glob(os.path.join(home, "debezium-server-dist-*-runner.jar"))[0]
         self.version = re.search(r"debezium-server-dist-(.+)-runner\.jar", self.runner).group(1)
         out = subprocess.run([java, "-version"], stderr=subprocess.PIPE, text=True).stderr
@@ -237,7 +237,7 @@ debezium.sink.rabbitmq.exchange={EXCHANGE}
 debezium.sink.rabbitmq.routingKey.source=topic
 quarkus.http.port={self.http_port}
 quarkus.http.host=127.0.0.1
-"""
+""" + self.extra
 
     def launch(self, slot, rundir):
         os.makedirs(os.path.join(rundir, "config"), exist_ok=True)
@@ -303,10 +303,15 @@ def contenders(args):
     elif "window" in args.contenders:
         print(f"\nwindow batching: skipped: {AGENT} has no --batch window (issue 17's batching is not in this build)")
     home, java = os.environ.get("WALCAST_DEBEZIUM_HOME"), os.environ.get("WALCAST_DEBEZIUM_JAVA")
-    if "debezium" in args.contenders:
+    if any(k.startswith("debezium") for k in args.contenders):
         if not home or not java:
             raise SystemExit("WALCAST_DEBEZIUM_HOME and WALCAST_DEBEZIUM_JAVA are not set (run bench/run.sh peers)")
-        all_.append(Debezium(home, java, args.heap, int(os.environ.get("WALCAST_DEBEZIUM_HTTP_PORT", "26980"))))
+        port = int(os.environ.get("WALCAST_DEBEZIUM_HTTP_PORT", "26980"))
+        all_.append(Debezium(home, java, args.heap, port))
+        # Not a default: Debezium tuned for latency, its queue polled every
+        # 10 ms instead of 500 (what a user who wants low latency changes first)
+        all_.append(Debezium(home, java, args.heap, port, "debezium-poll10",
+                             "Debezium Server, poll.interval.ms=10", "debezium.source.poll.interval.ms=10\n"))
     return [c for c in all_ if c.key in args.contenders]
 
 
@@ -374,22 +379,29 @@ def throughput_run(conn, contender, slot, events, endpos):
 
 def latency_run(conn, contender, slot, rate, seconds, warmup):
     """The contender streaming (a first row seen in the queue: its startup),
-    warm-up load, then a steady rate with bench/amqp_latency consuming."""
+    warm-up load until all of it is in the queue, then a steady rate with
+    bench/amqp_latency consuming.  bench_lat was emptied before the slot was
+    made.  Returns the Sample, the startup, amqp_latency's line and the
+    transactions pgbench committed in the measured part."""
     rundir, s, proc = begin(contender, slot)
     sql(conn, "insert into bench_lat (payload) values ('first')")
     watch(conn, contender, slot, proc, s, lambda depth: depth >= 1)
     startup = s.startup()
-    result = None
+    result, committed = None, 0
+    if not s.note and warmup > 0:
+        pgbench_inserts(rate, warmup)
+        endpos = sql(conn, "select pg_current_wal_insert_lsn()")[0][0]
+        rows = sql(conn, "select count(*) from bench_lat")[0][0]
+        watch(conn, contender, slot, proc, s, lambda depth: contender.done(conn, slot, endpos, depth, rows))
     if not s.note:
-        if warmup > 0:
-            pgbench_inserts(rate, warmup)
-            # until the warm-up has all arrived: the depth still for a second
-            s.last = time.monotonic()
-            watch(conn, contender, slot, proc, s, lambda depth: time.monotonic() - s.last > 1.0)
         purge()
         cpu0, wal0 = cpu_secs(proc.pid), s.walsender
-        consumer = latency_consumer(rate * seconds, "debezium" if contender.kind == "debezium" else "walcast")
+        before = sql(conn, "select count(*) from bench_lat")[0][0]
+        # more than pgbench commits (-R is a schedule, not a count): the
+        # consumer stops after 10 s without a message
+        consumer = latency_consumer(2 * rate * seconds, "debezium" if contender.kind == "debezium" else "walcast")
         pgbench_inserts(rate, seconds)
+        committed = sql(conn, "select count(*) from bench_lat")[0][0] - before
         result = consumer.communicate(timeout=300)[0].strip()
         s.cpu, s.cpu_first = cpu_secs(proc.pid), cpu0
         pid = slot_row(conn, slot)[1]
@@ -399,7 +411,7 @@ def latency_run(conn, contender, slot, rate, seconds, warmup):
     drop_slot(conn, slot)
     extra = contender.notes(rundir)
     s.note = "; ".join(x for x in (s.note, extra) if x)
-    return s, startup, result
+    return s, startup, result, committed
 
 
 # --- reports -------------------------------------------------------------------
@@ -441,17 +453,17 @@ def parse_latency(result):
 def latency_table(rate, seconds, warmup, results, ref):
     print(f"\n### Commit -> consumer latency, {rate:,} one-row insert transactions/s for {seconds} s "
           f"(after {warmup} s of warm-up)\n")
-    print("| contender | events | p50 ms | p90 ms | p99 ms | max ms | p99 vs Debezium | CPU s / 100k events | "
-          "peak RSS MB | startup s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| contender | committed | received | p50 ms | p90 ms | p99 ms | max ms | p99 vs Debezium | "
+          "CPU s / 100k events | peak RSS MB | startup s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = next((parse_latency(r[2]) for c, r in results.items() if c.key == ref), None)
-    for c, (s, startup, result) in results.items():
+    for c, (s, startup, result, committed) in results.items():
         lat = parse_latency(result)
         if lat is None:
-            print(f"| {c.label} | {result or 'no result'} | | | | | | | {s.rss:.1f} | {startup:.2f} |")
+            print(f"| {c.label} | {committed:,} | {result or 'no result'} | | | | | | | {s.rss:.1f} | {startup:.2f} |")
             continue
         vs = f"{lat['p99'] / base['p99']:.3f}x" if base else "-"
-        print(f"| {c.label} | {lat['n']:,} | {lat['p50']:.2f} | {lat['p90']:.2f} | {lat['p99']:.2f} | "
+        print(f"| {c.label} | {committed:,} | {lat['n']:,} | {lat['p50']:.2f} | {lat['p90']:.2f} | {lat['p99']:.2f} | "
               f"{lat['max']:.2f} | {vs} | {per100k(s.cpu - s.cpu_first, lat['n']):.2f} | {s.rss:.1f} | "
               f"{startup:.2f} |")
     notes = [(c, r[0].note) for c, r in results.items() if r[0].note]
@@ -499,10 +511,14 @@ def print_config(cs, args):
     dbz = next((c for c in cs if c.kind == "debezium"), None)
     if dbz is not None:
         props = dbz.properties("SLOT", "RUNDIR")
+        props = props[:len(props) - len(dbz.extra)]
         props = re.sub(r"(password=).+", r"\1<the broker's, from AMQP_URI>", props)
         print(f"\nDebezium Server {dbz.version} on {dbz.java} ({dbz.java_version}), heap cap -Xmx{args.heap}; "
               f"config/application.properties (RUNDIR and SLOT per run):\n")
         print("```properties\n" + props + "```")
+        for c in cs:
+            if c.kind == "debezium" and c.extra:
+                print(f"\n{c.label}: the same, and `{c.extra.strip()}`")
     sys.stdout.flush()
 
 
@@ -519,7 +535,7 @@ def prepare(conn):
 
 
 def throughput(conn, cs, title, events, statement, runs, key):
-    slots = {c: f"peer_{key}_{c.key}" for c in cs}
+    slots = {c: f"peer_{key}_{c.key.replace('-', '_')}" for c in cs}
     for c, slot in slots.items():
         new_slot(conn, slot, c.slot_plugin)
     sql(conn, statement)
@@ -562,7 +578,8 @@ def main():
     lat = {}
     if "latency" in todo:
         for c in cs:
-            slot = f"peer_latency_{c.key}"
+            slot = f"peer_latency_{c.key.replace('-', '_')}"
+            sql(conn, "truncate bench_lat")  # before the slot: no contender sees it
             new_slot(conn, slot, c.slot_plugin)
             lat[c] = latency_run(conn, c, slot, args.rate, args.seconds, args.warmup_seconds)
         latency_table(args.rate, args.seconds, args.warmup_seconds, lat, REF)

@@ -155,7 +155,10 @@ class Agent:
         self.slot_plugin = plugin
 
     def command(self, slot):
-        return agent_cmd(slot, self.batch, self.plugin) + self.extra
+        # No heartbeats: each would be a logical message in the WAL that the
+        # other contenders' slots read too (Debezium publishes them as
+        # events of its own), so the contenders would not read the same WAL.
+        return agent_cmd(slot, self.batch, self.plugin) + ["--heartbeat-interval", "0"] + self.extra
 
     def launch(self, slot, rundir):
         self.log = os.path.join(rundir, "agent.log")
@@ -264,16 +267,23 @@ quarkus.http.host=127.0.0.1
             return ""
         start = re.search(r"Starting replication stream from LSN LSN\{([0-9A-F/]+)\}", text)
         slot = re.search(r"Obtained valid replication slot .*?latestFlushedLsn=LSN\{([0-9A-F/]+)\}", text)
-        pauses = []
+        gc = ""
         try:
             with open(os.path.join(rundir, "gc.log")) as f:
-                pauses = [float(m) for m in re.findall(r"Pause.* ([0-9.]+)ms$", f.read(), re.M)]
+                gc = f.read()
         except OSError:
             pass
+        pauses = [float(m) for m in re.findall(r"Pause.* ([0-9.]+)ms$", gc, re.M)]
+        # "GC(n) Pause Young ... 230M->86M(270M)": live after, committed heap
+        after = [int(m) for m in re.findall(r"->(\d+)M\(\d+M\)", gc)]
+        committed = [int(m) for m in re.findall(r"->\d+M\((\d+)M\)", gc)]
         parts = []
         if start and slot:
             parts.append(f"streamed from {start.group(1)}, the slot's confirmed position {slot.group(1)}")
         parts.append(f"{len(pauses)} GC pauses, {sum(pauses):.0f} ms in all")
+        if committed:
+            parts.append(f"heap at most {max(committed)} MB committed of the -Xmx{self.heap} cap, "
+                         f"at most {max(after)} MB in use after a collection")
         return "; ".join(parts)
 
     def flags_in_effect(self):

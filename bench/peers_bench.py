@@ -107,11 +107,21 @@ class Queue:
 
 
 def drain_queue():
-    """Consume the queue empty: (messages, events)."""
+    """Consume the queue empty: (messages, events).  amqp_drain stops after
+    2 s without a message, which a loaded broker paging a million
+    persistent messages back from disk can take: again until the queue is
+    empty."""
     u = urlparse(AMQP_URI)
-    out = subprocess.run([DRAIN, u.hostname, str(u.port), QUEUE, "0", "2"], stdout=subprocess.PIPE, text=True,
-                         check=True).stdout.split()
-    return int(out[1]), int(out[8])
+    messages = events = 0
+    while True:
+        out = subprocess.run([DRAIN, u.hostname, str(u.port), QUEUE, "0", "2"], stdout=subprocess.PIPE,
+                             text=True, check=True).stdout.split()
+        messages, events = messages + int(out[1]), events + int(out[8])
+        q = Queue()  # a fresh connection: a drain may outlast a heartbeat interval
+        depth = q.depth()
+        q.close()
+        if depth == 0:
+            return messages, events
 
 
 def slot_row(conn, slot):

@@ -290,7 +290,7 @@ quarkus.http.host=127.0.0.1
         parts = []
         if start and slot:
             parts.append(f"streamed from {start.group(1)}, the slot's confirmed position {slot.group(1)}")
-        parts.append(f"{len(pauses)} GC pauses, {sum(pauses):.0f} ms in all")
+        parts.append(f"{len(pauses)} GC pauses ({gc.count('Pause Full')} full), {sum(pauses):.0f} ms in all")
         if committed:
             parts.append(f"heap at most {max(committed)} MB committed of the -Xmx{self.heap} cap, "
                          f"at most {max(after)} MB in use after a collection")

@@ -120,7 +120,7 @@ def drain_queue():
         q = Queue()  # a fresh connection: a drain may outlast a heartbeat interval
         depth = q.depth()
         q.close()
-        if depth == 0:
+        if depth == 0 or int(out[1]) == 0:  # empty, or nothing more comes (the count then says so)
             return messages, events
 
 
@@ -166,8 +166,9 @@ class Agent:
 
     def command(self, slot):
         # No heartbeats: each would be a logical message in the WAL that the
-        # other contenders' slots read too (Debezium publishes them as
-        # events of its own), so the contenders would not read the same WAL.
+        # other contenders' slots read too (Debezium's connector publishes
+        # logical messages as events: a run with heartbeats had 3 events
+        # too many), so the contenders would not read the same WAL.
         return agent_cmd(slot, self.batch, self.plugin) + ["--heartbeat-interval", "0"] + self.extra
 
     def launch(self, slot, rundir):
@@ -206,9 +207,11 @@ class Debezium:
         self.java_version = " ".join(out.splitlines()[1:2]).strip() or out.strip()
 
     def jvm_flags(self, rundir):
-        # -Xmx: a fair cap, stated in docs/benchmarks.md; the rest are what
-        # Debezium's run.sh would need on Java 25 to start without warnings,
-        # plus logs of the flags in effect and of the GC pauses.
+        # -Xmx: a fair cap, stated in docs/benchmarks.md.  --add-opens and
+        # --enable-native-access spare Java 25's warnings about its
+        # libraries' reflection and native calls (Debezium's run.sh passes
+        # JAVA_OPTS through and sets neither); the others log the flags in
+        # effect and the GC pauses.
         return [f"-Xmx{self.heap}", "-XX:+PrintCommandLineFlags", f"-Xlog:gc:file={rundir}/gc.log",
                 "--add-opens=java.base/java.lang=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"]
 

@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-queues bench-mongo bench-snapshot \
+.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-queues bench-mongo bench-snapshot bench-peers \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -80,6 +80,11 @@ bench-mongo: install
 
 bench-snapshot: install
 	@bench/run.sh snapshot
+
+# Against Debezium Server (bench/peers_bench.py): not part of `bench`, which
+# runs without Java or Maven; skipped, not failed, without them.
+bench-peers: install
+	@bench/run.sh peers
 
 servers-up: deps
 	@scripts/servers.sh up

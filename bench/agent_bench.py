@@ -442,6 +442,29 @@ def workload(conn, title, events, statement, base=None, repeat=1, modes=("change
         compare(conn, events, endpos, base, repeat, modes)
 
 
+def latency_consumer(count, fmt="walcast"):
+    """bench/amqp_latency on QUEUE for bench_lat, started and consuming
+    (it said "ready") before the first commit; fmt: walcast or debezium.
+    It takes each event of a batched message with its own commit time."""
+    consumer = subprocess.Popen([CONSUMER, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], QUEUE, "bench_lat",
+                                 str(count), "10", fmt], stdout=subprocess.PIPE, text=True)
+    consumer.stdout.readline()  # "ready"
+    return consumer
+
+
+def pgbench_inserts(rate, seconds):
+    """One-row insert transactions into bench_lat at a steady rate (pgbench -R)."""
+    script = os.path.join("/tmp", "walcast_bench_lat.sql")
+    with open(script, "w") as f:
+        f.write("insert into bench_lat (payload) values (repeat('x', 100));\n")
+    subprocess.run([os.path.join(BINDIR, "pgbench"), "-n", "-f", script, "-R", str(rate), "-T", str(seconds),
+                    "-c", "2", "-j", "2", "postgres"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=True)
+
+
+LATENCY_TABLE = "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)"
+
+
 def latency(conn, rate, seconds, batch="change"):
     """Commit -> consumer latency at a steady rate of one-row transactions.
 
@@ -453,21 +476,14 @@ def latency(conn, rate, seconds, batch="change"):
     # confirmed position, and a slot of the same name recreated since is
     # refused (exit 4)
     slot = "bench_lat_" + re.sub(r"\W", "_", batch)
-    sql(conn, "drop table if exists bench_lat; create table bench_lat (id bigserial primary key, payload text)")
+    sql(conn, LATENCY_TABLE)
     new_slot(conn, slot)
     purge()
     log = tempfile.TemporaryFile()
     agent = subprocess.Popen(agent_cmd(slot, batch), env=AGENT_ENV, stdout=subprocess.DEVNULL,
                              stderr=log)
-    consumer = subprocess.Popen([CONSUMER, "127.0.0.1", os.environ["WALCAST_AMQP_PORT"], QUEUE, "bench_lat",
-                                 str(rate * seconds), "10"], stdout=subprocess.PIPE, text=True)
-    consumer.stdout.readline()  # "ready": consuming before the first commit
-    script = os.path.join("/tmp", "walcast_bench_lat.sql")
-    with open(script, "w") as f:
-        f.write("insert into bench_lat (payload) values (repeat('x', 100));\n")
-    subprocess.run([os.path.join(BINDIR, "pgbench"), "-n", "-f", script, "-R", str(rate), "-T", str(seconds),
-                    "-c", "2", "-j", "2", "postgres"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
+    consumer = latency_consumer(rate * seconds)
+    pgbench_inserts(rate, seconds)
     result = consumer.communicate(timeout=120)[0].strip()
     peak = vmhwm_mb(agent.pid)
     agent.send_signal(signal.SIGTERM)
@@ -485,12 +501,50 @@ def latency(conn, rate, seconds, batch="change"):
     sys.stdout.flush()
 
 
+# The throughput workloads' tables (mixed types; bench_alt for the
+# alternating-key workload), their one-row update transactions and the
+# publication pgoutput reads (bench/peers_bench.py uses them too).
+BENCH_TABLE = """
+    drop table if exists bench_mixed;
+    create table bench_mixed (id int primary key, big bigint, label text, amount numeric(12,2),
+                              at timestamptz, doc jsonb, flag bool);
+    create or replace procedure bench_updates(n int) language plpgsql as $$
+    begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
+    drop table if exists bench_alt;
+    create table bench_alt (like bench_mixed including all);
+    create or replace procedure bench_alternate(n int) language plpgsql as $$
+    begin for i in 1..n loop
+        if i % 2 = 0 then update bench_mixed set big = big + 1 where id = i;
+        else update bench_alt set big = big + 1 where id = i; end if;
+        commit;
+    end loop; end $$;
+    drop publication if exists walcast_bench;
+    create publication walcast_bench for table bench_mixed;
+"""
+DROP_BENCH_TABLE = ("drop publication walcast_bench; drop table bench_mixed, bench_alt; "
+                    "drop procedure bench_updates; drop procedure bench_alternate")
+
+
+def insert_statement(rows):
+    """One transaction inserting rows rows of mixed types into bench_mixed."""
+    return f"""
+        insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
+            '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
+            jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
+        from generate_series(1, {rows}) i"""
+
+
+def workload_args(ap):
+    """The workloads' sizes (bench/peers_bench.py runs the same ones)."""
+    ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the insert transaction")
+    ap.add_argument("--updates", type=int, default=200_000, help="one-row update transactions")
+    ap.add_argument("--rate", type=int, default=5000, help="transactions/s of the latency run")
+    ap.add_argument("--seconds", type=int, default=20, help="seconds of the latency run")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--updates", type=int, default=200_000)
-    ap.add_argument("--rate", type=int, default=5000)
-    ap.add_argument("--seconds", type=int, default=20)
+    workload_args(ap)
     ap.add_argument("--latency-only", action="store_true", help="skip the throughput workloads")
     ap.add_argument("--skip-latency", action="store_true", help="skip the latency measurement")
     ap.add_argument("--workloads", default="insert,update", help="which throughput workloads: insert,update")
@@ -512,23 +566,7 @@ def main():
     modes = args.modes.split(",")
     conn = psycopg2.connect("dbname=postgres")
     conn.autocommit = True
-    sql(conn, """
-        drop table if exists bench_mixed;
-        create table bench_mixed (id int primary key, big bigint, label text, amount numeric(12,2),
-                                  at timestamptz, doc jsonb, flag bool);
-        create or replace procedure bench_updates(n int) language plpgsql as $$
-        begin for i in 1..n loop update bench_mixed set big = big + 1 where id = i; commit; end loop; end $$;
-        drop table if exists bench_alt;
-        create table bench_alt (like bench_mixed including all);
-        create or replace procedure bench_alternate(n int) language plpgsql as $$
-        begin for i in 1..n loop
-            if i % 2 = 0 then update bench_mixed set big = big + 1 where id = i;
-            else update bench_alt set big = big + 1 where id = i; end if;
-            commit;
-        end loop; end $$;
-        drop publication if exists walcast_bench;
-        create publication walcast_bench for table bench_mixed;
-    """)
+    sql(conn, BENCH_TABLE)
     print(f"PostgreSQL {sql(conn, 'show server_version')[0][0]}, {os.cpu_count()} cores")
     latency_modes = ["change"] + [f"window:{ms}" for ms in lingers]
     if args.latency_only:
@@ -543,17 +581,13 @@ def main():
         if not args.skip_latency:
             for b in latency_modes:
                 latency(conn, args.rate, args.seconds, b)
-        sql(conn, "drop publication walcast_bench; drop table bench_mixed, bench_alt; "
-                  "drop procedure bench_updates; drop procedure bench_alternate")
+        sql(conn, DROP_BENCH_TABLE)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         return
     todo = args.workloads.split(",")
     if "insert" in todo:
-        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, f"""
-        insert into bench_mixed select i, i * 1000003::bigint, repeat(md5(i::text), 3), i * 1.25,
-            '2026-01-01 00:00:00+00'::timestamptz + i * interval '1 second',
-            jsonb_build_object('k', i, 'tag', 'v' || (i % 97)), i % 2 = 0
-        from generate_series(1, {args.rows}) i""", base, args.repeat, modes, args.endpoint_repeat,
+        workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, insert_statement(args.rows),
+                 base, args.repeat, modes, args.endpoint_repeat,
                  args.endpoint_only)
     if "update" in todo:
         if "insert" not in todo:
@@ -568,8 +602,7 @@ def main():
     if not args.skip_latency:
         for b in latency_modes:
             latency(conn, args.rate, args.seconds, b)
-    sql(conn, "drop publication walcast_bench; drop table bench_mixed, bench_alt; "
-              "drop procedure bench_updates; drop procedure bench_alternate")
+    sql(conn, DROP_BENCH_TABLE)
     shutil.rmtree(STATE_DIR, ignore_errors=True)
 
 

@@ -10,7 +10,14 @@
  * or IDLE seconds without any message, and prints
  * "N events p50 X p90 X p99 X max X" in milliseconds.
  *
- * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS
+ * FORMAT debezium reads Debezium's JSON change events instead (one per
+ * message, bench/peers_bench.py): "op":"c" and "table":"TABLE" in the body,
+ * and the commit timestamp from the first "ts_us" (the "source" block's,
+ * which comes before the envelope's own processing time; microseconds
+ * since the epoch).  Both are the commit time of the transaction as
+ * PostgreSQL wrote it in the commit record.
+ *
+ * Usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS [walcast|debezium]
  */
 #define _GNU_SOURCE
 #include <amqp.h>
@@ -55,18 +62,30 @@ parse_ts(const char *s, size_t len)
 }
 
 /*
- * The records of one message body (a record starts with {"action":), each
- * an insert into the table of table_pat with a "ts": its latency at
- * received (seconds) into d[n...], at most want in all; returns the new n.
+ * The events of one message body received at time received (seconds):
+ * their latencies (ms) into d[n...], at most want in all; returns the new n.
+ * walcast: a record starts with {"action":, each an insert into the table
+ * of table_pat with its own "ts" (a batch holds several).  debezium: one
+ * event, "op":"c", its commit time the first "ts_us" (the source block's).
  */
 static long
-take_events(const char *body, size_t len, const char *table_pat, double received,
-			double *d, long n, long want)
+take_events(const char *body, size_t len, int debezium, const char *table_pat,
+			double received, double *d, long n, long want)
 {
 	static const char start[] = "{\"action\":";
 	const char *end = body + len;
-	const char *rec = memmem(body, len, start, sizeof(start) - 1);
+	const char *rec;
 
+	if (debezium)
+	{
+		const char *ts = memmem(body, len, "\"ts_us\":", 8);
+
+		if (ts != NULL && n < want && memmem(body, len, "\"op\":\"c\"", 8) != NULL &&
+			memmem(body, len, table_pat, strlen(table_pat)) != NULL)
+			d[n++] = (received - strtod(ts + 8, NULL) / 1e6) * 1000.0;
+		return n;
+	}
+	rec = memmem(body, len, start, sizeof(start) - 1);
 	while (rec != NULL && n < want)
 	{
 		const char *next = memmem(rec + 1, (size_t) (end - rec - 1), start, sizeof(start) - 1);
@@ -97,12 +116,14 @@ main(int argc, char **argv)
 	double	   *d;
 	long		n = 0;
 	struct timeval idle;
+	int			debezium;
 
-	if (argc != 7)
+	if (argc != 7 && argc != 8)
 	{
-		fprintf(stderr, "usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS\n");
+		fprintf(stderr, "usage: amqp_latency HOST PORT QUEUE TABLE COUNT IDLE_SECONDS [walcast|debezium]\n");
 		return 1;
 	}
+	debezium = argc == 8 && strcmp(argv[7], "debezium") == 0;
 	want = atol(argv[5]);
 	idle.tv_sec = atol(argv[6]);
 	idle.tv_usec = 0;
@@ -138,7 +159,7 @@ main(int argc, char **argv)
 		if (r.reply_type != AMQP_RESPONSE_NORMAL)
 			break;				/* idle timeout or connection trouble */
 		gettimeofday(&now, NULL);
-		n = take_events(env.message.body.bytes, env.message.body.len, table_pat,
+		n = take_events(env.message.body.bytes, env.message.body.len, debezium, table_pat,
 						now.tv_sec + now.tv_usec / 1e6, d, n, want);
 		amqp_destroy_envelope(&env);
 	}

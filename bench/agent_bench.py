@@ -104,6 +104,12 @@ def purge():
 def new_slot(conn, name, plugin="walcast"):
     sql(conn, "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = %s", (name,))
     sql(conn, "select pg_create_logical_replication_slot(%s, %s)", (name, plugin))
+    # A new slot is a new stream: the position an earlier agent kept for a
+    # slot of this name (the previous workload's) would make the agent see
+    # a recreated slot and stop with exit 4 (--accept-slot-gap).
+    position = os.path.join(STATE_DIR, name + ".position")
+    if os.path.exists(position):
+        os.remove(position)
 
 
 def vmhwm_mb(pid):

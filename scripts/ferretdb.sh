@@ -54,11 +54,10 @@ start() {
 		;;
 	*) die "WALCAST_FERRETDB_BACKEND must be pg or sqlite, not \"$WALCAST_FERRETDB_BACKEND\"" ;;
 	esac
-	# Test ports lie in the kernel's ephemeral range: an outgoing
-	# connection of any process may hold one, and then keep it in
-	# TIME-WAIT for 60 s, which FerretDB's listener does not bind over (the
-	# free-port check above only sees listeners).  A start that fails to
-	# bind is tried again every 2 s for a little over a minute.
+	# A port chosen inside the kernel's ephemeral range (the defaults lie
+	# below it: lib.sh) may be held by an outgoing connection of any
+	# process, which FerretDB's listener cannot bind over.  A start that
+	# fails to bind is tried again every 2 s for a little over a minute.
 	local attempt
 	for attempt in $(seq 1 35); do
 		# shellcheck disable=SC2086

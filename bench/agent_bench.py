@@ -548,6 +548,16 @@ def workload_args(ap):
     ap.add_argument("--seconds", type=int, default=20, help="seconds of the latency run")
 
 
+def window_workloads(conn, n, lingers, seed_mixed):
+    """Table (f): n one-row updates of bench_mixed, then n alternating between
+    bench_mixed and bench_alt; bench_mixed's rows are seeded unless the
+    update workload already did."""
+    rows = f"select i, i from generate_series(1, {n}) i"
+    sql(conn, (f"insert into bench_mixed (id, big) {rows};" if seed_mixed else "") +
+        f"insert into bench_alt (id, big) {rows}")
+    window(conn, n, f"call bench_updates({n})", f"call bench_alternate({n})", lingers)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     workload_args(ap)
@@ -579,18 +589,7 @@ def main():
         for b in latency_modes:
             latency(conn, args.rate, args.seconds, b)
         return
-    if args.window_only:
-        sql(conn, f"insert into bench_mixed (id, big) select i, i from generate_series(1, {args.updates}) i;"
-                  f"insert into bench_alt (id, big) select i, i from generate_series(1, {args.updates}) i")
-        window(conn, args.updates, f"call bench_updates({args.updates})",
-               f"call bench_alternate({args.updates})", lingers)
-        if not args.skip_latency:
-            for b in latency_modes:
-                latency(conn, args.rate, args.seconds, b)
-        sql(conn, DROP_BENCH_TABLE)
-        shutil.rmtree(STATE_DIR, ignore_errors=True)
-        return
-    todo = args.workloads.split(",")
+    todo = [] if args.window_only else args.workloads.split(",")
     if "insert" in todo:
         workload(conn, f"one {args.rows:,}-row insert transaction", args.rows, insert_statement(args.rows),
                  base, args.repeat, modes, args.endpoint_repeat,
@@ -602,9 +601,9 @@ def main():
                  f"call bench_updates({args.updates})", base, args.repeat, modes, args.endpoint_repeat,
                  args.endpoint_only)
         if not args.endpoint_only and base is None:
-            sql(conn, f"insert into bench_alt (id, big) select i, i from generate_series(1, {args.updates}) i")
-            window(conn, args.updates, f"call bench_updates({args.updates})",
-                   f"call bench_alternate({args.updates})", lingers)
+            window_workloads(conn, args.updates, lingers, seed_mixed=False)
+    if args.window_only:
+        window_workloads(conn, args.updates, lingers, seed_mixed=True)
     if not args.skip_latency:
         for b in latency_modes:
             latency(conn, args.rate, args.seconds, b)

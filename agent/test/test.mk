@@ -10,7 +10,7 @@
 # agent/ (test_config reads walcast-agent.conf.example).
 
 TEST_PROGS = test/test_event test/test_decoder test/test_route test/test_partition test/test_envelope test/test_config \
-	test/test_config_docs test/test_sink_amqp test/test_sink_amqp_batch test/test_sink_mongo test/test_sink_mongo_doc test/test_sink_file test/test_log \
+	test/test_config_docs test/test_sink_amqp test/test_sink_amqp_batch test/test_sink_mongo test/test_sink_mongo_doc test/test_sink_file test/test_sink_s3 test/test_log \
 	test/test_scrub test/test_snapshot_state test/test_snapshot_plan test/test_walcast_filter \
 	test/test_decoder_pgoutput test/test_position test/test_obs test/test_watch
 

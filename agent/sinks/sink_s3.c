@@ -880,12 +880,21 @@ sink_s3_configured(const struct agent_config *cfg)
 	return set->s3_uri != NULL && set->s3_uri[0] != '\0';
 }
 
-/* CSV's header names every column: events carry their types. */
+/*
+ * CSV's header names every column (events carry their types), and an
+ * UPDATE that moves a row to a new key is written as a DELETE of the old
+ * one first (events carry the key's columns).
+ */
 static void
 sink_s3_needs_for(const struct agent_config *cfg, struct event_needs *needs)
 {
+	bool		csv = sink_s3_settings(cfg)->s3_format == SINK_S3_CSV;
+
 	memset(needs, 0, sizeof(*needs));
-	needs->types = sink_s3_settings(cfg)->s3_format == SINK_S3_CSV;
+	needs->types = csv;
+	needs->key = csv;
+	needs->key_setting = "s3_format";
+	needs->key_why = "a CSV row whose key changed is written as a delete of the old key";
 }
 
 /* The object-storage sink: --s3-uri enables it. */

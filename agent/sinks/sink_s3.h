@@ -184,12 +184,14 @@ extern void sink_s3_csv_header(const struct sink_s3_columns *cols,
 							   const char *ts_column, struct strbuf *out);
 
 /*
- * ev as one CSV row under cols: Op (I, U, D; T for a TRUNCATE, with every
- * column NULL; I for a load's rows, as DMS's IncludeOpForFullLoad), the commit time
- * when ts_column is set, then each column: NULL as an empty field, a
+ * ev as CSV under cols: Op (I, U, D; T for a TRUNCATE, with every column
+ * NULL; I for a load's rows, as DMS's IncludeOpForFullLoad), the commit
+ * time when ts_column is set, then each column: NULL as an empty field, a
  * string always quoted (so "" is the empty string), numbers and booleans
- * as written, json and arrays as their JSON text.  *unchanged counts
- * columns an UPDATE left out (unchanged TOAST values, written as NULL).
+ * as written, json and arrays as their JSON text.  An UPDATE that changed
+ * the key ("pk") is two rows: D with the old key, then U.  *unchanged
+ * counts columns an UPDATE left out (unchanged TOAST values, written as
+ * NULL).
  */
 extern bool sink_s3_csv_row(const struct event *ev,
 							const struct sink_s3_columns *cols,

@@ -149,35 +149,53 @@ sink_s3_listed(yyjson_val *arr, const char *name, size_t len)
 	return false;
 }
 
-bool
-sink_s3_csv_row(const struct event *ev, const struct sink_s3_columns *cols,
-				const char *ts_column, struct strbuf *out,
-				int *unchanged)
+/*
+ * Whether an UPDATE moved its row to another key: "old" holds the old key
+ * (identity default or index: only when the key changed; full: always)
+ * and some column of "pk" differs from "new"'s.
+ */
+static bool
+sink_s3_key_moved(const struct event *ev, yyjson_val *oldrow, yyjson_val *newrow)
 {
-	static const char ops[] = {[EVENT_INSERT] = 'I',[EVENT_UPDATE] = 'U',
-	[EVENT_DELETE] = 'D',[EVENT_TRUNCATE] = 'T',[EVENT_READ] = 'I'};
+	yyjson_val *pk = yyjson_obj_get(ev->rec, "pk");
+	size_t		i,
+				max;
+	yyjson_val *col;
 
-	/* A load's rows are inserts (I), so load and change objects share a header. */
-	yyjson_val *image = NULL;
+	if (!yyjson_is_obj(oldrow) || !yyjson_is_obj(newrow))
+		return false;
+	yyjson_arr_foreach(pk, i, max, col)
+	{
+		yyjson_val *ok = sink_s3_member_key(oldrow, yyjson_get_str(col), yyjson_get_len(col));
+		yyjson_val *nk = sink_s3_member_key(newrow, yyjson_get_str(col), yyjson_get_len(col));
+		struct event_text a,
+					b;
+
+		if (ok == NULL || nk == NULL)
+			continue;
+		a = event_value_text(ev, ok);
+		b = event_value_text(ev, nk);
+		if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* One line: op, the commit time, then image's value of each column. */
+static void
+sink_s3_csv_line(const struct event *ev, char op, yyjson_val *image,
+				 const struct sink_s3_columns *cols, const char *ts_column,
+				 struct strbuf *out, int *unchanged)
+{
 	yyjson_val *skipped = yyjson_obj_get(ev->rec, "unchanged");
 	const char *name = cols->names;
-	char		op;
-
-	if ((size_t) ev->op >= sizeof(ops) || ops[ev->op] == 0)
-		return false;
-	op = ops[ev->op];
-	if (ev->op == EVENT_DELETE)
-		image = yyjson_obj_get(ev->rec, "old");
-	else if (ev->op != EVENT_TRUNCATE)
-		image = yyjson_obj_get(ev->rec, "new");
-	*unchanged = 0;
 
 	strbuf_add(out, &op, 1);
 	if (ts_column != NULL)
 	{
-		strbuf_add(out, ",", 1);
 		yyjson_val *ts = yyjson_obj_get(ev->rec, "ts");
 
+		strbuf_add(out, ",", 1);
 		if (yyjson_is_str(ts))
 			strbuf_add(out, yyjson_get_str(ts), yyjson_get_len(ts));
 	}
@@ -189,10 +207,42 @@ sink_s3_csv_row(const struct event *ev, const struct sink_s3_columns *cols,
 		strbuf_add(out, ",", 1);
 		if (key != NULL)
 			sink_s3_csv_value(ev, key, yyjson_obj_iter_get_val(key), out);
-		else if (ev->op == EVENT_UPDATE && sink_s3_listed(skipped, name, n))
+		else if (op == 'U' && sink_s3_listed(skipped, name, n))
 			(*unchanged)++;
 		name += n + 1;
 	}
 	strbuf_add(out, "\r\n", 2);
+}
+
+bool
+sink_s3_csv_row(const struct event *ev, const struct sink_s3_columns *cols,
+				const char *ts_column, struct strbuf *out, int *unchanged)
+{
+	yyjson_val *newrow = yyjson_obj_get(ev->rec, "new");
+	yyjson_val *oldrow = yyjson_obj_get(ev->rec, "old");
+
+	*unchanged = 0;
+	switch (ev->op)
+	{
+		case EVENT_INSERT:
+		case EVENT_READ:
+			/* A load's rows are inserts, so load and change objects share a header. */
+			sink_s3_csv_line(ev, 'I', newrow, cols, ts_column, out, unchanged);
+			break;
+		case EVENT_UPDATE:
+			/* A new key: the old key's row is gone (D), the new one is here. */
+			if (sink_s3_key_moved(ev, oldrow, newrow))
+				sink_s3_csv_line(ev, 'D', oldrow, cols, ts_column, out, unchanged);
+			sink_s3_csv_line(ev, 'U', newrow, cols, ts_column, out, unchanged);
+			break;
+		case EVENT_DELETE:
+			sink_s3_csv_line(ev, 'D', oldrow, cols, ts_column, out, unchanged);
+			break;
+		case EVENT_TRUNCATE:
+			sink_s3_csv_line(ev, 'T', NULL, cols, ts_column, out, unchanged);
+			break;
+		default:
+			return false;
+	}
 	return !out->failed;
 }

@@ -36,6 +36,18 @@ static const char *const UPD_TOAST =
 "\"schema\":\"public\",\"table\":\"t\"," TYPES ",\"new\":{\"id\":1,\"doc\":null,\"ok\":true},"
 "\"unchanged\":[\"note\"],\"identity\":\"default\"}";
 
+/* the key changed: old carries the old key */
+static const char *const UPD_MOVED =
+"{\"action\":\"U\",\"xid\":746,\"lsn\":\"0/3001\",\"commit_lsn\":\"0/4000\"," TS ",\"seq\":2,"
+"\"schema\":\"public\",\"table\":\"t\"," TYPES ",\"pk\":[\"id\"],\"new\":{\"id\":2,\"note\":\"n\",\"doc\":null,\"ok\":true},"
+"\"old\":{\"id\":1},\"identity\":\"default\"}";
+
+/* REPLICA IDENTITY FULL: old is the whole row, the key did not change */
+static const char *const UPD_FULL =
+"{\"action\":\"U\",\"xid\":746,\"lsn\":\"0/3002\",\"commit_lsn\":\"0/4000\"," TS ",\"seq\":3,"
+"\"schema\":\"public\",\"table\":\"t\"," TYPES ",\"pk\":[\"id\"],\"new\":{\"id\":2,\"note\":\"m\",\"doc\":null,\"ok\":true},"
+"\"old\":{\"id\":2,\"note\":\"n\",\"doc\":null,\"ok\":true},\"identity\":\"full\"}";
+
 static const char *const DEL =
 "{\"action\":\"D\",\"xid\":747,\"lsn\":\"0/5000\",\"commit_lsn\":\"0/6000\"," TS ",\"seq\":1,"
 "\"schema\":\"public\",\"table\":\"t\"," TYPES ",\"old\":{\"id\":1},\"identity\":\"default\"}";
@@ -108,6 +120,20 @@ test_update_unchanged_toast(void **state)
 	assert_string_equal(s, "U,1,,,true\r\n");
 	assert_int_equal(unchanged, 1);
 	free(s);
+}
+
+static void
+test_update_moved_key(void **state)
+{
+	char	   *s = row(UPD_MOVED, NULL, false, NULL);
+	char	   *f = row(UPD_FULL, NULL, false, NULL);
+
+	(void) state;
+	/* the old key's row is deleted first, so a rebuild keeps one row */
+	assert_string_equal(s, "D,1,,,\r\nU,2,\"n\",,true\r\n");
+	assert_string_equal(f, "U,2,\"m\",,true\r\n");
+	free(s);
+	free(f);
 }
 
 static void
@@ -210,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_insert_quoting),
 		cmocka_unit_test(test_null_is_not_empty),
 		cmocka_unit_test(test_update_unchanged_toast),
+		cmocka_unit_test(test_update_moved_key),
 		cmocka_unit_test(test_delete_key_only),
 		cmocka_unit_test(test_truncate_all_null),
 		cmocka_unit_test(test_read_is_insert),

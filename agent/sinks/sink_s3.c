@@ -576,7 +576,7 @@ sink_s3_open(struct sink *s, char *err, size_t errlen)
 	if (ss->http == NULL)
 		return SINK_FATAL;
 
-	res = sink_s3_head_bucket(ss->http, err, errlen);
+	res = sink_s3_check_bucket(ss->http, err, errlen);
 	if (res == SINK_S3_NOT_FOUND && ss->set->s3_create_bucket)
 	{
 		if ((res = sink_s3_create_bucket(ss->http, err, errlen)) == SINK_S3_OK)

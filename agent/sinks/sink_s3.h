@@ -103,8 +103,8 @@ extern struct sink_s3_http *sink_s3_http_new(const struct sink_s3_settings *set,
 											 char *err, size_t errlen);
 extern void sink_s3_http_free(struct sink_s3_http *h);
 
-/* Whether the bucket exists and these credentials may use it. */
-extern enum sink_s3_result sink_s3_head_bucket(struct sink_s3_http *h,
+/* Whether the bucket exists and these credentials may list it. */
+extern enum sink_s3_result sink_s3_check_bucket(struct sink_s3_http *h,
 											   char *err, size_t errlen);
 extern enum sink_s3_result sink_s3_create_bucket(struct sink_s3_http *h,
 												 char *err, size_t errlen);

@@ -384,13 +384,17 @@ sink_s3_reply_free(struct sink_s3_reply *r)
 }
 
 enum sink_s3_result
-sink_s3_head_bucket(struct sink_s3_http *h, char *err, size_t errlen)
+sink_s3_check_bucket(struct sink_s3_http *h, char *err, size_t errlen)
 {
 	struct sink_s3_reply r;
 	enum sink_s3_result res;
 
-	res = sink_s3_request(h, "HEAD", NULL, NULL, NULL, 0, NULL, &r,
-						  "checking the bucket", err, errlen);
+	/*
+	 * A listing of one key, not HEAD: it needs the List permission the
+	 * load uses, and a refusal comes with the store's error code.
+	 */
+	res = sink_s3_request(h, "GET", NULL, "list-type=2&max-keys=1", NULL, 0,
+						  NULL, &r, "checking the bucket", err, errlen);
 	sink_s3_reply_free(&r);
 	return res;
 }

@@ -92,6 +92,8 @@ struct sink_s3
 	uint64_t	round_last;
 	bool		in_unit;		/* events since the last end_txn */
 	uint64_t	unit_commit;	/* the open unit's commit LSN */
+	uint64_t	unit_events;	/* held of the open unit, outside the window */
+	uint64_t	unit_bytes;
 	bool		unit_skipped;	/* it is skipped (a stored round's) */
 
 	/* The marker read at open: a round that may have been stored. */
@@ -560,6 +562,7 @@ sink_s3_open(struct sink *s, char *err, size_t errlen)
 	s->st.inflight_events = s->st.inflight_bytes = 0;
 	sink_s3_round_drop(ss);
 	ss->in_unit = ss->unit_skipped = ss->replaying = false;
+	ss->unit_events = ss->unit_bytes = 0;
 	for (int i = 0; i < ss->nloaded; i++)
 	{
 		free(ss->loaded[i].schema);
@@ -695,25 +698,70 @@ sink_s3_publish(struct sink *s, const struct event *ev, char *err,
 		ss->round_first = ev->commit_lsn;
 	ss->round_bytes += line.len;
 	o->rows++;
+
+	/*
+	 * Numbered now, but in flight only when its unit is complete: the
+	 * window's purpose is that a close can confirm what it counts, and a
+	 * unit's events can be confirmed only with all of them (a load's chunk
+	 * or a transaction may alone be larger than the window).  What an
+	 * open unit holds is bounded by the multipart parts instead.
+	 */
 	sink_count_published(s, 1, line.len);
+	s->st.inflight_events--;
+	s->st.inflight_bytes -= line.len;
+	ss->unit_events++;
+	ss->unit_bytes += line.len;
 	free(line.data);
 	if (o->body.len >= SINK_S3_PART)
 		return sink_s3_object_part(ss, o, err, errlen);
 	return SINK_OK;
 }
 
+/*
+ * The window is full, or the agent stops: close the round now.  A
+ * replayed round is cut early only when it must be (the window is smaller
+ * than when it was first cut): then objects of its first attempt may hold
+ * rows that the next round writes again, which is said.
+ */
+static enum sink_status
+sink_s3_close_early(struct sink_s3 *ss, char *err, size_t errlen)
+{
+	if (ss->replaying)
+	{
+		char		end[LSN_BUFLEN];
+
+		lsn_format(ss->mark_end, end, sizeof(end));
+		log_warning("object storage: the in-flight window filled before the replayed round reached %s; it is cut early, so objects of its first attempt may repeat rows of the next round (raise --max-inflight-events/--max-inflight-bytes back)",
+					end);
+		ss->marked = false;
+	}
+	return sink_s3_round_close(ss, err, errlen);
+}
+
+/*
+ * A unit is complete: its events enter the window.  The round closes when
+ * it is due, and when the window is full, now, between units: a full
+ * window stops the reading only after the next unit has begun, and a
+ * round can close only between units.
+ */
 static enum sink_status
 sink_s3_end_txn(struct sink *s, char *err, size_t errlen)
 {
 	struct sink_s3 *ss = (struct sink_s3 *) s;
+	bool		full;
 
 	if (!ss->in_unit)
 		return SINK_OK;
 	ss->in_unit = false;
+	s->st.inflight_events += ss->unit_events;
+	s->st.inflight_bytes += ss->unit_bytes;
+	ss->unit_events = ss->unit_bytes = 0;
 	if (ss->unit_skipped)
 		return SINK_OK;
 	if (ss->unit_commit != 0 && ss->round_first != 0)
 		ss->round_last = ss->unit_commit;
+	full = s->st.inflight_events >= (uint64_t) s->cfg->max_inflight_events ||
+		s->st.inflight_bytes >= (uint64_t) s->cfg->max_inflight_bytes;
 	if (ss->replaying)
 	{
 		/* The marked round ends where it ended before, not by the clock. */
@@ -722,9 +770,11 @@ sink_s3_end_txn(struct sink *s, char *err, size_t errlen)
 			ss->marked = false;
 			return sink_s3_round_close(ss, err, errlen);
 		}
-		return SINK_OK;
+		return full ? sink_s3_close_early(ss, err, errlen) : SINK_OK;
 	}
-	return sink_s3_round_due(ss) ? sink_s3_round_close(ss, err, errlen) : SINK_OK;
+	if (full || sink_s3_round_due(ss))
+		return sink_s3_round_close(ss, err, errlen);
+	return SINK_OK;
 }
 
 static enum sink_status
@@ -749,10 +799,9 @@ sink_s3_deadline(struct sink *s)
 }
 
 /*
- * The window is full: close the round now (its units are complete).  A
- * replayed round is cut early only when it must be (the window is
- * smaller than when it was first cut): then its first objects may hold
- * rows that the next round writes again, which is said.
+ * The window is full (another sink's), or the agent stops: close the
+ * round, unless a unit is open (it cannot be cut; this sink's own window
+ * never fills mid-unit, see end_txn).
  */
 static enum sink_status
 sink_s3_flush(struct sink *s, char *err, size_t errlen)
@@ -761,16 +810,7 @@ sink_s3_flush(struct sink *s, char *err, size_t errlen)
 
 	if (ss->in_unit || ss->nobj == 0)
 		return SINK_OK;
-	if (ss->replaying)
-	{
-		char		end[LSN_BUFLEN];
-
-		lsn_format(ss->mark_end, end, sizeof(end));
-		log_warning("object storage: the in-flight window filled before the replayed round reached %s; it is cut early, so objects of its first attempt may repeat rows of the next round (raise --max-inflight-events/--max-inflight-bytes back)",
-					end);
-		ss->marked = false;
-	}
-	return sink_s3_round_close(ss, err, errlen);
+	return sink_s3_close_early(ss, err, errlen);
 }
 
 static int

@@ -565,7 +565,8 @@ sink_s3_mp_start(struct sink_s3_http *h, const char *key,
 	char		what[1200];
 
 	snprintf(what, sizeof(what), "starting the multipart upload of \"%s\"", key);
-	res = sink_s3_request(h, "POST", key, "uploads", NULL, 0, content_type, &r,
+	/* "uploads=", not "uploads": curl 7.88 signs the query as written */
+	res = sink_s3_request(h, "POST", key, "uploads=", NULL, 0, content_type, &r,
 						  what, err, errlen);
 	if (res == SINK_S3_OK)
 	{

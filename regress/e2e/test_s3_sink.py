@@ -23,8 +23,9 @@ import time
 import pytest
 
 import fault_checker
-from agent_helpers import (REFERENCE_SLOT, Agent, agent_env, connect, error_lines, execute,
-                           prepare_db, run_agent, wait_for)
+from agent_helpers import (REFERENCE_SLOT, Agent, TlsProxy, agent_env, connect, error_lines,
+                           execute, http_port, make_test_ca, metric, prepare_db, run_agent,
+                           scrape)
 from conftest import AGENT_BIN, SCRIPTS
 from fault_workload import DDL, TABLES, Workload
 from mongo_helpers import emit_marker, wait_confirmed
@@ -141,6 +142,62 @@ def test_lake_rebuilds_to_the_source(fresh_db, lake, tmp_path):
     conn.close()
     # several rounds: objects were rotated by age and size
     assert len(lake_files[("public", "fw_a")]) > 3
+
+
+def test_large_object_is_a_multipart_upload(fresh_db, lake, tmp_path):
+    """One transaction of about 12 MB into one table: an object larger
+    than a part (8 MiB) goes as a multipart upload, whole once stored."""
+    dsn = prepare_db(fresh_db, SLOT, "create table big (id int primary key, v text)")
+    agent = start_agent(dsn, lake, tmp_path, "--s3-max-object-age", "1")
+    try:
+        agent.wait_log("streaming from replication slot")
+        execute(dsn, "insert into big select g, repeat('x', 100) from generate_series(1, 100000) g")
+        wait_confirmed(dsn, SLOT, emit_marker(dsn), agent)
+        assert agent.stop() == 0, agent.log()
+    finally:
+        agent.close()
+    keys = lake.keys("lake/public/big/")
+    assert len(keys) == 1, keys
+    head = lake.s3.head_object(Bucket=lake.bucket, Key=keys[0])
+    # S3's ETag of a multipart object: the parts' digest, "-", their count
+    assert head["ETag"].strip('"').endswith("-2"), head["ETag"]
+    assert head["ContentLength"] > 8 * 1024 * 1024
+    cols, rows = rebuild(lake.download("lake", str(tmp_path / "d"))[("public", "big")], ["id"])
+    assert cols == ["id", "v"]
+    assert len(rows) == 100000
+    assert sorted(int(r[0]) for r in rows) == list(range(1, 100001))
+    assert all(r[1] == "x" * 100 for r in rows)
+
+
+def test_tls_endpoint(db, lake, tmp_path):
+    """https to the store, verified against --s3-tls-ca-file; a
+    certificate the agent cannot verify is an error at startup."""
+    (tmp_path / "ca").mkdir()
+    ca = make_test_ca(tmp_path / "ca")
+    host, port = lake.endpoint.split("//")[1].split(":")
+    proxy = TlsProxy(ca["cert"], ca["key"], (host, int(port)))
+    endpoint = "https://localhost:%d" % proxy.port
+    try:
+        args = ["-d", db, "-S", SLOT, "--state-dir", str(tmp_path), "--s3-uri",
+                f"s3://{lake.bucket}/lake", "--s3-endpoint", endpoint, "--s3-path-style=true",
+                "--s3-max-object-age", "1"]
+        rc, _, err = run_with(lake, args)
+        assert rc == 2, err
+        assert "certificate" in err, err
+
+        agent = Agent(args + ["--s3-tls-ca-file", ca["ca"]], env=agent_env(lake.agent_env()))
+        try:
+            agent.wait_log("streaming from replication slot")
+            execute(db, "insert into t values (7)")
+            wait_confirmed(db, SLOT, emit_marker(db), agent)
+            assert agent.stop() == 0, agent.log()
+        finally:
+            agent.close()
+    finally:
+        proxy.close()
+    keys = lake.keys("lake/public/t/")
+    assert len(keys) == 1
+    assert lake.s3.get_object(Bucket=lake.bucket, Key=keys[0])["Body"].read() == b'Op,"id"\r\nI,7\r\n'
 
 
 # ---- faults: kill -9, the store stopped ----
@@ -305,11 +362,16 @@ def test_missing_bucket(db, store, tmp_path):
         lake.s3.head_bucket(Bucket=lake.bucket)
 
     # asked to, the agent creates it and writes there
-    agent = start_agent(db, lake, tmp_path, "--s3-create-bucket=true", "--s3-max-object-age", "1")
+    agent = start_agent(db, lake, tmp_path, "--s3-create-bucket=true", "--s3-max-object-age", "1",
+                        "--http-listen", "127.0.0.1:0")
     try:
+        port = http_port(agent)
         agent.wait_log("streaming from replication slot")
         execute(db, "insert into t values (1), (2)")
         wait_confirmed(db, SLOT, emit_marker(db), agent)
+        samples = scrape(port)
+        assert metric(samples, "walcast_s3_objects_total") == 1, samples
+        assert metric(samples, "walcast_s3_unchanged_values_total") == 0
         assert agent.stop() == 0, agent.log()
         assert "created bucket" in agent.log()
     finally:

@@ -136,6 +136,10 @@ stop() {
 		stop_pid "$PIDFILE" 3
 		note "SeaweedFS S3 stopped"
 	fi
+	# Each gRPC server also listens on /tmp/seaweedfs-NAME-grpc-PORT.sock
+	# (no option moves it), which a killed server leaves behind.
+	rm -f "/tmp/seaweedfs-master-grpc-$((P + 2)).sock" "/tmp/seaweedfs-volume-grpc-$((P + 4)).sock" \
+		"/tmp/seaweedfs-filer-grpc-$((P + 6)).sock" "/tmp/seaweedfs-s3-grpc-$((P + 7)).sock"
 }
 
 case "${1:-}" in

@@ -131,8 +131,10 @@ $(tail -n 5 "$DIR/weed.log")"
 
 stop() {
 	if pid_alive "$PIDFILE"; then
-		# Its graceful stop takes seconds more than anything here needs:
-		# 3 s, then SIGKILL (acknowledged writes are in its files already).
+		# Its graceful stop takes about 17 s (the filer retries a last
+		# metadata flush to the volume server stopped before it): 3 s,
+		# then SIGKILL.  Acknowledged writes are in its files already (a
+		# restart after SIGKILL reads them back).
 		stop_pid "$PIDFILE" 3
 		note "SeaweedFS S3 stopped"
 	fi

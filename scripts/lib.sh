@@ -22,6 +22,8 @@
 : "${WALCAST_CLUSTER_CTL_PORT:=$((WALCAST_CLUSTER_DIST_PORT + 10000))}"
 : "${WALCAST_MONGO_PORT:=28017}"
 : "${WALCAST_MONGO_DEBUG_PORT:=$((WALCAST_MONGO_PORT + 1))}"
+: "${WALCAST_S3_PORT:=27333}"
+: "${WALCAST_S3_ACCESS_KEY:=walcast}"
 : "${WALCAST_TOOLS_DIR:=/usr/local/lib/walcast-tools}"
 
 WALCAST_HOST=127.0.0.1
@@ -107,6 +109,11 @@ stop_pid() {
 		sleep 0.2
 	fi
 	rm -f "$f"
+}
+
+# random_hex: 48 random hex digits (a cookie, a secret).
+random_hex() {
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'
 }
 
 # ensure_run_dir: the run directory, traversable by the postgres user.

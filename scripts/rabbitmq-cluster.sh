@@ -226,7 +226,7 @@ start() {
 	# A start that fails half-way leaves nothing running.
 	trap 'stop >/dev/null 2>&1' EXIT
 	# One cookie for the three nodes (and their CLI tools).
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CDIR/cookie"
+	random_hex >"$CDIR/cookie"
 	chmod 400 "$CDIR/cookie"
 	for n in $NODES; do prepare_node "$n"; done
 	ensure_epmd

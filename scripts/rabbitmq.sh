@@ -49,7 +49,7 @@ prepare() {
 	ensure_run_dir
 	mkdir -p "$DIR/mnesia" "$DIR/log"
 	if [ ! -f "$DIR/.erlang.cookie" ]; then
-		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/.erlang.cookie"
+		random_hex >"$DIR/.erlang.cookie"
 		chmod 400 "$DIR/.erlang.cookie"
 	fi
 	local plugins="[]."

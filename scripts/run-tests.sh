@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-tests.sh: what `make test` runs.  Builds and installs walcast, starts
-# throwaway PostgreSQL, RabbitMQ and FerretDB servers, runs every suite, stops
-# the servers, and ends with one line "N passed, N failed" summing them all.
+# throwaway PostgreSQL, RabbitMQ, FerretDB and S3 (SeaweedFS) servers, runs
+# every suite, stops the servers, and ends with one line "N passed, N
+# failed" summing them all.
 #
 # Suites: fuzz (a short run of each libFuzzer target from its seeds,
 # agent/test/fuzz.mk; before the servers, which it does not need),
@@ -36,7 +37,8 @@
 # memcheck can and cannot see in a server built without USE_VALGRIND.
 #
 # Environment: WALCAST_TEST_PG_PORT (25532), WALCAST_TEST_AMQP_PORT (26820),
-# WALCAST_TEST_MONGO_PORT (28117), WALCAST_TEST_CLUSTER_AMQP_PORT (26840:
+# WALCAST_TEST_MONGO_PORT (28117), WALCAST_TEST_S3_PORT (27433 and the
+# next 8), WALCAST_TEST_CLUSTER_AMQP_PORT (26840:
 # the cluster's nodes take it and the next two, their distribution ports
 # those minus 20000, a broker of test_cluster_errors.py the fourth) move
 # the test servers; PYTEST_ARGS adds
@@ -69,6 +71,7 @@ export WALCAST_AMQP_PORT=${WALCAST_TEST_AMQP_PORT:-26820}
 export WALCAST_AMQP_DIST_PORT=$((WALCAST_AMQP_PORT + 1))
 export WALCAST_MONGO_PORT=${WALCAST_TEST_MONGO_PORT:-28117}
 export WALCAST_MONGO_DEBUG_PORT=$((WALCAST_MONGO_PORT + 1))
+export WALCAST_S3_PORT=${WALCAST_TEST_S3_PORT:-27433}
 export WALCAST_CLUSTER_AMQP_PORT=${WALCAST_TEST_CLUSTER_AMQP_PORT:-26840}
 export WALCAST_CLUSTER_DIST_PORT=$((WALCAST_CLUSTER_AMQP_PORT - 20000))
 export WALCAST_CLUSTER_CTL_PORT=$((WALCAST_CLUSTER_DIST_PORT + 10000))
@@ -112,7 +115,7 @@ if [ "$MODE" = faults ]; then
 	export WALCAST_FAULTS_SIZE=full WALCAST_FAULTS_RESULTS=$LOGS/faults.jsonl
 fi
 SUITES=${SUITES:-fuzz pg_regress cmocka pytest cluster}
-SERVERS=${SERVERS:-pg rabbitmq ferretdb}
+SERVERS=${SERVERS:-pg rabbitmq ferretdb s3}
 export SANITIZE=${SANITIZE:-}
 if [ -n "$SANITIZE" ]; then
 	mkdir -p "$LOGS/sanitizer"

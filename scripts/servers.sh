@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # servers.sh: start or stop walcast's throwaway servers together.
 #
-# Usage: scripts/servers.sh up|down|env [pg] [rabbitmq] [ferretdb]
-#   With no server named, all three.  `up` writes $WALCAST_RUN_DIR/env, a
+# Usage: scripts/servers.sh up|down|env [pg] [rabbitmq] [ferretdb] [s3]
+#   With no server named, all four.  `up` writes $WALCAST_RUN_DIR/env, a
 #   file of shell exports (PGHOST, PGPORT, PGUSER, AMQP_URI,
-#   MONGO_URI) that tests, benchmarks and the demo source.
+#   MONGO_URI, WALCAST_S3_ENDPOINT and the S3 credentials' access key and
+#   secret file, never the secret) that tests, benchmarks and the demo
+#   source.
 set -eu
 here=$(dirname "$0")
 . "$here/lib.sh"
 
 action=${1:-}
 shift || true
-which=${*:-pg rabbitmq ferretdb}
+which=${*:-pg rabbitmq ferretdb s3}
 
 write_env() {
 	ensure_run_dir
@@ -29,6 +31,11 @@ export AMQP_URI=amqp://guest:guest@$WALCAST_HOST:$WALCAST_AMQP_PORT/%2f
 export WALCAST_MONGO_PORT=$WALCAST_MONGO_PORT
 export WALCAST_MONGO_DEBUG_PORT=$WALCAST_MONGO_DEBUG_PORT
 export MONGO_URI=mongodb://$WALCAST_HOST:$WALCAST_MONGO_PORT/
+export WALCAST_S3_PORT=$WALCAST_S3_PORT
+export WALCAST_S3_ENDPOINT=http://$WALCAST_HOST:$WALCAST_S3_PORT
+export WALCAST_S3_ACCESS_KEY=$WALCAST_S3_ACCESS_KEY
+export AWS_ACCESS_KEY_ID=$WALCAST_S3_ACCESS_KEY
+export WALCAST_S3_SECRET_FILE=$WALCAST_RUN_DIR/s3/secret
 ENV
 }
 
@@ -44,5 +51,5 @@ down)
 	exit $rc
 	;;
 env) write_env; cat "$WALCAST_RUN_DIR/env" ;;
-*) echo "usage: $0 up|down|env [pg] [rabbitmq] [ferretdb]" >&2; exit 1 ;;
+*) echo "usage: $0 up|down|env [pg] [rabbitmq] [ferretdb] [s3]" >&2; exit 1 ;;
 esac

@@ -1,16 +1,20 @@
 """Shared fixtures for walcast's end-to-end tests.
 
-The servers are real: regress/run-all.sh starts PostgreSQL, RabbitMQ and
-FerretDB with scripts/servers.sh in a throwaway directory and exports
-their addresses (PGHOST, PGPORT, AMQP_URI, MONGO_URI,
-WALCAST_RUN_DIR).  When run by hand, `make servers-up` and
-`. /tmp/walcast-servers/env` give the same environment.
+The servers are real: scripts/run-tests.sh starts PostgreSQL, RabbitMQ,
+FerretDB and an S3 server (SeaweedFS) with scripts/servers.sh in a
+throwaway directory and exports their addresses (PGHOST, PGPORT,
+AMQP_URI, MONGO_URI, WALCAST_S3_ENDPOINT, WALCAST_RUN_DIR).  When run by
+hand, `make servers-up` and `. /tmp/walcast-servers/env` give the same
+environment.
 
-Clients are Debian's psycopg2, pika and pymongo: what a user's consumer
-would use, none written here.
+Clients are Debian's psycopg2, pika, pymongo and boto3: what a user's
+consumer would use, none written here.  DuckDB (PyPI, not in Debian)
+lives in scripts/install-deps.sh's tools directory, put on sys.path here.
 """
+import collections
 import os
 import subprocess
+import sys
 import time
 import uuid
 
@@ -20,6 +24,8 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPTS = os.path.join(ROOT, "scripts")
 AGENT_BIN = os.path.join(ROOT, "agent", "walcast-agent")
+sys.path.append(os.path.join(os.environ.get("WALCAST_TOOLS_DIR", "/usr/local/lib/walcast-tools"),
+                             "python"))
 
 
 def _need(name):
@@ -44,6 +50,65 @@ def amqp_uri():
 @pytest.fixture(scope="session")
 def mongo_uri():
     return _need("MONGO_URI")
+
+
+S3 = collections.namedtuple("S3", "endpoint access_key secret secret_file region")
+
+
+@pytest.fixture(scope="session")
+def s3_config():
+    """The test S3 server (scripts/s3.sh): endpoint, access key, secret
+    (read from the file servers.sh names; it is never in the environment)
+    and region."""
+    secret_file = _need("WALCAST_S3_SECRET_FILE")
+    with open(secret_file) as f:
+        secret = f.read().strip()
+    return S3(_need("WALCAST_S3_ENDPOINT"), _need("AWS_ACCESS_KEY_ID"), secret, secret_file,
+              "us-east-1")
+
+
+def s3_client(cfg, access_key=None, secret=None, signed=True):
+    """A boto3 S3 client for the test server: path-style addressing (no
+    bucket host names on loopback), SigV4, region us-east-1; other
+    credentials, or none at all (signed=False), for the error tests."""
+    import boto3
+    import botocore
+    from botocore.config import Config
+    config = Config(region_name=cfg.region, s3={"addressing_style": "path"},
+                    retries={"mode": "standard", "max_attempts": 2},
+                    signature_version="s3v4" if signed else botocore.UNSIGNED)
+    return boto3.client("s3", endpoint_url=cfg.endpoint, config=config,
+                        aws_access_key_id=access_key or cfg.access_key,
+                        aws_secret_access_key=secret or cfg.secret)
+
+
+@pytest.fixture(scope="session")
+def s3(s3_config):
+    """A boto3 client with the server's one identity (every action)."""
+    return s3_client(s3_config)
+
+
+@pytest.fixture
+def s3_bucket(s3):
+    """A bucket of its own for one test, emptied (objects and unfinished
+    multipart uploads) and deleted afterwards: the server keeps a volume
+    per bucket, which deleting the bucket frees.  Returns its name."""
+    name = "t-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=name)
+    yield name
+    drop_bucket(s3, name)
+
+
+def drop_bucket(s3, name):
+    """Empty a test's bucket and delete it."""
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for u in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    s3.delete_bucket(Bucket=name)
 
 
 def connect(dsn, autocommit=True):

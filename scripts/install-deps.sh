@@ -17,7 +17,7 @@ PACKAGES="
   libpq-dev
   librabbitmq-dev amqp-tools rabbitmq-server
   libmongoc-dev libbson-dev
-  libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
+  libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev
   pkg-config make gcc
   iproute2 nftables
   clang-14 libclang-rt-14-dev valgrind

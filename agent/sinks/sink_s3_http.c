@@ -27,6 +27,9 @@
 
 #include "sink_s3.h"
 
+/* Seconds an abort of an unfinished upload may take (sink_s3_mp_abort). */
+#define SINK_S3_ABORT_TIMEOUT 2L
+
 struct sink_s3_http
 {
 	CURL	   *curl;
@@ -35,6 +38,7 @@ struct sink_s3_http
 	char	   *bucket_path;	/* "/BUCKET" path-style, else "" */
 	char	   *sigv4;			/* "aws:amz:REGION:s3" */
 	struct curl_slist *token;	/* x-amz-security-token, or NULL */
+	long		timeout;		/* --s3-timeout */
 	char		curl_err[CURL_ERROR_SIZE];
 };
 
@@ -166,7 +170,8 @@ sink_s3_http_new(const struct sink_s3_settings *set, const char *bucket,
 	curl_easy_setopt(h->curl, CURLOPT_AWS_SIGV4, h->sigv4);
 	curl_easy_setopt(h->curl, CURLOPT_USERNAME, cred->key_id);
 	curl_easy_setopt(h->curl, CURLOPT_PASSWORD, cred->secret);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, (long) set->s3_timeout);
+	h->timeout = (long) set->s3_timeout;
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, (long) (set->s3_timeout < 10 ? set->s3_timeout : 10));
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->curl_err);
@@ -344,10 +349,8 @@ sink_s3_request(struct sink_s3_http *h, const char *method, const char *key,
 	}
 	else
 		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	/* after HTTPGET, which clears it */
-	curl_easy_setopt(h->curl, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
 	curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
-					 strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ? NULL : method);
+					 strcmp(method, "GET") == 0 ? NULL : method);
 	h->curl_err[0] = '\0';
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
@@ -695,14 +698,21 @@ sink_s3_mp_complete(struct sink_s3_http *h, const char *key,
 	xmlFree(text);
 
 	/* A 200 can still carry an <Error> (S3 documents this for complete). */
-	if (res == SINK_S3_OK && r.body.data != NULL &&
-		strstr(r.body.data, "<Error>") != NULL)
+	if (res == SINK_S3_OK)
 	{
-		char		why[512];
+		xmlDoc	   *doc = sink_s3_xml(&r.body);
+		xmlNode    *root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-		sink_s3_describe(&r, why, sizeof(why));
-		snprintf(err, errlen, "object storage: %s: %s", what, why);
-		res = SINK_S3_FAILED;
+		if (root == NULL || xmlStrcmp(root->name, (const xmlChar *) "CompleteMultipartUploadResult") != 0)
+		{
+			char		why[512];
+
+			sink_s3_describe(&r, why, sizeof(why));
+			snprintf(err, errlen, "object storage: %s: %s", what, why);
+			res = SINK_S3_FAILED;
+		}
+		if (doc)
+			xmlFreeDoc(doc);
 	}
 	sink_s3_reply_free(&r);
 	if (res == SINK_S3_OK)
@@ -720,10 +730,17 @@ sink_s3_mp_abort(struct sink_s3_http *h, const char *key,
 		struct sink_s3_reply r = {0};
 		char		err[64];
 
+		/*
+		 * Best effort, briefly: this runs when a session ends, often
+		 * because the store is down; what is not aborted expires by the
+		 * bucket's lifecycle rule and is never visible.
+		 */
 		sink_s3_query_add(h, &q, "uploadId", mp->upload_id);
+		curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, SINK_S3_ABORT_TIMEOUT);
 		if (!q.failed)
 			sink_s3_request(h, "DELETE", key, q.data, NULL, 0, NULL, &r,
 							"aborting an upload", err, sizeof(err));
+		curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, h->timeout);
 		free(q.data);
 		sink_s3_reply_free(&r);
 	}

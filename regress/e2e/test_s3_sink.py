@@ -24,8 +24,8 @@ import pytest
 
 import fault_checker
 from agent_helpers import (REFERENCE_SLOT, Agent, TlsProxy, agent_env, connect, error_lines,
-                           execute, http_port, make_test_ca, metric, prepare_db, run_agent,
-                           scrape)
+                           execute, http_port, make_test_ca, metric, plugin_args, prepare_db,
+                           run_agent, scrape)
 from conftest import AGENT_BIN, SCRIPTS
 from fault_workload import DDL, TABLES, Workload
 from mongo_helpers import emit_marker, wait_confirmed
@@ -142,6 +142,43 @@ def test_lake_rebuilds_to_the_source(fresh_db, lake, tmp_path):
     conn.close()
     # several rounds: objects were rotated by age and size
     assert len(lake_files[("public", "fw_a")]) > 3
+
+
+def test_pgoutput_writes_the_same_objects(fresh_db, lake, tmp_path):
+    """Where only pgoutput is allowed (managed PostgreSQL), the lake is
+    the same: the same names and bytes as from the walcast plugin, read
+    by a role with only REPLICATION and SELECT."""
+    dsn = prepare_db(fresh_db, SLOT, "create table p (id int primary key, v text, n numeric, j jsonb)",
+                     plugin="pgoutput")
+    execute(dsn, "select pg_create_logical_replication_slot('wc_s3_plugin', 'walcast')")
+    role = "wc_s3_" + os.urandom(4).hex()
+    execute(dsn, f"create role {role} login replication password 'pw'",
+            f"grant select on all tables in schema public to {role}")
+    execute(dsn, "insert into p values (1, 'a', 1.50, '{\"k\": [1, 2]}'), (2, '', null, null)",
+            "update p set v = 'b, \"q\"' where id = 1", "update p set id = 3 where id = 2",
+            "delete from p where id = 1", "truncate p", "insert into p values (4, null, 0, '[]')")
+    objects = {}
+    for plugin, slot, who in (("pgoutput", SLOT, role), ("walcast", "wc_s3_plugin", "postgres")):
+        agent_dsn = dsn.replace("user=postgres", f"user={who} password=pw")
+        agent = start_agent(agent_dsn, lake, tmp_path, "--s3-max-object-age", "1",
+                            *plugin_args(plugin), prefix=plugin, slot=slot)
+        try:
+            wait_confirmed(dsn, slot, emit_marker(dsn), agent)
+            assert agent.stop() == 0, agent.log()
+        finally:
+            agent.close()
+        objects[plugin] = {k[len(plugin):]: body for k, (_, body) in lake.objects(plugin + "/").items()
+                           if "/_walcast/" not in k}
+    assert objects["pgoutput"] == objects["walcast"]
+    (body,) = objects["walcast"].values()
+    assert body == (b'Op,"id","v","n","j"\r\n'
+                    b'I,1,"a","1.50","{""k"":[1,2]}"\r\n'
+                    b'I,2,"",,\r\n'
+                    b'U,1,"b, ""q""","1.50","{""k"":[1,2]}"\r\n'
+                    b'D,2,,,\r\nU,3,"",,\r\n'
+                    b'D,1,,,\r\n'
+                    b'T,,,,\r\n'
+                    b'I,4,,"0","[]"\r\n'), body
 
 
 def test_large_object_is_a_multipart_upload(fresh_db, lake, tmp_path):

@@ -1,6 +1,7 @@
 # agent/test/fuzz.mk: the libFuzzer targets (docs/fuzzing.md), one file
 # each, all built by these rules:
-#   test/fuzz_record.c          the record parser, envelopes, mirror mapping
+#   test/fuzz_record.c          the record parser, envelopes, mirror mapping,
+#                               the object-storage sink's CSV rows
 #   test/fuzz_pgoutput.c        pgoutput messages: protocol parser and the
 #                               record writer over a fixed catalogue
 #   test/fuzz_pgoutput_value.c  the value converter (text -> plugin JSON)

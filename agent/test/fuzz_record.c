@@ -2,8 +2,9 @@
  * fuzz_record.c
  *		libFuzzer target of the record parser (decode/walcast_record.c) and
  *		of everything that reads its tree: each input is one record; a
- *		record that parses is rendered in every envelope and mapped to the
- *		mirror's write operations in each numeric mode; one that does not
+ *		record that parses is rendered in every envelope, mapped to the
+ *		mirror's write operations in each numeric mode and written as the
+ *		object-storage sink's CSV row (with its header); one that does not
  *		is named by walcast_record_peek.  Run by `make fuzz` (test/fuzz.mk)
  *		under AddressSanitizer and UBSan, from the seeds in
  *		test/fuzz_seeds/record (issue 12's values).
@@ -17,6 +18,7 @@
 
 #include "envelope.h"
 #include "sink_mongo.h"
+#include "sink_s3.h"
 #include "walcast_record.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,6 +39,21 @@ fuzz_mongo(const struct event *ev, enum sink_mongo_numeric numeric,
 		for (int i = 0; i < plan.nops; i++)
 			(void) sink_mongo_doc_seal(plan.ops[i]);
 	sink_mongo_doc_plan_free(&plan);
+}
+
+static void
+fuzz_s3_csv(const struct event *ev)
+{
+	struct sink_s3_columns cols;
+	struct strbuf out = {0};
+	int			unchanged;
+
+	if (!sink_s3_columns_of(ev, &cols))
+		return;
+	sink_s3_csv_header(&cols, "ts", &out);
+	(void) sink_s3_csv_row(ev, &cols, "ts", &out, &unchanged);
+	free(out.data);
+	sink_s3_columns_free(&cols);
 }
 
 int
@@ -66,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_mongo(&ev, SINK_MONGO_NUMERIC_DECIMAL128, SINK_MONGO_NATIVE);
 		fuzz_mongo(&ev, SINK_MONGO_NUMERIC_STRING, SINK_MONGO_STRING);
 		fuzz_mongo(&ev, SINK_MONGO_NUMERIC_DOUBLE, SINK_MONGO_NATIVE);
+		fuzz_s3_csv(&ev);
 	}
 	else
 	{

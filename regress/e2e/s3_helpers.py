@@ -99,25 +99,32 @@ class Lake:
 
 
 def rebuild(paths, key_columns):
-    """The table's current rows from its load and change objects, in
-    DuckDB: rows in apply order (one thread keeps file and row order),
-    nothing before the last TRUNCATE, the last row of each key, unless it
-    is a delete.  Returns (columns, sorted list of row tuples of text)."""
+    """The table's current rows from its load and change objects, by the
+    query docs/object-storage.md gives (every value read as text here, to
+    compare exactly): rows in apply order (LOAD objects, then the others by
+    name, then file order), nothing before the last TRUNCATE, the last row
+    of each key unless it is a delete.  Returns (columns, sorted list of
+    row tuples)."""
     con = duckdb.connect()
-    con.execute("set threads = 1")
     files = ", ".join("'%s'" % p.replace("'", "''") for p in paths)
-    con.execute("create table t as select *, row_number() over () as _seq from read_csv([%s], "
-                "header=true, all_varchar=true, allow_quoted_nulls=false, union_by_name=true)"
-                % files)
-    cols = [c for c in con.sql("select * from t limit 0").columns if c not in ("Op", "_seq")]
     key = ", ".join('"%s"' % k for k in key_columns)
-    rows = con.sql(f"""
-        with cut as (select coalesce(max(_seq), 0) as s from t where Op = 'T'),
-        live as (select t.* from t, cut where t._seq > cut.s and t.Op <> 'T'),
-        latest as (select *, row_number() over (partition by {key} order by _seq desc) as _n
-                   from live)
-        select {", ".join('"%s"' % c for c in cols)} from latest where _n = 1 and Op <> 'D'
-    """).fetchall()
+    rel = con.sql(f"""
+        with changes as (
+            select *,
+                   row_number() over (order by starts_with(parse_filename(filename), 'LOAD') desc,
+                                               parse_filename(filename), ordinality) as pos
+            from read_csv([{files}], union_by_name = true, allow_quoted_nulls = false,
+                          filename = true, header = true, all_varchar = true) with ordinality
+        ),
+        after_truncate as (
+            select * from changes
+            where pos > (select coalesce(max(pos), 0) from changes where Op = 'T')
+        )
+        select * exclude (Op, filename, ordinality, pos)
+        from after_truncate
+        qualify row_number() over (partition by {key} order by pos desc) = 1 and Op <> 'D'
+    """)
+    cols, rows = rel.columns, rel.fetchall()
     con.close()
     return cols, sorted(rows, key=lambda r: tuple("" if v is None else v for v in r))
 
@@ -125,7 +132,6 @@ def rebuild(paths, key_columns):
 def load_rows(paths):
     """A fresh load's rows (LOAD objects only), as rebuild returns them."""
     con = duckdb.connect()
-    con.execute("set threads = 1")
     files = ", ".join("'%s'" % p.replace("'", "''") for p in paths)
     rel = con.sql("select * exclude (Op) from read_csv([%s], header=true, all_varchar=true, "
                   "allow_quoted_nulls=false, union_by_name=true)" % files)

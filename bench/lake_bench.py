@@ -28,6 +28,7 @@ Usage: lake_bench.py [--rows N] [--updates N] [--chunk-rows N] [--sizes 1MB,16MB
 """
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 
@@ -37,7 +38,7 @@ from botocore.config import Config
 
 # The agent benchmark's change workload, agent command and catch-up timing,
 # and the snapshot benchmark's table, COPY and load runs (same directory).
-from agent_bench import (BENCH_TABLE, DROP_BENCH_TABLE, agent_cmd, drain_recvlogical, drive, new_slot,
+from agent_bench import (BENCH_TABLE, DROP_BENCH_TABLE, STATE_DIR, agent_cmd, drain_recvlogical, drive, new_slot,
                          queue_depth, run_agent, sql)
 from snapshot_bench import DB, agent_env, copy_out, rabbitmq_load, run_load, setup
 
@@ -219,6 +220,7 @@ def main():
     conn.close()
     sql(admin, f"drop database {DB} with (force)")
     admin.close()
+    shutil.rmtree(STATE_DIR, ignore_errors=True)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 

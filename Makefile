@@ -6,7 +6,7 @@ PG_CONFIG ?= pg_config
 # PGXS would also emit LLVM bitcode when the server was built with it.
 PGXS_FLAGS = PG_CONFIG=$(PG_CONFIG) with_llvm=no
 
-.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-queues bench-mongo bench-snapshot bench-peers \
+.PHONY: all plugin agent install install-service test test-faults test-cluster check fuzz test-valgrind demo bench bench-plugin bench-agent bench-queues bench-mongo bench-snapshot bench-lake bench-peers \
 	servers-up servers-down deps clean
 
 all: plugin agent
@@ -61,7 +61,7 @@ test-valgrind: deps
 demo: deps
 	@scripts/demo.sh
 
-bench: bench-plugin bench-agent bench-mongo bench-snapshot
+bench: bench-plugin bench-agent bench-mongo bench-snapshot bench-lake
 
 bench-plugin: install
 	@bench/run.sh plugin
@@ -80,6 +80,11 @@ bench-mongo: install
 
 bench-snapshot: install
 	@bench/run.sh snapshot
+
+# The object-storage sink (bench/lake_bench.py, on SeaweedFS): the load,
+# one-row transactions and peak RSS against the object size limit.
+bench-lake: install
+	@bench/run.sh lake
 
 # Against Debezium Server (bench/peers_bench.py): not part of `bench`, which
 # runs without Java or Maven; skipped, not failed, without them.

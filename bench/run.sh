@@ -5,7 +5,7 @@
 # bench/results/, and stops the servers.  Benchmarks are not tests: they
 # assert nothing about time; they print tables of ratios from one run.
 #
-# Usage: bench/run.sh plugin|agent|queues|mongo|snapshot|peers [extra arguments for the driver]
+# Usage: bench/run.sh plugin|agent|queues|mongo|snapshot|lake|peers [extra arguments for the driver]
 #   queues also starts the 3-node cluster (scripts/rabbitmq-cluster.sh) on
 #   WALCAST_BENCH_CLUSTER_AMQP_PORT (26940) and the next two ports.
 #   peers installs Debezium Server first (scripts/debezium-server.sh, once,
@@ -36,6 +36,7 @@ queues) servers="pg rabbitmq" cluster=yes driver=bench/queue_bench.py; make -s -
 	export WALCAST_CLUSTER_LEADER_LOCATOR=balanced ;;
 mongo) servers="pg rabbitmq ferretdb" driver=bench/mongo_bench.py; make -s -C bench all ;;
 snapshot) servers="pg rabbitmq ferretdb" driver=bench/snapshot_bench.py ;;
+lake) servers="pg rabbitmq s3" driver=bench/lake_bench.py ;;
 peers) servers="pg rabbitmq" driver=bench/peers_bench.py
 	# Before any server starts: a peer that cannot be had skips the
 	# benchmark (exit 3 and one line from the script), it does not fail it.
@@ -51,7 +52,7 @@ peers) servers="pg rabbitmq" driver=bench/peers_bench.py
 	export WALCAST_DEBEZIUM_JAVA
 	export WALCAST_DEBEZIUM_HTTP_PORT=${WALCAST_BENCH_DEBEZIUM_HTTP_PORT:-26980}
 	make -s -C bench all ;;
-*) echo "usage: $0 plugin|agent|queues|mongo|snapshot|peers [driver arguments]" >&2; exit 1 ;;
+*) echo "usage: $0 plugin|agent|queues|mongo|snapshot|lake|peers [driver arguments]" >&2; exit 1 ;;
 esac
 
 trap 'scripts/rabbitmq-cluster.sh stop >/dev/null 2>&1 || true; scripts/servers.sh down $servers >/dev/null 2>&1 || true' EXIT

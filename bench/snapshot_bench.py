@@ -67,12 +67,21 @@ def setup(admin, rows, mongo_rows):
     return conn, size
 
 
-def copy_out(query):
-    """psql COPY ... TO STDOUT into /dev/null: seconds."""
+def copy_out(query, path=os.devnull, options=None, gzip=False):
+    """psql COPY (query) TO STDOUT [WITH (options)] into the file path (what
+    psql's \\copy does), through `gzip -c` with gzip: seconds."""
+    cmd = [os.path.join(BINDIR, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB,
+           "-c", f"COPY ({query}) TO STDOUT" + (f" WITH ({options})" if options else "")]
     t0 = time.monotonic()
-    with open(os.devnull, "wb") as null:
-        subprocess.run([os.path.join(BINDIR, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB,
-                        "-c", f"COPY ({query}) TO STDOUT"], stdout=null, check=True)
+    with open(path, "wb") as out:
+        if not gzip:
+            subprocess.run(cmd, stdout=out, check=True)
+        else:
+            psql = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+            gz = subprocess.Popen(["gzip", "-c"], stdin=psql.stdout, stdout=out)
+            psql.stdout.close()
+            if gz.wait() != 0 or psql.wait() != 0:
+                raise SystemExit(f"COPY ... | gzip failed (psql {psql.returncode}, gzip {gz.returncode})")
     return time.monotonic() - t0
 
 
@@ -115,6 +124,20 @@ def run_load(conn, table, sink_args, env, chunk_rows):
     return secs, float(m.group(2)), int(m.group(1)), peak
 
 
+def rabbitmq_load(conn, table, n, chunk_rows):
+    """run_load of table's n rows to RabbitMQ (per change, confirms), each
+    row checked to be queued: (wall seconds, the agent's own rows/s, peak
+    RSS MB)."""
+    purge()
+    secs, own, rows, peak = run_load(conn, table, ["--exchange", EXCHANGE],
+                                     agent_env(WALCAST_AMQP_URI=AMQP_URI), chunk_rows)
+    depth = queue_depth()
+    purge()
+    if rows != n or depth != n:
+        raise SystemExit(f"RabbitMQ load: {rows} rows loaded, {depth} messages queued, {n} expected")
+    return secs, own, peak
+
+
 def agent_env(**extra):
     # Every setting on the command line but the URIs, which go through the
     # environment, never argv (where any local user could read them).
@@ -141,13 +164,7 @@ def main():
     n = args.rows
     read_s = copy_out("SELECT * FROM bench_mixed")
     render_s = copy_out(record_query("bench_mixed", RECORD_OPTIONS["rabbitmq"]))
-    purge()
-    secs, own, rows, peak = run_load(conn, "bench_mixed", ["--exchange", EXCHANGE],
-                                     agent_env(WALCAST_AMQP_URI=AMQP_URI), args.chunk_rows)
-    depth = queue_depth()
-    purge()
-    if rows != n or depth != n:
-        raise SystemExit(f"RabbitMQ load: {rows} rows loaded, {depth} messages queued, {n} expected")
+    secs, own, peak = rabbitmq_load(conn, "bench_mixed", n, args.chunk_rows)
     results.append((f"bench_mixed, {n:,} rows ({size})", read_s, render_s, n,
                     [("(c) walcast-agent -> RabbitMQ, confirms", secs, own, peak)]))
 

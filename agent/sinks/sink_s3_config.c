@@ -59,7 +59,7 @@ static const struct config_option sink_s3_options[] = {
 	{"s3-compression", 0, CONFIG_ENUM, F(s3_compression), "none", 0, 0, sink_s3_compressions, NULL,
 		"KIND", "none or gzip (objects end in .gz)", 0, NULL, NULL, NULL},
 	{"s3-max-object-bytes", 0, CONFIG_SIZE, F(s3_max_object_bytes), "64MB", 64 * CONFIG_KB, 5 * CONFIG_GB, NULL, NULL,
-		"SIZE", "close the open objects when they hold this many bytes (before compression)", 0, NULL, NULL, NULL},
+		"SIZE", "close the open objects at the end of the transaction that brings them to this many bytes together (before compression)", 0, NULL, NULL, NULL},
 	{"s3-max-object-age", 0, CONFIG_INT, F(s3_max_object_age), "60", 1, 86400, NULL, NULL,
 		"SECONDS", "close the open objects this long after their first change: the lake's delay", 0, NULL, NULL, NULL},
 	{"s3-timestamp-column", 0, CONFIG_STRING, F(s3_timestamp_column), NULL, 0, 0, NULL, sink_s3_check_column,

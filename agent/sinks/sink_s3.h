@@ -6,7 +6,10 @@
  *		then change objects whose first column is Op).
  *
  * The file group:
- *		sink_s3.c			the sink: objects, rounds, names, confirms
+ *		sink_s3.c			the sink's ops: units, confirms, the window
+ *		sink_s3_object.c	the open objects: names, gzip, multipart, LOAD
+ *		sink_s3_round.c		rounds: closing, storing, the round marker
+ *		sink_s3_int.h		what those three share
  *		sink_s3_config.c	its settings, the s3:// URI and the credentials
  *		sink_s3_http.c		requests, through libcurl (SigV4 signing is
  *							curl's CURLOPT_AWS_SIGV4; XML replies: libxml2)
